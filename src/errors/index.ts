@@ -1,0 +1,3 @@
+export { PitrError, isPitrError, messageOf, type PitrErrorCode } from './pitr-error.js';
+export { ChecksumMismatchError } from './checksum-mismatch-error.js';
+export { CorruptDataError } from './corrupt-data-error.js';
