@@ -1,0 +1,53 @@
+import type { PitrErrorCode } from '../errors/index.js';
+
+/**
+ * The one table mapping error codes to process exit codes. Documented in the README
+ * ("Exit codes"); scripts may rely on these numbers.
+ */
+export const ExitCode = {
+  OK: 0,
+  /** Unexpected failure: a bug, or an error without a code. */
+  INTERNAL: 1,
+  /** Bad flags, config or arguments. */
+  USAGE: 2,
+  /** The MySQL/MariaDB server could not be reached, refused us, or lacks a prerequisite. */
+  MYSQL: 3,
+  /** The repository (file:// or s3://) failed: missing, denied, unavailable or full. */
+  STORAGE: 4,
+  /** Data failed verification: checksum mismatch, corrupt or truncated binlog or object. */
+  DATA: 5,
+  /** The archive cannot serve what was asked: a gap in the binlog chain or a target outside it. */
+  NOT_RECOVERABLE: 6,
+  /** Another process holds the lease (a second archiver for the same source). */
+  LOCKED: 7,
+  /** Stopped by SIGINT/SIGTERM before finishing. */
+  INTERRUPTED: 130,
+} as const;
+
+const BY_CODE: Record<PitrErrorCode, number> = {
+  USAGE: ExitCode.USAGE,
+  CONFIG_INVALID: ExitCode.USAGE,
+  MYSQL_CONNECTION: ExitCode.MYSQL,
+  MYSQL_SERVER_ERROR: ExitCode.MYSQL,
+  MYSQL_PREREQUISITE: ExitCode.MYSQL,
+  OBJECT_NOT_FOUND: ExitCode.STORAGE,
+  STORAGE_ACCESS_DENIED: ExitCode.STORAGE,
+  STORAGE_BUCKET_MISSING: ExitCode.STORAGE,
+  STORAGE_UNAVAILABLE: ExitCode.STORAGE,
+  STORAGE_NO_SPACE: ExitCode.STORAGE,
+  STORAGE_PRECONDITION_FAILED: ExitCode.STORAGE,
+  CHECKSUM_MISMATCH: ExitCode.DATA,
+  CORRUPT_DATA: ExitCode.DATA,
+  TRUNCATED_DATA: ExitCode.DATA,
+  BINLOG_FORMAT: ExitCode.DATA,
+  BINLOG_GAP: ExitCode.NOT_RECOVERABLE,
+  TARGET_OUT_OF_RANGE: ExitCode.NOT_RECOVERABLE,
+  LEASE_HELD: ExitCode.LOCKED,
+  INTERRUPTED: ExitCode.INTERRUPTED,
+  INTERNAL: ExitCode.INTERNAL,
+};
+
+/** Exit code for an error code; unknown codes are INTERNAL. */
+export function exitCodeFor(code: string | undefined): number {
+  return (code && BY_CODE[code as PitrErrorCode]) || ExitCode.INTERNAL;
+}

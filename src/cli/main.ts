@@ -1,0 +1,164 @@
+import { readFileSync } from 'node:fs';
+import type { Writable } from 'node:stream';
+import { loadConfig, type OptionSpec } from '../config/index.js';
+import { PitrError, messageOf } from '../errors/index.js';
+import { createLogger, type LogLevel } from '../log/index.js';
+import type { CliCommand } from './cli-command.js';
+import { COMMANDS } from './commands.js';
+import { ExitCode, exitCodeFor } from './exit-codes.js';
+import { formatHelp } from './format-help.js';
+
+/** Options every command accepts. */
+export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
+  {
+    key: 'logLevel',
+    flag: 'log-level',
+    type: 'string',
+    choices: ['debug', 'info', 'warn', 'error'],
+    default: 'info',
+    description: 'Log level (logs go to stderr)',
+  },
+  {
+    key: 'logFormat',
+    flag: 'log-format',
+    type: 'string',
+    choices: ['auto', 'json', 'text'],
+    default: 'auto',
+    description: 'Log format: JSON lines, text, or auto (text on a terminal, JSON otherwise)',
+  },
+  { key: 'help', flag: 'help', short: 'h', type: 'boolean', env: false, description: 'Show help' },
+];
+
+export interface CliIo {
+  stdout: Writable;
+  stderr: Writable & { isTTY?: boolean };
+  env: Readonly<Record<string, string | undefined>>;
+  signal?: AbortSignal;
+}
+
+function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    return pkg.version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/**
+ * Runs the CLI with `argv` (without node and script) and returns the exit code. Never exits the
+ * process: only bin/ and the `import.meta` entry below do.
+ */
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  const words: string[] = [];
+  for (const a of argv) {
+    if (a.startsWith('-')) break;
+    words.push(a);
+  }
+  if (argv[0] === '--version' || argv[0] === 'version') {
+    io.stdout.write(`mysql-pitr ${version()}\n`);
+    return ExitCode.OK;
+  }
+  if (words[0] === 'help') words.shift();
+  const entry = [...COMMANDS]
+    .sort((a, b) => b.words.length - a.words.length)
+    .find((c) => c.words.every((w, i) => words[i] === w));
+  if (!entry) {
+    const wantsHelp = argv.length === 0 || argv[0] === 'help' || argv.includes('--help') || argv.includes('-h');
+    const unknown = words.length ? `unknown command: ${words.join(' ')}\n\n` : '';
+    (wantsHelp && !unknown ? io.stdout : io.stderr).write(unknown + formatTopHelp());
+    return wantsHelp && !unknown ? ExitCode.OK : ExitCode.USAGE;
+  }
+  const command = await entry.load();
+  const rest = argv.slice(argv.indexOf(entry.words[entry.words.length - 1]!) + 1);
+  const specs = [...command.options, ...GLOBAL_OPTIONS];
+  if (argv[0] === 'help' || rest.includes('--help') || rest.includes('-h')) {
+    io.stdout.write(formatHelp(command, specs));
+    return ExitCode.OK;
+  }
+
+  let logger = createLogger({ stream: io.stderr });
+  try {
+    const config = loadConfig(specs, rest, io.env);
+    const format = config.values['logFormat'];
+    logger = createLogger({
+      stream: io.stderr,
+      level: config.values['logLevel'] as LogLevel,
+      ...(format === 'auto' ? {} : { json: format === 'json' }),
+    });
+    const controller = new AbortController();
+    io.signal?.addEventListener('abort', () => controller.abort(io.signal?.reason), { once: true });
+    const code = await command.run({
+      config,
+      env: io.env,
+      stdout: io.stdout,
+      stderr: io.stderr,
+      logger,
+      signal: controller.signal,
+    });
+    return code ?? ExitCode.OK;
+  } catch (err) {
+    return reportError(err, command, logger, io);
+  }
+}
+
+function reportError(err: unknown, command: CliCommand, logger: ReturnType<typeof createLogger>, io: CliIo): number {
+  const code = err instanceof PitrError ? err.code : undefined;
+  const exit = exitCodeFor(code);
+  const name = `mysql-pitr ${command.words.join(' ')}`;
+  if (code === 'CONFIG_INVALID' || code === 'USAGE') {
+    io.stderr.write(`${name}: ${messageOf(err)}\nUsage: ${name} ${command.usage}  (see --help)\n`);
+  } else {
+    logger.error(`${name} failed: ${messageOf(err)}`, {
+      code: code ?? 'INTERNAL',
+      exitCode: exit,
+      ...(err instanceof Error && err.cause ? { cause: err.cause } : {}),
+      ...(code ? {} : { stack: err instanceof Error ? err.stack : undefined }),
+    });
+  }
+  return exit;
+}
+
+function formatTopHelp(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.words.join(' ').length));
+  const lines = COMMANDS.map((c) => `  ${c.words.join(' ').padEnd(width)}  ${c.summary}`);
+  return [
+    'mysql-pitr: point-in-time recovery for MySQL and MariaDB',
+    '',
+    'Usage: mysql-pitr COMMAND [options]     mysql-pitr COMMAND --help',
+    '',
+    'Commands:',
+    ...lines,
+    '',
+    'Every option can also be set as MYSQL_PITR_<NAME> in the environment or in a JSON --config file.',
+    'Passwords come only from the environment or files, never from flags.',
+    '',
+  ].join('\n');
+}
+
+const isEntry = process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href;
+if (isEntry) {
+  const controller = new AbortController();
+  let signals = 0;
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(sig, () => {
+      signals += 1;
+      if (signals > 1) process.exit(ExitCode.INTERRUPTED);
+      controller.abort(new PitrError('INTERRUPTED', `stopped by ${sig}`));
+    });
+  }
+  main(process.argv.slice(2), {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    signal: controller.signal,
+  }).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`mysql-pitr: unexpected failure: ${err instanceof Error ? err.stack : String(err)}\n`);
+      process.exitCode = ExitCode.INTERNAL;
+    },
+  );
+}

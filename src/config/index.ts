@@ -1,0 +1,6 @@
+export { loadConfig, CONFIG_FILE_OPTION, type LoadedConfig, type ConfigValues, type ConfigValue } from './load-config.js';
+export { defaultEnvName, type OptionSpec, type OptionType } from './option-spec.js';
+export { ConfigError } from './config-error.js';
+export { parseDuration, formatDuration } from './duration.js';
+export { parseMysqlUrl, redactUrl, formatEndpoint, type MysqlEndpoint } from './mysql-url.js';
+export { readSecret } from './read-secret.js';
