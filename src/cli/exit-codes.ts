@@ -44,6 +44,7 @@ const BY_CODE: Record<PitrErrorCode, number> = {
   TARGET_OUT_OF_RANGE: ExitCode.NOT_RECOVERABLE,
   LEASE_HELD: ExitCode.LOCKED,
   INTERRUPTED: ExitCode.INTERRUPTED,
+  JOB_DISPATCH_FAILED: ExitCode.STORAGE,
   INTERNAL: ExitCode.INTERNAL,
 };
 

@@ -25,6 +25,7 @@ export type PitrErrorCode =
   | 'LEASE_HELD'
   | 'TARGET_OUT_OF_RANGE'
   | 'INTERRUPTED'
+  | 'JOB_DISPATCH_FAILED'
   | 'INTERNAL';
 
 export class PitrError extends Error {

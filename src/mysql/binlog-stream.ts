@@ -1,0 +1,385 @@
+// The raw event stream of a binlog dump, as an AsyncIterable with back-pressure.
+// Event framing: https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_replication_binlog_event.html
+import {
+  EVENT_HEADER_SIZE,
+  LOG_EVENT_ARTIFICIAL_F,
+  readEventHeader,
+  type EventHeader,
+} from '../binlog/event-header.js';
+import { EventType } from '../binlog/event-type.js';
+import { CorruptDataError, type PitrError } from '../errors/index.js';
+import type { BinlogDumpSink } from './binlog-dump-command.js';
+import type { ServerError } from './err-packet.js';
+import { readRotateEvent } from './rotate-event.js';
+
+/** Offset of the first event in every binlog file (after the 4-byte magic). */
+export const FIRST_EVENT_POSITION = 4;
+
+/**
+ * What an item of the stream is:
+ * - 'rotate-artificial': the source's announcement of the file that follows (first item of a dump and
+ *   again whenever the source moves to the next file). Not in any file. timestamp 0, log_pos 0,
+ *   LOG_EVENT_ARTIFICIAL_F.
+ * - 'format-description-resend': the file's FORMAT_DESCRIPTION_EVENT sent again because the dump started
+ *   past position 4 (log_pos 0). Already in the file; never write it again.
+ * - 'heartbeat': sent by the source when idle (HEARTBEAT_LOG_EVENT, HEARTBEAT_LOG_EVENT_V2). Not in any file.
+ * - 'event': an event of the file, at `position`.
+ */
+export type BinlogStreamEventKind = 'rotate-artificial' | 'format-description-resend' | 'heartbeat' | 'event';
+
+/** One item of the binlog stream. */
+export interface BinlogStreamEvent {
+  /** The event exactly as stored in the binlog file: header, body and checksum. A private copy. */
+  buffer: Buffer;
+  /** The decoded 19-byte common header. */
+  header: EventHeader;
+  kind: BinlogStreamEventKind;
+  /** The binlog file: for 'rotate-artificial' the file that starts now, otherwise the current file. */
+  file: string;
+  /**
+   * For 'event': the offset of the event's first byte in `file`. For 'rotate-artificial': where the
+   * stream continues in `file`. Otherwise: the offset the next event will have.
+   */
+  position: number;
+}
+
+/** Counters of a stream, for tests and monitoring. */
+export interface BinlogStreamStats {
+  /** Items received (all kinds). */
+  events: number;
+  /** Bytes of items received. */
+  bytes: number;
+  heartbeats: number;
+  /** Bytes received but not yet taken by the consumer. */
+  bufferedBytes: number;
+  /** The largest bufferedBytes seen. Stays below highWaterMark + the largest single event. */
+  peakBufferedBytes: number;
+  /** Times the socket was paused because the consumer was slow. */
+  pauses: number;
+  /** The largest single event received. */
+  largestEvent: number;
+}
+
+/** The connection controls the stream needs (a mysql2 core connection fits). */
+export interface StreamControl {
+  pause(): void;
+  resume(): void;
+  /** Ends the connection now; resolves when the socket is closed. */
+  destroy(): Promise<void>;
+}
+
+/** What the source said about itself when the dump was opened. */
+export interface DumpSourceInfo {
+  flavor: 'mariadb' | 'mysql';
+  /** VERSION() of the source. */
+  version: string;
+  /** @@global.binlog_checksum at connect time (CRC32 or NONE). */
+  binlogChecksum: string;
+  /** The source's @@server_id. */
+  serverId: number;
+}
+
+/** Options of BinlogStream. */
+export interface BinlogStreamOptions {
+  /** File and position the dump was asked for (until the first artificial ROTATE says otherwise). */
+  file: string;
+  position: number;
+  /** Pause the socket when this many bytes wait for the consumer (default 8 MiB). */
+  highWaterMarkBytes?: number;
+  /** Resume when the consumer has brought the buffer down to this (default highWaterMark / 2). */
+  lowWaterMarkBytes?: number;
+  /** Turns a server error packet or a connection failure into the error to throw. */
+  toError(err: Error, where: { file: string; position: number }): PitrError;
+}
+
+interface Waiter {
+  resolve(result: IteratorResult<BinlogStreamEvent>): void;
+  reject(err: unknown): void;
+}
+
+/**
+ * The events of one binlog dump, in order. Iterate it once (`for await`); breaking out of the loop
+ * or calling close() ends the dump. Ends by itself on EOF (non-blocking dumps); throws the typed
+ * error (MysqlServerError, BinlogUnavailableError, MysqlConnectionError, CorruptDataError) after
+ * the events received before it.
+ *
+ * Back-pressure: when `highWaterMarkBytes` of events wait for the consumer, the socket is paused
+ * (TCP flow control then stops the source); it resumes at `lowWaterMarkBytes`. Memory held is
+ * at most highWaterMark + one event + one socket read.
+ */
+export class BinlogStream implements AsyncIterable<BinlogStreamEvent>, BinlogDumpSink {
+  private control: StreamControl | undefined;
+  private readonly queue: BinlogStreamEvent[] = [];
+  private head = 0;
+  private waiter: Waiter | undefined;
+  private error: PitrError | undefined;
+  private ended = false;
+  private closed = false;
+  private paused = false;
+  private currentFile: string;
+  private currentPosition: number;
+  private readonly highWaterMark: number;
+  private readonly lowWaterMark: number;
+  private readonly stat: BinlogStreamStats = {
+    events: 0,
+    bytes: 0,
+    heartbeats: 0,
+    bufferedBytes: 0,
+    peakBufferedBytes: 0,
+    pauses: 0,
+    largestEvent: 0,
+  };
+  private firstSettled = false;
+  private firstResolve!: () => void;
+  private firstReject!: (err: unknown) => void;
+  /** Settles when the first packet arrived: resolves on an event or EOF, rejects on an error. */
+  readonly started: Promise<void>;
+
+  constructor(private readonly options: BinlogStreamOptions) {
+    this.currentFile = options.file;
+    this.currentPosition = options.position;
+    this.highWaterMark = Math.max(1, options.highWaterMarkBytes ?? 8 * 1024 * 1024);
+    this.lowWaterMark = Math.min(this.highWaterMark, options.lowWaterMarkBytes ?? this.highWaterMark / 2);
+    this.started = new Promise<void>((resolve, reject) => {
+      this.firstResolve = resolve;
+      this.firstReject = reject;
+    });
+    // the caller awaits `started` or iterates; never let it be an unhandled rejection
+    this.started.catch(() => undefined);
+  }
+
+  private sourceInfo: DumpSourceInfo | undefined;
+
+  /** Connects the stream to its connection (before the dump command is sent). */
+  attach(control: StreamControl, source: DumpSourceInfo): void {
+    this.control = control;
+    this.sourceInfo = source;
+  }
+
+  /** What the source said about itself when the dump was opened. */
+  get source(): DumpSourceInfo {
+    if (!this.sourceInfo) throw new Error('BinlogStream is not attached to a connection');
+    return this.sourceInfo;
+  }
+
+  /** The binlog file the next event belongs to. */
+  get file(): string {
+    return this.currentFile;
+  }
+
+  /** The offset in `file` the next in-file event will have (as received, not as consumed). */
+  get position(): number {
+    return this.currentPosition;
+  }
+
+  /** Bytes received and not yet taken by the consumer. */
+  get bufferedBytes(): number {
+    return this.stat.bufferedBytes;
+  }
+
+  /** A snapshot of the counters. */
+  get stats(): BinlogStreamStats {
+    return { ...this.stat };
+  }
+
+  private settleFirst(err?: unknown): void {
+    if (this.firstSettled) return;
+    this.firstSettled = true;
+    if (err === undefined) this.firstResolve();
+    else this.firstReject(err);
+  }
+
+  // ---- BinlogDumpSink (called by the dump command, in arrival order) ----
+
+  onEvent(view: Buffer): void {
+    if (this.closed || this.error) return;
+    if (view.length < EVENT_HEADER_SIZE) {
+      this.fail(
+        new CorruptDataError(
+          `binlog stream ${this.currentFile}`,
+          this.currentPosition,
+          `event packet of ${view.length} bytes is shorter than the 19-byte event header`,
+        ),
+      );
+      return;
+    }
+    const buffer = Buffer.allocUnsafe(view.length);
+    view.copy(buffer);
+    const header = readEventHeader(buffer);
+    if (header.eventSize !== buffer.length) {
+      this.fail(
+        new CorruptDataError(
+          `binlog stream ${this.currentFile}`,
+          this.currentPosition,
+          `event header says ${header.eventSize} bytes but the packet carries ${buffer.length}`,
+        ),
+      );
+      return;
+    }
+    let item: BinlogStreamEvent;
+    try {
+      item = this.classify(buffer, header);
+    } catch (err) {
+      this.fail(err as PitrError);
+      return;
+    }
+    this.stat.events += 1;
+    this.stat.bytes += buffer.length;
+    if (buffer.length > this.stat.largestEvent) this.stat.largestEvent = buffer.length;
+    if (item.kind === 'heartbeat') this.stat.heartbeats += 1;
+    this.settleFirst();
+    const waiter = this.waiter;
+    if (waiter) {
+      this.waiter = undefined;
+      waiter.resolve({ value: item, done: false });
+      return;
+    }
+    this.queue.push(item);
+    this.stat.bufferedBytes += buffer.length;
+    if (this.stat.bufferedBytes > this.stat.peakBufferedBytes) this.stat.peakBufferedBytes = this.stat.bufferedBytes;
+    if (!this.paused && this.stat.bufferedBytes >= this.highWaterMark) {
+      this.paused = true;
+      this.stat.pauses += 1;
+      this.control?.pause();
+    }
+  }
+
+  onEnd(): void {
+    if (this.closed || this.error) return;
+    this.ended = true;
+    this.settleFirst();
+    const waiter = this.waiter;
+    if (waiter && this.head >= this.queue.length) {
+      this.waiter = undefined;
+      waiter.resolve({ value: undefined, done: true });
+    }
+    // the dump is over: release the connection
+    void this.control?.destroy();
+  }
+
+  onServerError(err: ServerError): void {
+    this.fail(this.options.toError(err, { file: this.currentFile, position: this.currentPosition }));
+  }
+
+  onFailure(err: Error): void {
+    if (this.closed || this.ended) return;
+    this.fail(this.options.toError(err, { file: this.currentFile, position: this.currentPosition }));
+  }
+
+  private fail(err: PitrError): void {
+    if (this.closed || this.error) return;
+    this.error = err;
+    this.settleFirst(err);
+    const waiter = this.waiter;
+    if (waiter && this.head >= this.queue.length) {
+      this.waiter = undefined;
+      this.error = undefined;
+      this.ended = true;
+      waiter.reject(err);
+    }
+    void this.control?.destroy();
+  }
+
+  private classify(buffer: Buffer, header: EventHeader): BinlogStreamEvent {
+    const artificial = (header.flags & LOG_EVENT_ARTIFICIAL_F) !== 0;
+    switch (header.typeCode) {
+      case EventType.HEARTBEAT:
+      case EventType.HEARTBEAT_V2:
+        return { buffer, header, kind: 'heartbeat', file: this.currentFile, position: this.currentPosition };
+      case EventType.ROTATE:
+        if (artificial || header.logPos === 0) {
+          const rotate = readRotateEvent(buffer);
+          this.currentFile = rotate.file;
+          this.currentPosition = rotate.position;
+          return { buffer, header, kind: 'rotate-artificial', file: rotate.file, position: rotate.position };
+        }
+        break;
+      case EventType.FORMAT_DESCRIPTION:
+        // In a file the FDE is always at 4; one that arrives elsewhere is the resend that opens a
+        // dump started past 4 (the source also zeroes its log_pos).
+        if (header.logPos === 0 || this.currentPosition !== FIRST_EVENT_POSITION) {
+          return {
+            buffer,
+            header,
+            kind: 'format-description-resend',
+            file: this.currentFile,
+            position: this.currentPosition,
+          };
+        }
+        break;
+    }
+    const item: BinlogStreamEvent = {
+      buffer,
+      header,
+      kind: 'event',
+      file: this.currentFile,
+      position: this.currentPosition,
+    };
+    this.currentPosition += buffer.length;
+    return item;
+  }
+
+  // ---- consumer side ----
+
+  private take(): BinlogStreamEvent | undefined {
+    if (this.head >= this.queue.length) return undefined;
+    const item = this.queue[this.head];
+    this.queue[this.head] = undefined as unknown as BinlogStreamEvent;
+    this.head += 1;
+    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue.splice(0, this.head);
+      this.head = 0;
+    }
+    if (item) this.stat.bufferedBytes -= item.buffer.length;
+    if (this.paused && this.stat.bufferedBytes <= this.lowWaterMark && !this.closed) {
+      this.paused = false;
+      // may synchronously deliver packets mysql2 held back, and pause again
+      this.control?.resume();
+    }
+    return item;
+  }
+
+  /** The next event; `done` after EOF or close(); rejects with the stream's error. */
+  async next(): Promise<IteratorResult<BinlogStreamEvent>> {
+    const item = this.take();
+    if (item) return { value: item, done: false };
+    if (this.error) {
+      const err = this.error;
+      this.error = undefined;
+      this.ended = true;
+      throw err;
+    }
+    if (this.ended || this.closed) return { value: undefined, done: true };
+    if (this.waiter) throw new Error('BinlogStream.next() called again before the previous call settled');
+    return await new Promise<IteratorResult<BinlogStreamEvent>>((resolve, reject) => {
+      this.waiter = { resolve, reject };
+    });
+  }
+
+  /**
+   * Ends the dump: closes the connection (the source notices when it next writes), drops buffered
+   * events, and makes the iteration finish. Safe to call more than once.
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.queue.length = 0;
+    this.head = 0;
+    this.stat.bufferedBytes = 0;
+    this.settleFirst();
+    const waiter = this.waiter;
+    this.waiter = undefined;
+    waiter?.resolve({ value: undefined, done: true });
+    await this.control?.destroy();
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<BinlogStreamEvent> {
+    return {
+      next: () => this.next(),
+      return: async () => {
+        await this.close();
+        return { value: undefined, done: true };
+      },
+    };
+  }
+}

@@ -1,0 +1,61 @@
+import mysql from 'mysql2/promise';
+import { toMysqlError } from './to-mysql-error.js';
+
+/** Where and how to connect. Authentication (mysql_native_password, caching_sha2_password) is mysql2's. */
+export interface MysqlConnectionOptions {
+  /** Host name or address (default 127.0.0.1). Ignored with socketPath. */
+  host?: string;
+  /** TCP port (default 3306). */
+  port?: number;
+  /** Unix socket path instead of TCP. */
+  socketPath?: string;
+  user: string;
+  password?: string;
+  /** TLS: mysql2's SslOptions or a profile name; undefined = plain TCP. */
+  ssl?: mysql.SslOptions | string;
+  /** Connect (and handshake) timeout in ms (default 10 000). */
+  connectTimeoutMs?: number;
+}
+
+/** `host:port` or the socket path. */
+export function describeTarget(o: MysqlConnectionOptions): string {
+  return o.socketPath ?? `${o.host ?? '127.0.0.1'}:${o.port ?? 3306}`;
+}
+
+/** `mysql://user@host:port` (never a password), for messages and logs. */
+export function describeUrl(o: MysqlConnectionOptions): string {
+  return o.socketPath
+    ? `mysql://${o.user}@localhost?socket=${o.socketPath}`
+    : `mysql://${o.user}@${o.host ?? '127.0.0.1'}:${o.port ?? 3306}`;
+}
+
+/**
+ * Opens one mysql2/promise connection. Numbers wider than 2^53 come back as strings.
+ *
+ * @throws MysqlServerError (wrong credentials: errno 1045, etc.) or MysqlConnectionError
+ *   (refused, timed out, unknown host), each with advice.
+ */
+export async function connectMysql(options: MysqlConnectionOptions): Promise<mysql.Connection> {
+  try {
+    return await mysql.createConnection({
+      host: options.host ?? '127.0.0.1',
+      port: options.port ?? 3306,
+      socketPath: options.socketPath,
+      user: options.user,
+      password: options.password,
+      ssl: options.ssl,
+      connectTimeout: options.connectTimeoutMs ?? 10_000,
+      enableKeepAlive: true,
+      supportBigNumbers: true,
+      bigNumberStrings: true,
+      dateStrings: true,
+      multipleStatements: false,
+    });
+  } catch (err) {
+    throw toMysqlError(err, {
+      attempted: `connect to ${describeUrl(options)}`,
+      target: describeTarget(options),
+      user: options.user,
+    });
+  }
+}
