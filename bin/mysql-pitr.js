@@ -1,10 +1,22 @@
 #!/usr/bin/env node
-// Entry point of the installed CLI: runs the compiled build (`npm run build` writes dist/).
+// Entry point of the installed CLI: runs the compiled build (`npm run build` writes dist/), or,
+// in a checkout without a build, the TypeScript sources through tsx (a dev dependency).
 import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
 const built = new URL('../dist/src/cli/main.js', import.meta.url);
-if (!existsSync(built)) {
-  process.stderr.write('mysql-pitr: dist/ is missing; run `npm run build` in the mysql-pitr checkout first.\n');
-  process.exit(1);
+const source = new URL('../src/cli/main.ts', import.meta.url);
+if (existsSync(built)) {
+  process.argv[1] = fileURLToPath(built);
+  await import(built.href);
+} else {
+  try {
+    const { register } = await import('tsx/esm/api');
+    register();
+  } catch {
+    process.stderr.write('mysql-pitr: dist/ is missing and tsx is not installed; run `npm ci && npm run build` in the mysql-pitr checkout.\n');
+    process.exit(1);
+  }
+  process.argv[1] = fileURLToPath(source);
+  await import(source.href);
 }
-process.argv[1] = built.pathname;
-await import(built.href);

@@ -37,12 +37,16 @@ export interface CliIo {
 }
 
 function version(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-    return pkg.version;
-  } catch {
-    return 'unknown';
+  // src/cli/main.ts in a checkout, dist/src/cli/main.js in a build.
+  for (const rel of ['../../package.json', '../../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version: string };
+      if (pkg.name === 'mysql-pitr') return pkg.version;
+    } catch {
+      // try the next candidate
+    }
   }
+  return 'unknown';
 }
 
 /**
