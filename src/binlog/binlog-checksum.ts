@@ -52,7 +52,9 @@ const maskedFlags = Buffer.alloc(2);
  * With `maskInUse`, the LOG_EVENT_BINLOG_IN_USE_F bit of the header flags is treated as clear: the
  * server sets that bit in the FORMAT_DESCRIPTION_EVENT of the active file on disk after computing
  * the checksum with it clear (and clears it again on close, or in what the dump thread sends), so
- * the active file differs from the one on disk by one bit and both must verify.
+ * the active file differs from the one on disk by one bit and both must verify. Checked against
+ * MariaDB 10.11: the active file's FDE on disk has the flag set and verifies only with it masked
+ * (test/integration/binlog-inspect-cli.test.ts asserts this).
  */
 export function computeEventCrc32(raw: Buffer, maskInUse: boolean): number {
   const end = raw.length - CHECKSUM_SIZE;

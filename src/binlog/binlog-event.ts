@@ -5,8 +5,8 @@
 import { ByteReader } from './byte-reader.js';
 import type { EventData } from './decode-event-data.js';
 import { decodeEventData } from './decode-event-data.js';
-import { EVENT_HEADER_SIZE, type EventHeader, readEventHeader } from './event-header.js';
-import { EventType } from './event-type.js';
+import { CHECKSUM_SIZE, EVENT_HEADER_SIZE, type EventHeader, readEventHeader } from './event-header.js';
+import { EventType, eventTypeName } from './event-type.js';
 import type { FormatDescription } from './format-description-event.js';
 
 /**
@@ -14,7 +14,11 @@ import type { FormatDescription } from './format-description-event.js';
  * 255 = NONE) and the uncompressed size the event declares, returns the uncompressed bytes. Injected
  * so this layer needs no zstd binding.
  */
-export type PayloadDecompressor = (payload: Buffer, compressionType: number, uncompressedSize: number) => Buffer;
+export type PayloadDecompressor = (
+  payload: Buffer,
+  compressionType: number,
+  uncompressedSize: number,
+) => Buffer;
 
 /** What decoding an event's body needs besides its bytes; one instance is shared by many events. */
 export interface EventContext {
@@ -84,16 +88,22 @@ export class BinlogEvent {
   /** Bytes of checksum trailer on this event (4 with CRC32, else 0). */
   get checksumSize(): number {
     if (this.typeCode === EventType.FORMAT_DESCRIPTION) {
-      const fde = this.data as { checksumAlgorithm?: unknown } | undefined;
-      return fde && fde.checksumAlgorithm !== undefined ? 4 : 0;
+      const fde = this.data;
+      return fde?.kind === 'format-description' && fde.checksumAlgorithm !== undefined ? CHECKSUM_SIZE : 0;
     }
     return this.context.checksumSize;
+  }
+
+  /** The event type's name, e.g. `QUERY`, `MARIADB_GTID`, `UNKNOWN_100`. */
+  get typeName(): string {
+    return eventTypeName(this.typeCode);
   }
 
   /** Index in `raw` where the post-header starts (after the common header). */
   get bodyStart(): number {
     // FDE and ROTATE always have the minimal 19-byte header (they are read before/without an FDE).
-    if (this.typeCode === EventType.FORMAT_DESCRIPTION || this.typeCode === EventType.ROTATE) return EVENT_HEADER_SIZE;
+    if (this.typeCode === EventType.FORMAT_DESCRIPTION || this.typeCode === EventType.ROTATE)
+      return EVENT_HEADER_SIZE;
     return this.context.fde?.commonHeaderLength ?? EVENT_HEADER_SIZE;
   }
 

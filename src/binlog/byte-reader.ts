@@ -64,7 +64,9 @@ export class ByteReader {
   /** Throws unless `n` more bytes are available. */
   need(n: number): void {
     if (n < 0 || this.pos + n > this.end) {
-      throw this.corrupt(`body too short (needed ${n} more bytes at body byte ${this.pos}, have ${this.remaining})`);
+      throw this.corrupt(
+        `body too short (needed ${n} more bytes at body byte ${this.pos}, have ${this.remaining})`,
+      );
     }
   }
 
@@ -119,7 +121,9 @@ export class ByteReader {
     const hi = this.buf.readUInt32LE(this.pos + 4);
     this.pos += 8;
     if (hi >= 0x200000) {
-      throw this.corrupt(`${field} is ${(BigInt(hi) << 32n) | BigInt(lo)}, above 2^53, outside the range this reader supports`);
+      throw this.corrupt(
+        `${field} is ${(BigInt(hi) << 32n) | BigInt(lo)}, above 2^53, outside the range this reader supports`,
+      );
     }
     return hi * TWO_POW_32 + lo;
   }

@@ -12,8 +12,8 @@
 //      checksum            uint32  present whenever checksum_alg is: the FDE is always checksummed,
 //                                  even when the events that follow are not (binlog_checksum=NONE)
 
-import { CorruptDataError } from '../errors/index.js';
-import { BinlogChecksumAlg, type ChecksumAlgorithm } from './binlog-checksum.js';
+import { ChecksumMismatchError, CorruptDataError } from '../errors/index.js';
+import { BinlogChecksumAlg, type ChecksumAlgorithm, eventCrc32Matches } from './binlog-checksum.js';
 import { BinlogFormatError } from './binlog-format-error.js';
 import { CHECKSUM_SIZE, EVENT_HEADER_SIZE } from './event-header.js';
 import { EventType } from './event-type.js';
@@ -88,15 +88,36 @@ function versionProduct(v: Version): number {
  */
 export function fdeHasChecksumAlgorithm(serverVersion: string): boolean {
   const split = splitServerVersion(serverVersion);
-  const first = serverFlavorOf(serverVersion) === 'mariadb' ? MARIADB_CHECKSUM_VERSION : MYSQL_CHECKSUM_VERSION;
+  const first =
+    serverFlavorOf(serverVersion) === 'mariadb' ? MARIADB_CHECKSUM_VERSION : MYSQL_CHECKSUM_VERSION;
   return versionProduct(split) >= versionProduct(first);
+}
+
+/**
+ * Most post-header lengths a FORMAT_DESCRIPTION_EVENT of a server from before checksums carries
+ * (MySQL 5.5 has 27 event types, 5.6.1 introduced checksums with 35).
+ */
+const MAX_PRE_CHECKSUM_TYPES = 34;
+
+/**
+ * True when the FDE ends with a checksum-algorithm byte the reader knows and a CRC32 that matches:
+ * then it is checksummed whatever its version string says (an unparseable version splits as 0.0.0,
+ * which the server would take for a pre-checksum one).
+ */
+function checksummedByContent(raw: Buffer): boolean {
+  const alg = raw[raw.length - CHECKSUM_SIZE - CHECKSUM_ALG_SIZE];
+  return (alg === BinlogChecksumAlg.OFF || alg === BinlogChecksumAlg.CRC32) && eventCrc32Matches(raw, true);
 }
 
 /**
  * Decodes the FORMAT_DESCRIPTION_EVENT in `raw` (the whole event, header included).
  *
+ * The FDE of every server since MySQL 5.6.1 / MariaDB 5.3 carries a CRC32 even when the events
+ * after it do not (binlog_checksum=NONE); it is verified here, with LOG_EVENT_BINLOG_IN_USE_F masked.
+ *
  * @throws BinlogFormatError (BINLOG_FORMAT) for a binlog version other than 4 or an unknown
- *   checksum algorithm; CorruptDataError (CORRUPT_DATA) when the event is too short.
+ *   checksum algorithm; CorruptDataError (CORRUPT_DATA) when the event is too short;
+ *   ChecksumMismatchError (CHECKSUM_MISMATCH) when its CRC32 does not match.
  */
 export function decodeFormatDescriptionEvent(raw: Buffer, object: string, offset: number): FormatDescription {
   const bodyLength = raw.length - EVENT_HEADER_SIZE;
@@ -128,13 +149,35 @@ export function decodeFormatDescriptionEvent(raw: Buffer, object: string, offset
       `FORMAT_DESCRIPTION_EVENT declares a common header of ${commonHeaderLength} bytes (at least ${EVENT_HEADER_SIZE} expected)`,
     );
   }
-  const hasAlg = fdeHasChecksumAlgorithm(serverVersion);
+  const hasAlg = fdeHasChecksumAlgorithm(serverVersion) || checksummedByContent(raw);
+  if (hasAlg && !eventCrc32Matches(raw, true)) {
+    throw new ChecksumMismatchError(
+      object,
+      offset,
+      `the CRC32 of the FORMAT_DESCRIPTION_EVENT (server ${JSON.stringify(serverVersion)}) does not match its bytes`,
+    );
+  }
+  if (!hasAlg && raw.length - EVENT_HEADER_SIZE - OFFSET_POST_HEADER_LENGTHS > MAX_PRE_CHECKSUM_TYPES) {
+    // A server from before checksums (MySQL 5.0-5.6.0) knows at most ~30 event types. A longer table
+    // means the version string is damaged in a checksummed FDE (e.g. "8.0.45" became "0.0.45"): were
+    // it taken at its word, no event of the file would be verified.
+    throw new ChecksumMismatchError(
+      object,
+      offset,
+      `the FORMAT_DESCRIPTION_EVENT names server ${JSON.stringify(serverVersion)}, which predates binlog checksums, ` +
+        `but its ${raw.length} bytes fit a checksummed FDE whose CRC32 does not match`,
+    );
+  }
   let tableEnd = raw.length;
   let checksumAlgorithm: ChecksumAlgorithm | undefined;
   if (hasAlg) {
     tableEnd = raw.length - CHECKSUM_SIZE - CHECKSUM_ALG_SIZE;
     if (tableEnd < body + OFFSET_POST_HEADER_LENGTHS) {
-      throw new CorruptDataError(object, offset, 'FORMAT_DESCRIPTION_EVENT is too short for its checksum fields');
+      throw new CorruptDataError(
+        object,
+        offset,
+        'FORMAT_DESCRIPTION_EVENT is too short for its checksum fields',
+      );
     }
     const alg = raw[tableEnd]!;
     if (alg === BinlogChecksumAlg.CRC32) checksumAlgorithm = 'CRC32';

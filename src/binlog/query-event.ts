@@ -70,7 +70,8 @@ function statementSpan(event: BinlogEvent): StatementSpan | undefined {
   const phl = postHeaderLength(event.context.fde, EventType.QUERY) || 13;
   if (body + phl > end || phl < QUERY_HEADER_MINIMAL_LEN) return undefined;
   const schemaLength = raw[body + OFFSET_SCHEMA_LENGTH]!;
-  const statusVarsLength = phl >= QUERY_HEADER_MINIMAL_LEN + 2 ? raw.readUInt16LE(body + OFFSET_STATUS_VARS_LENGTH) : 0;
+  const statusVarsLength =
+    phl >= QUERY_HEADER_MINIMAL_LEN + 2 ? raw.readUInt16LE(body + OFFSET_STATUS_VARS_LENGTH) : 0;
   const start = body + phl + statusVarsLength + schemaLength + 1;
   if (start > end) return undefined;
   return { start, end };

@@ -1,0 +1,50 @@
+export {
+  BinlogEventParser,
+  FIRST_EVENT_OFFSET,
+  type BinlogEventParserOptions,
+  type BinlogParserMode,
+} from './binlog-event-parser.js';
+export { BinlogEvent, type EventContext, type PayloadDecompressor } from './binlog-event.js';
+export { BinlogFormatError } from './binlog-format-error.js';
+export { BinlogChecksumAlg, type ChecksumAlgorithm, crc32, eventCrc32Matches } from './binlog-checksum.js';
+export type { EventData, FormatDescriptionEventData, StopEventData } from './decode-event-data.js';
+export {
+  BINLOG_MAGIC,
+  CHECKSUM_SIZE,
+  EVENT_HEADER_SIZE,
+  LOG_EVENT_ARTIFICIAL_F,
+  LOG_EVENT_BINLOG_IN_USE_F,
+  readEventHeader,
+  type EventHeader,
+} from './event-header.js';
+export { EventType, eventTypeName, type EventTypeCode } from './event-type.js';
+export { type FormatDescription, type ServerFlavor } from './format-description-event.js';
+export type { QueryEventData, QueryStatementKind } from './query-event.js';
+export type { RotateEventData } from './rotate-event.js';
+export type { XidEventData } from './xid-event.js';
+export type { XaPrepareEventData } from './xa-prepare-event.js';
+export type { TableMapEventData } from './table-map-event.js';
+export type { RowsQueryEventData } from './rows-query-event.js';
+export { formatUuid, type MysqlGtidEventData } from './gtid-event.js';
+export type { PreviousGtidsEventData } from './previous-gtids-event.js';
+export { MariadbGtidFlags, type MariadbGtidEventData } from './mariadb-gtid-event.js';
+export type { MariadbGtidListEventData } from './mariadb-gtid-list-event.js';
+export type { BinlogCheckpointEventData } from './binlog-checkpoint-event.js';
+export type { HeartbeatEventData } from './heartbeat-event.js';
+export { PayloadCompression, type TransactionPayloadEventData } from './transaction-payload-event.js';
+export { transactionPayloadEvents } from './transaction-payload-events.js';
+export {
+  TransactionTracker,
+  type BinlogTransaction,
+  type OpenTransaction,
+  type TransactionEnd,
+} from './transaction-tracker.js';
+export { GtidError } from './gtid-error.js';
+export {
+  MysqlGtidSet,
+  formatMysqlGtid,
+  parseMysqlGtid,
+  type GnoInterval,
+  type MysqlGtid,
+} from './mysql-gtid-set.js';
+export { MariadbGtidPos, formatMariadbGtid, parseMariadbGtid, type MariadbGtid } from './mariadb-gtid-pos.js';
