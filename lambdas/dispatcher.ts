@@ -1,18 +1,19 @@
 /**
  * Dispatcher Lambda: EventBridge schedule rule → one job for one cluster.
  *
- * Each rule's input is `{ cluster, job, scheduledAt }` (scheduledAt is the scheduled event's time).
- * The handler loads the deployment config bundled next to it (once per container), plans the
- * dispatch (src/jobs/plan-dispatch.ts) and either sends the job to the SQS job queue (Lambda
- * worker) or starts a Fargate job task with ecs:RunTask. A thrown error makes Lambda retry the
- * same event; the plan is deterministic, so retries are idempotent.
+ * Each rule's input is `{ cluster, job, scheduledAt }` (scheduledAt is the scheduled event's
+ * time, `<aws.events.event.time>`). The handler loads the deployment config bundled next to it
+ * (once per container), plans the dispatch (src/jobs/plan-dispatch.ts) and either sends the job
+ * to the SQS job queue (Lambda worker) or starts the cluster's Fargate job task with ecs:RunTask.
+ * A thrown error makes Lambda retry the same event; the plan is deterministic, so retries are
+ * idempotent.
  *
- * Runtime: nodejs20.x, ESM. Only `@aws-sdk/*` (provided by the runtime) and relative imports are
- * allowed: the CDK app bundles this file with its relative imports and nothing else.
+ * Runtime: nodejs20.x, ESM, bundled by esbuild at synth time (cdk/lib/job-dispatcher.ts). Only
+ * `@aws-sdk/*` (provided by the runtime) and relative imports are allowed.
  */
 import { SQSClient, SendMessageCommand, type MessageAttributeValue } from '@aws-sdk/client-sqs';
 import { loadDeploymentConfig, type DeploymentConfig } from '../src/config/deployment-config.js';
-import { createLogger } from '../src/log/index.js';
+import { createLogger, type Logger } from '../src/log/index.js';
 import {
   DISPATCHER_ENV,
   executeDispatch,
@@ -32,17 +33,19 @@ interface EcsModule {
   RunTaskCommand: new (input: EcsRunTaskInput) => unknown;
 }
 
-const log = createLogger({ fields: { component: 'dispatcher' } });
-let state: { config: DeploymentConfig; targets: DispatchTargets; ports: DispatchPorts } | undefined;
+/** Everything the dispatcher handler needs; `handler` builds it from the environment. */
+export interface DispatcherDeps {
+  readonly config: DeploymentConfig;
+  readonly targets: DispatchTargets;
+  readonly ports: DispatchPorts;
+  readonly log: Logger;
+  readonly now?: () => Date;
+}
 
-function init(): NonNullable<typeof state> {
-  if (state) return state;
-  const configPath = process.env[DISPATCHER_ENV.deploymentConfig];
-  const config = loadDeploymentConfig(configPath ?? new URL('../deployment-config.json', import.meta.url));
-  const targets = readDispatchTargets(process.env);
-  const sqs = new SQSClient({});
+/** SQS and ECS ports backed by the AWS SDK; `sqs` may point at an emulator. */
+export function awsDispatchPorts(sqs: SQSClient): DispatchPorts {
   let ecs: Promise<{ client: { send(command: unknown): Promise<unknown> }; mod: EcsModule }> | undefined;
-  const ports: DispatchPorts = {
+  return {
     sendMessage: (input) =>
       sqs.send(
         new SendMessageCommand({
@@ -51,18 +54,44 @@ function init(): NonNullable<typeof state> {
         }),
       ),
     runTask: async (input) => {
-      ecs ??= (import(ECS_CLIENT_MODULE) as Promise<EcsModule>).then((mod) => ({ mod, client: new mod.ECSClient({}) }));
+      ecs ??= (import(ECS_CLIENT_MODULE) as Promise<EcsModule>).then((mod) => ({
+        mod,
+        client: new mod.ECSClient({}),
+      }));
       const { mod, client } = await ecs;
-      return (await client.send(new mod.RunTaskCommand(input))) as Awaited<ReturnType<DispatchPorts['runTask']>>;
+      return (await client.send(new mod.RunTaskCommand(input))) as Awaited<
+        ReturnType<DispatchPorts['runTask']>
+      >;
     },
   };
-  state = { config, targets, ports };
-  return state;
 }
+
+/** The handler over explicit dependencies (tests pass an emulator-backed SQS client). */
+export function createDispatcherHandler(deps: DispatcherDeps): (event: unknown) => Promise<DispatchResult> {
+  const now = deps.now ?? (() => new Date());
+  return async (event) => {
+    try {
+      const plan = planDispatch(event, deps.config, deps.targets, now());
+      return await executeDispatch(plan, deps.ports, deps.log);
+    } catch (err) {
+      deps.log.error('dispatch failed', { event, error: err });
+      throw err;
+    }
+  };
+}
+
+let production: ((event: unknown) => Promise<DispatchResult>) | undefined;
 
 /** Lambda entry point. */
 export async function handler(event: unknown): Promise<DispatchResult> {
-  const { config, targets, ports } = init();
-  const plan = planDispatch(event, config, targets, new Date());
-  return executeDispatch(plan, ports, log);
+  if (!production) {
+    const configPath = process.env[DISPATCHER_ENV.deploymentConfig];
+    production = createDispatcherHandler({
+      config: loadDeploymentConfig(configPath ?? new URL('./deployment-config.json', import.meta.url)),
+      targets: readDispatchTargets(process.env),
+      ports: awsDispatchPorts(new SQSClient({})),
+      log: createLogger({ json: true, fields: { component: 'dispatcher' } }),
+    });
+  }
+  return production(event);
 }

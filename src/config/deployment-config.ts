@@ -186,7 +186,7 @@ export interface ArchiverConfig {
 export interface ClusterAlarmsConfig {
   /** Alarm when the archive falls more than this many seconds behind the source. */
   readonly archiveLagSeconds: number;
-  /** Alarm when the newest backup is older than this many hours. */
+  /** Alarm when no backup succeeded for this many hours (1-168). */
   readonly maxBackupAgeHours: number;
   /** Extra SNS topic for this cluster's alarms (besides the deployment's topic). */
   readonly topicArn: string | undefined;
@@ -1062,7 +1062,10 @@ function readCluster(
     field('alarms', 'archiveLagSeconds', (x, p) => v.integer(x, p, 10, 86400, ' seconds')),
   );
   const maxBackupAgeHours = must(
-    field('alarms', 'maxBackupAgeHours', (x, p) => v.integer(x, p, 1, 720, ' hours')),
+    // The alarm evaluates one-hour periods; CloudWatch limits an alarm's range to 7 days.
+    field('alarms', 'maxBackupAgeHours', (x, p) =>
+      v.integer(x, p, 1, 168, ' hours (CloudWatch alarms look back at most 7 days)'),
+    ),
   );
   const topicRaw = opt('alarms', 'topicArn', (x, p) =>
     v.string(x, p, SNS_ARN_RE, 'an SNS topic ARN arn:aws:sns:REGION:ACCOUNT:NAME'),

@@ -13,8 +13,8 @@ export const DISPATCHER_ENV = Object.freeze({
   jobQueueUrl: 'MYSQL_PITR_JOB_QUEUE_URL',
   /** ARN of the ECS cluster that runs Fargate jobs. */
   ecsCluster: 'MYSQL_PITR_JOB_ECS_CLUSTER',
-  /** ARN of the Fargate job task definition. */
-  taskDefinition: 'MYSQL_PITR_JOB_TASK_DEFINITION',
+  /** JSON object: cluster name -> ARN of that cluster's Fargate job task definition (it carries the cluster's secret). */
+  taskDefinitions: 'MYSQL_PITR_JOB_TASK_DEFINITIONS',
   /** Name of the job container inside that task definition. */
   containerName: 'MYSQL_PITR_JOB_CONTAINER',
   /** Comma-separated subnet ids for Fargate jobs. */
@@ -35,7 +35,8 @@ export interface DispatchTargets {
 
 export interface FargateJobTarget {
   readonly clusterArn: string;
-  readonly taskDefinitionArn: string;
+  /** Job task definition ARN per cluster name; only clusters with a `fargate` worker have one. */
+  readonly taskDefinitions: Readonly<Record<string, string>>;
   readonly containerName: string;
   /** Private subnets; the task gets no public IP, so they need a NAT gateway or VPC endpoints. */
   readonly subnetIds: readonly string[];
@@ -64,7 +65,7 @@ export function readDispatchTargets(env: Readonly<Record<string, string | undefi
     jobQueueUrl: get(DISPATCHER_ENV.jobQueueUrl),
     fargate: {
       clusterArn: get(DISPATCHER_ENV.ecsCluster),
-      taskDefinitionArn: get(DISPATCHER_ENV.taskDefinition),
+      taskDefinitions: taskDefinitionMap(env[DISPATCHER_ENV.taskDefinitions], missing),
       containerName: get(DISPATCHER_ENV.containerName),
       subnetIds: list(DISPATCHER_ENV.subnets),
       securityGroupIds: list(DISPATCHER_ENV.securityGroups),
@@ -77,4 +78,29 @@ export function readDispatchTargets(env: Readonly<Record<string, string | undefi
     );
   }
   return targets;
+}
+
+function taskDefinitionMap(text: string | undefined, missing: string[]): Record<string, string> {
+  if (text === undefined || text === '') {
+    missing.push(DISPATCHER_ENV.taskDefinitions);
+    return {};
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    data = undefined;
+  }
+  if (
+    typeof data !== 'object' ||
+    data === null ||
+    Array.isArray(data) ||
+    Object.values(data).some((v) => typeof v !== 'string')
+  ) {
+    throw new ConfigError(
+      `the dispatcher Lambda's ${DISPATCHER_ENV.taskDefinitions} is not a JSON object of cluster name to task definition ARN; ` +
+        'redeploy the mysql-pitr CDK stack',
+    );
+  }
+  return Object.freeze({ ...(data as Record<string, string>) });
 }

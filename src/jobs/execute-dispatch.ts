@@ -30,7 +30,11 @@ export interface DispatchResult {
  * event, which yields the same plan, so a retry is safe (ECS deduplicates on clientToken; the
  * worker deduplicates SQS redeliveries on the idempotency key).
  */
-export async function executeDispatch(plan: DispatchPlan, ports: DispatchPorts, log: Logger): Promise<DispatchResult> {
+export async function executeDispatch(
+  plan: DispatchPlan,
+  ports: DispatchPorts,
+  log: Logger,
+): Promise<DispatchResult> {
   const { message } = plan;
   const what = `${message.kind} job for cluster ${message.cluster} (${message.idempotencyKey})`;
   if (plan.via === 'sqs') {
@@ -46,7 +50,12 @@ export async function executeDispatch(plan: DispatchPlan, ports: DispatchPorts, 
       );
     }
     const id = out.MessageId ?? '(no message id)';
-    log.info('job queued', { cluster: message.cluster, job: message.kind, idempotencyKey: message.idempotencyKey, messageId: id });
+    log.info('job queued', {
+      cluster: message.cluster,
+      job: message.kind,
+      idempotencyKey: message.idempotencyKey,
+      messageId: id,
+    });
     return { via: 'sqs', idempotencyKey: message.idempotencyKey, id };
   }
   let out: Awaited<ReturnType<DispatchPorts['runTask']>>;
@@ -62,13 +71,20 @@ export async function executeDispatch(plan: DispatchPlan, ports: DispatchPorts, 
   }
   const taskArn = out.tasks?.[0]?.taskArn;
   if (!taskArn) {
-    const reasons = (out.failures ?? []).map((f) => [f.reason, f.detail].filter(Boolean).join(': ')).join('; ');
+    const reasons = (out.failures ?? [])
+      .map((f) => [f.reason, f.detail].filter(Boolean).join(': '))
+      .join('; ');
     throw new PitrError(
       'JOB_DISPATCH_FAILED',
       `ECS started no task for the ${what}: ${reasons || 'no reason given'}. ` +
         'The dispatcher will be retried (the same clientToken keeps it to one task); if this persists, check Fargate capacity and the subnets.',
     );
   }
-  log.info('job task started', { cluster: message.cluster, job: message.kind, idempotencyKey: message.idempotencyKey, taskArn });
+  log.info('job task started', {
+    cluster: message.cluster,
+    job: message.kind,
+    idempotencyKey: message.idempotencyKey,
+    taskArn,
+  });
   return { via: 'fargate', idempotencyKey: message.idempotencyKey, id: taskArn };
 }

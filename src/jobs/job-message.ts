@@ -67,14 +67,20 @@ export function parseJobMessage(text: string): JobMessage {
   try {
     data = JSON.parse(text);
   } catch (err) {
-    throw new ConfigError(`job message is not JSON (${(err as Error).message}); it was not sent by the mysql-pitr dispatcher`, {
-      cause: err,
-    });
+    throw new ConfigError(
+      `job message is not JSON (${(err as Error).message}); it was not sent by the mysql-pitr dispatcher`,
+      {
+        cause: err,
+      },
+    );
   }
   const bad = (field: string, what: string): never => {
-    throw new ConfigError(`job message field ${field} ${what}; it was not sent by a compatible mysql-pitr dispatcher`);
+    throw new ConfigError(
+      `job message field ${field} ${what}; it was not sent by a compatible mysql-pitr dispatcher`,
+    );
   };
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) return bad('(top level)', 'is not an object');
+  if (typeof data !== 'object' || data === null || Array.isArray(data))
+    return bad('(top level)', 'is not an object');
   const m = data as Record<string, unknown>;
   const str = (field: string, obj: Record<string, unknown> = m, path = field): string => {
     const value = obj[field];
@@ -82,7 +88,9 @@ export function parseJobMessage(text: string): JobMessage {
   };
   const int = (field: string, obj: Record<string, unknown>, path: string): number => {
     const value = obj[field];
-    return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : bad(path, 'must be a positive whole number');
+    return typeof value === 'number' && Number.isInteger(value) && value > 0
+      ? value
+      : bad(path, 'must be a positive whole number');
   };
   const sub = (field: string): Record<string, unknown> => {
     const value = m[field];
@@ -90,24 +98,29 @@ export function parseJobMessage(text: string): JobMessage {
       ? (value as Record<string, unknown>)
       : bad(field, 'must be an object');
   };
-  if (m['schema'] !== JOB_MESSAGE_SCHEMA) bad('schema', `is ${JSON.stringify(m['schema'])}, expected '${JOB_MESSAGE_SCHEMA}'`);
+  if (m['schema'] !== JOB_MESSAGE_SCHEMA)
+    bad('schema', `is ${JSON.stringify(m['schema'])}, expected '${JOB_MESSAGE_SCHEMA}'`);
   const kind = str('kind');
-  if (!(JOB_KINDS as readonly string[]).includes(kind)) bad('kind', `'${kind}' is not one of ${JOB_KINDS.join(', ')}`);
+  if (!(JOB_KINDS as readonly string[]).includes(kind))
+    bad('kind', `'${kind}' is not one of ${JOB_KINDS.join(', ')}`);
   const cluster = str('cluster');
   const scheduledAt = str('scheduledAt');
-  if (normaliseScheduledAt(scheduledAt) !== scheduledAt) bad('scheduledAt', `'${scheduledAt}' is not YYYY-MM-DDTHH:MM:SSZ`);
+  if (normaliseScheduledAt(scheduledAt) !== scheduledAt)
+    bad('scheduledAt', `'${scheduledAt}' is not YYYY-MM-DDTHH:MM:SSZ`);
   const idempotencyKey = str('idempotencyKey');
   if (idempotencyKey !== jobIdempotencyKey(cluster, kind as JobKind, scheduledAt)) {
     bad('idempotencyKey', `'${idempotencyKey}' does not match cluster/kind/scheduledAt`);
   }
   const trigger = str('trigger');
-  if (trigger !== 'schedule' && trigger !== 'manual') bad('trigger', `'${trigger}' is not schedule or manual`);
+  if (trigger !== 'schedule' && trigger !== 'manual')
+    bad('trigger', `'${trigger}' is not schedule or manual`);
   const repository = str('repository');
   if (!repository.startsWith('s3://')) bad('repository', `'${repository}' is not an s3:// URL`);
   const source = sub('source');
   const url = str('url', source, 'source.url');
   const flavour = str('flavour', source, 'source.flavour');
-  if (!(FLAVOURS as readonly string[]).includes(flavour)) bad('source.flavour', `'${flavour}' is not mariadb or mysql`);
+  if (!(FLAVOURS as readonly string[]).includes(flavour))
+    bad('source.flavour', `'${flavour}' is not mariadb or mysql`);
   const credentials = sub('credentials');
   const retention = sub('retention');
   return Object.freeze({

@@ -32,7 +32,9 @@ export interface ScheduleEvent {
 export interface SqsSendMessageInput {
   readonly QueueUrl: string;
   readonly MessageBody: string;
-  readonly MessageAttributes: Readonly<Record<string, { readonly DataType: 'String'; readonly StringValue: string }>>;
+  readonly MessageAttributes: Readonly<
+    Record<string, { readonly DataType: 'String'; readonly StringValue: string }>
+  >;
 }
 
 /** ECS RunTask input (the subset the dispatcher sets; field names as in the AWS SDK). */
@@ -91,7 +93,9 @@ export function planDispatch(
     );
   }
   if (job === 'verify' && cluster.schedules.verify === undefined) {
-    throw new ConfigError(`verify is turned off for cluster '${name}' (schedules.verify is 'off'); nothing was dispatched`);
+    throw new ConfigError(
+      `verify is turned off for cluster '${name}' (schedules.verify is 'off'); nothing was dispatched`,
+    );
   }
   let scheduledAt: string;
   let trigger: JobMessage['trigger'];
@@ -101,7 +105,9 @@ export function planDispatch(
   } else {
     const normalised = normaliseScheduledAt(rawTime);
     if (normalised === undefined) {
-      throw new ConfigError(`schedule event scheduledAt '${rawTime}' is not an ISO-8601 UTC time such as 2024-05-01T03:00:00Z`);
+      throw new ConfigError(
+        `schedule event scheduledAt '${rawTime}' is not an ISO-8601 UTC time such as 2024-05-01T03:00:00Z`,
+      );
     }
     scheduledAt = normalised;
     trigger = 'schedule';
@@ -136,12 +142,19 @@ export function planDispatch(
     };
   }
   const f = targets.fargate;
+  const taskDefinition = f.taskDefinitions[cluster.name];
+  if (taskDefinition === undefined) {
+    throw new ConfigError(
+      `cluster '${cluster.name}' runs ${job} jobs on Fargate but the dispatcher knows no job task definition for it; ` +
+        'the function and its stack are out of step: redeploy the mysql-pitr CDK stack',
+    );
+  }
   return {
     via: 'fargate',
     message,
     runTask: {
       cluster: f.clusterArn,
-      taskDefinition: f.taskDefinitionArn,
+      taskDefinition,
       launchType: 'FARGATE',
       count: 1,
       clientToken: ecsClientToken(message.idempotencyKey),
@@ -177,7 +190,9 @@ function readScheduleEvent(event: unknown): ScheduleEvent {
     throw new ConfigError(`schedule event has no cluster name; expected ${example}`);
   }
   if (typeof job !== 'string' || !(JOB_KINDS as readonly string[]).includes(job)) {
-    throw new ConfigError(`schedule event job ${JSON.stringify(job)} is not one of ${JOB_KINDS.join(', ')}; expected ${example}`);
+    throw new ConfigError(
+      `schedule event job ${JSON.stringify(job)} is not one of ${JOB_KINDS.join(', ')}; expected ${example}`,
+    );
   }
   if (scheduledAt !== undefined && typeof scheduledAt !== 'string') {
     throw new ConfigError(`schedule event scheduledAt must be a string such as 2024-05-01T03:00:00Z`);

@@ -1,0 +1,41 @@
+/**
+ * Fargate job task: runs the one job the dispatcher put in `MYSQL_PITR_JOB` and exits.
+ *
+ * Used for clusters whose `workers.<kind>` is `fargate` (dumps that may outlast Lambda's 15
+ * minutes). ECS RunTask is not retried, so a failed run shows up as a JobFailed metric, a
+ * non-zero exit code (the task's stopped reason) and, for dumps, the backup-age alarm; the next
+ * schedule runs it again. The same idempotency markers as the Lambda worker apply, so a task
+ * started twice for one scheduled run (a retried dispatch) makes one backup.
+ */
+import { exitCodeFor } from '../src/cli/exit-codes.js';
+import { isPitrError } from '../src/errors/index.js';
+import { JOB_ENV_VAR, parseJobMessage, runJob } from '../src/jobs/index.js';
+import { createLogger } from '../src/log/index.js';
+import { productionJobFunctions } from './job-functions.js';
+import { openS3Repository, stdoutMetrics } from './worker.js';
+
+/** A Fargate job holds its claim this long: far beyond any dump, short enough to recover a dead task the next day. */
+const FARGATE_LEASE_SECONDS = 20 * 3600;
+
+async function main(): Promise<number> {
+  const log = createLogger({ json: true, fields: { component: 'job-task' } });
+  try {
+    const job = parseJobMessage(process.env[JOB_ENV_VAR] ?? '');
+    const result = await runJob(job, {
+      repository: openS3Repository(job, log, process.env),
+      functions: productionJobFunctions(process.env),
+      log,
+      metrics: stdoutMetrics,
+      now: () => new Date(),
+      leaseSeconds: FARGATE_LEASE_SECONDS,
+      owner: `ecs:${process.env['ECS_CONTAINER_METADATA_URI_V4'] ?? 'local'}`,
+    });
+    log.info('job task finished', { status: result.status });
+    return 0;
+  } catch (err) {
+    log.error('job task failed', { error: err });
+    return isPitrError(err) ? exitCodeFor(err.code) : 1;
+  }
+}
+
+process.exitCode = await main();

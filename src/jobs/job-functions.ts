@@ -1,0 +1,40 @@
+import type { Logger } from '../log/index.js';
+import type { ObjectStore } from '../storage/object-store.js';
+import type { JobMessage } from './job-message.js';
+
+/** What a job function gets besides the job: the cluster's repository and a logger for the run. */
+export interface JobContext {
+  /** The cluster's repository (`job.repository`), already opened. */
+  readonly repository: ObjectStore;
+  /** Logger carrying the cluster, job kind and idempotency key. */
+  readonly log: Logger;
+}
+
+/** What a job function reports back; kept in the job's done marker and logged. */
+export interface JobOutcome {
+  /** Small JSON-safe summary (backup id, objects deleted, …). */
+  readonly details?: Readonly<Record<string, unknown>>;
+  /**
+   * `verify` only: false when the repository failed verification. Such a run still completes (a
+   * retry would find the same damage) but raises the VerifyFailed metric, and so the alarm.
+   */
+  readonly verified?: boolean;
+}
+
+/**
+ * The narrow port between the job workers (Lambda and Fargate) and the domain: one function per
+ * job kind. `runJob` calls exactly one of them per job and handles idempotency, markers and
+ * metrics around it, so an implementation only does the work.
+ *
+ * Each function resolves when the job is done and rejects (preferably with a PitrError whose
+ * message tells the operator what to do) when it failed; a rejected job is retried by SQS and
+ * lands in the dead-letter queue after the queue's maxReceiveCount.
+ */
+export interface JobFunctions {
+  /** Takes a consistent dump of `job.source` into `job.repository` (`backup create`). */
+  dump(job: JobMessage, ctx: JobContext): Promise<JobOutcome>;
+  /** Deletes backups and binlogs older than `job.retention` allows (`expire`). */
+  expire(job: JobMessage, ctx: JobContext): Promise<JobOutcome>;
+  /** Checks the repository: manifests, checksums, an unbroken binlog chain (`verify`). */
+  verify(job: JobMessage, ctx: JobContext): Promise<JobOutcome>;
+}
