@@ -2,6 +2,7 @@
  * The production wiring of the job port (`JobFunctions`): which domain function runs each job
  * kind. Shared by the Lambda worker (worker.ts) and the Fargate job task (job-task.ts).
  */
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createBackup } from '../src/archiver/index.js';
 import { parseMysqlUrl } from '../src/config/mysql-url.js';
 import { PitrError } from '../src/errors/index.js';
@@ -22,19 +23,70 @@ function notImplemented(what: string, deliveredBy: string): () => Promise<never>
     );
 }
 
-/** The job functions of this build; `env` is the process environment (the password comes from it). */
-export function productionJobFunctions(env: Readonly<Record<string, string | undefined>>): JobFunctions {
+/** Reads one secret's string value (narrow port over Secrets Manager, so tests can pass their own). */
+export type SecretReader = (secretId: string) => Promise<string>;
+
+/** The production SecretReader: AWS Secrets Manager in the function's own region. */
+export function secretsManagerReader(): SecretReader {
+  let client: SecretsManagerClient | undefined;
+  return async (secretId) => {
+    client ??= new SecretsManagerClient({});
+    const out = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
+    if (out.SecretString === undefined) throw new Error(`secret ${secretId} has no string value`);
+    return out.SecretString;
+  };
+}
+
+/**
+ * The password of a cluster: the ECS secret in `env` (Fargate task) or, in the Lambda worker,
+ * the `passwordKey` field of the JSON secret (or the whole plain-text secret) in Secrets Manager.
+ */
+export async function sourcePassword(
+  job: { cluster: string; credentials: { secret: string; passwordKey: string } },
+  env: Readonly<Record<string, string | undefined>>,
+  readSecret: SecretReader,
+): Promise<string> {
+  const fromEnv = env[SOURCE_PASSWORD_ENV];
+  if (fromEnv !== undefined) return fromEnv;
+  let text: string;
+  try {
+    text = await readSecret(job.credentials.secret);
+  } catch (err) {
+    throw new PitrError(
+      'CONFIG_INVALID',
+      `cannot read the password of cluster ${job.cluster} from Secrets Manager secret ${job.credentials.secret}: ` +
+        `${(err as Error).message}. Check that the secret exists and that the worker role may call GetSecretValue on it.`,
+      { cause: err },
+    );
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return text; // a plain-text secret is the password itself
+  }
+  const value = (parsed as Record<string, unknown> | null)?.[job.credentials.passwordKey];
+  if (typeof value !== 'string') {
+    throw new PitrError(
+      'CONFIG_INVALID',
+      `Secrets Manager secret ${job.credentials.secret} of cluster ${job.cluster} has no string field ` +
+        `"${job.credentials.passwordKey}"; store the password under that key or change credentials.passwordKey in the deployment config.`,
+    );
+  }
+  return value;
+}
+
+/**
+ * The job functions of this build; `env` is the process environment (the Fargate task's password
+ * comes from it), `readSecret` reads Secrets Manager where the environment has no password.
+ */
+export function productionJobFunctions(
+  env: Readonly<Record<string, string | undefined>>,
+  readSecret: SecretReader = secretsManagerReader(),
+): JobFunctions {
   return {
     async dump(job, { repository, log }) {
-      const password = env[SOURCE_PASSWORD_ENV];
-      if (password === undefined) {
-        throw new PitrError(
-          'NOT_IMPLEMENTED',
-          `cannot dump cluster ${job.cluster}: its password is in Secrets Manager (${job.credentials.secret}) and this worker ` +
-            `has no ${SOURCE_PASSWORD_ENV}. The Lambda worker cannot read Secrets Manager in this build; set ` +
-            `workers.dump to "fargate" for this cluster (the Fargate job task receives the password as an ECS secret) and redeploy.`,
-        );
-      }
+      const password = await sourcePassword(job, env, readSecret);
       const source = { ...parseMysqlUrl(job.source.url, `source of cluster ${job.cluster}`), password };
       const manifest = await createBackup({
         source,

@@ -23,7 +23,16 @@ async function main(): Promise<number> {
     const job = parseJobMessage(process.env[JOB_ENV_VAR] ?? '');
     const result = await runJob(job, {
       repository: openS3Repository(job, log, process.env),
-      functions: productionJobFunctions(process.env),
+      // ECS injects the password as a container secret; a task without it is misconfigured, and
+      // reading Secrets Manager from here would only hide that.
+      functions: productionJobFunctions(process.env, (secretId) =>
+        Promise.reject(
+          new Error(
+            `this Fargate job task has no MYSQL_PITR_SOURCE_PASSWORD; its task definition must map the secret ${secretId} ` +
+              'to that variable (cdk/lib/job-worker.ts does): redeploy the stack',
+          ),
+        ),
+      ),
       log,
       metrics: stdoutMetrics,
       now: () => new Date(),

@@ -1,6 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { constants as fsConstants, type Dirent } from 'node:fs';
-import { link, lstat, mkdir, open, readdir, rename, rm, rmdir, stat, type FileHandle } from 'node:fs/promises';
+import {
+  link,
+  lstat,
+  mkdir,
+  open,
+  readdir,
+  rename,
+  rm,
+  rmdir,
+  stat,
+  type FileHandle,
+} from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
@@ -20,7 +31,7 @@ import type {
 } from './object-store.js';
 import { PreconditionFailedError } from './precondition-failed-error.js';
 import { StorageError } from './storage-error.js';
-import { assertFreshBody, isBytes, toBuffer } from './put-body.js';
+import { assertFreshBody, BodySource, isBytes, toBuffer } from './put-body.js';
 import { clampByteRange, validateByteRange } from './byte-range.js';
 
 /** Options of {@link FsObjectStore}. */
@@ -75,18 +86,20 @@ export class FsObjectStore implements ObjectStore {
   async put(key: string, body: PutBody, opts: PutOptions = {}): Promise<PutResult> {
     const target = this.#path(key);
     assertFreshBody(this.#url, key, body);
+    // Before any await: from here on a failing source is recorded, not an uncaught 'error'.
+    const source = isBytes(body) ? undefined : new BodySource(body);
     const dir = dirname(target);
     const tmp = join(dir, `${TEMP_FILE_PREFIX}${basename(target)}-${randomBytes(6).toString('hex')}`);
     let fh: FileHandle | undefined;
     try {
       fh = await this.#createTempFile(dir, tmp);
       let size = 0;
-      if (isBytes(body)) {
-        await writeAll(fh, toBuffer(body));
-        size = body.byteLength;
+      if (source === undefined) {
+        const buf = toBuffer(body as Uint8Array);
+        await writeAll(fh, buf);
+        size = buf.byteLength;
       } else {
-        for await (const chunk of body as AsyncIterable<Uint8Array | string>) {
-          const buf = toBuffer(chunk);
+        for await (const buf of source.chunks()) {
           await writeAll(fh, buf);
           size += buf.byteLength;
         }
@@ -115,6 +128,9 @@ export class FsObjectStore implements ObjectStore {
     } catch (err) {
       await fh?.close().catch(() => undefined);
       await rm(tmp, { force: true }).catch(() => undefined);
+      // The caller's stream failed: that error is theirs, not the store's.
+      const failed = source?.error;
+      if (failed !== undefined) throw failed.error;
       throw this.#mapError(err, 'put', key, target);
     }
   }
@@ -204,7 +220,8 @@ export class FsObjectStore implements ObjectStore {
       } catch (err) {
         const code = errnoOf(err);
         // No object there (or only a prefix of other keys): nothing to delete.
-        if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR' || code === 'ERR_FS_EISDIR') continue;
+        if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR' || code === 'ERR_FS_EISDIR')
+          continue;
         throw this.#mapError(err, 'delete', key, path);
       }
     }
@@ -309,7 +326,11 @@ export class FsObjectStore implements ObjectStore {
       if (isDir) {
         const sub = key + '/';
         // Skip a directory whose keys all sort at or before startAfter.
-        if (startAfter !== undefined && compareObjectKeys(sub, startAfter) <= 0 && !startAfter.startsWith(sub)) {
+        if (
+          startAfter !== undefined &&
+          compareObjectKeys(sub, startAfter) <= 0 &&
+          !startAfter.startsWith(sub)
+        ) {
           continue;
         }
         yield* this.#walk(path, sub, '', startAfter);
@@ -349,8 +370,11 @@ export class FsObjectStore implements ObjectStore {
           return new ObjectNotFoundError(this.#url, key, { cause: err });
         }
         break;
+      case 'EEXIST': // mkdir -p of the key's directory met a file: an object is a prefix of this key
       case 'ENOTDIR':
       case 'EISDIR':
+      case 'ERR_FS_EISDIR':
+        if (code === 'EEXIST' && op !== 'put') break;
         if (key !== undefined && op !== 'put') return new ObjectNotFoundError(this.#url, key, { cause: err });
         return new StorageError(
           'INTERNAL',

@@ -55,7 +55,9 @@ export interface ListOptions {
  * Keys are `/`-separated relative paths (`binlogs/0001/mysql-bin.000042.zst`). A key that is
  * empty, starts or ends with `/`, has an empty, `.` or `..` segment, contains a NUL or a control
  * character, or is longer than 1,024 bytes is rejected with a `StorageError` (code USAGE) before
- * any I/O.
+ * any I/O. A key must not also be a "directory" of another key (`a` and `a/b`): the filesystem
+ * store cannot hold both and fails such a put with code INTERNAL; the repository's key layout
+ * never needs it.
  *
  * Every method that fails for a storage reason throws a `StorageError` whose code says what to do:
  * OBJECT_NOT_FOUND, STORAGE_PRECONDITION_FAILED, STORAGE_ACCESS_DENIED, STORAGE_BUCKET_MISSING,

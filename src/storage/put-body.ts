@@ -31,14 +31,73 @@ export function assertFreshBody(store: string, key: string, body: PutBody): void
   }
 }
 
-/** Yields `body` as Buffers, counting bytes into `counter.bytes`. */
-export async function* countedChunks(
-  body: Readable | AsyncIterable<Uint8Array | string>,
-  counter: { bytes: number },
-): AsyncGenerator<Buffer> {
-  for await (const chunk of body as AsyncIterable<Uint8Array | string>) {
-    const buf = toBuffer(chunk);
-    counter.bytes += buf.byteLength;
-    yield buf;
+/**
+ * The caller's stream or iterable, read once by a put. It listens for the stream's `error` from the
+ * moment the put starts, so a source that fails while the put is still preparing (mkdir, a HEAD)
+ * does not become an uncaught exception, and it remembers that failure so the put can hand the
+ * caller its own error back instead of a storage error: the store did nothing wrong.
+ */
+export class BodySource {
+  /** Bytes yielded so far. */
+  bytes = 0;
+  #failed = false;
+  #error: unknown;
+  /** Set when we close the source ourselves: Node then destroys a Readable with an AbortError. */
+  #closedByUs = false;
+  readonly #body: Readable | AsyncIterable<Uint8Array | string>;
+
+  constructor(body: Readable | AsyncIterable<Uint8Array | string>) {
+    this.#body = body;
+    if (body instanceof Readable) {
+      body.on('error', (err) => {
+        if (!this.#closedByUs) this.#fail(err);
+      });
+    }
+  }
+
+  /** The error the source failed with, if it did; `undefined` when it did not (or has not yet). */
+  get error(): { error: unknown } | undefined {
+    return this.#failed ? { error: this.#error } : undefined;
+  }
+
+  /**
+   * The body as Buffers, counting bytes. Rethrows (and records) the source's own failure. An error
+   * thrown into this generator by its consumer (an aborted upload destroys its input) is not the
+   * source's: it is passed on without being recorded, and the source is closed.
+   */
+  async *chunks(): AsyncGenerator<Buffer> {
+    const iterator = (this.#body as AsyncIterable<Uint8Array | string>)[Symbol.asyncIterator]();
+    let finished = false;
+    try {
+      for (;;) {
+        let step: IteratorResult<Uint8Array | string>;
+        try {
+          step = await iterator.next();
+        } catch (err) {
+          finished = true;
+          this.#fail(err);
+          throw err;
+        }
+        if (step.done === true) {
+          finished = true;
+          return;
+        }
+        const buf = toBuffer(step.value);
+        this.bytes += buf.byteLength;
+        yield buf;
+      }
+    } finally {
+      // Stopped early by the consumer: close the source (destroys a Readable, ends a generator).
+      if (!finished) {
+        this.#closedByUs = true;
+        await iterator.return?.();
+      }
+    }
+  }
+
+  #fail(err: unknown): void {
+    if (this.#failed) return;
+    this.#failed = true;
+    this.#error = err;
   }
 }

@@ -1,5 +1,6 @@
 /** Query parameters that carry secrets in the URLs we may print (presigned S3 URLs, tokens). */
-const SECRET_PARAMS = /^(x-amz-signature|x-amz-credential|x-amz-security-token|signature|password|secret|token)$/i;
+const SECRET_PARAMS =
+  /^(x-amz-signature|x-amz-credential|x-amz-security-token|signature|password|secret|token)$/i;
 
 /**
  * `url` with its password, user name and secret-bearing query parameters replaced by `***`, for

@@ -1,4 +1,4 @@
-import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpAgent, STATUS_CODES } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -19,7 +19,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { ChecksumMismatchError, PitrError, messageOf } from '../errors/index.js';
 import { silentLogger, type Logger } from '../log/index.js';
 import { BackoffRetryStrategy } from './backoff-retry-strategy.js';
-import { clampByteRange, validateByteRange } from './byte-range.js';
+import { validateByteRange } from './byte-range.js';
 import { ObjectNotFoundError } from './object-not-found-error.js';
 import { validateKeyPrefix, validateObjectKey } from './object-key.js';
 import type {
@@ -32,14 +32,19 @@ import type {
   PutResult,
 } from './object-store.js';
 import { PreconditionFailedError } from './precondition-failed-error.js';
-import { assertFreshBody, countedChunks, isBytes, toBuffer } from './put-body.js';
+import { assertFreshBody, BodySource, isBytes, toBuffer } from './put-body.js';
 import { redactUrl } from './redact-url.js';
 import { StorageError, type StorageErrorCode } from './storage-error.js';
 
 /** Static AWS credentials, or a provider of them (the SDK's default chain when omitted). */
 export type S3Credentials =
   | { accessKeyId: string; secretAccessKey: string; sessionToken?: string }
-  | (() => Promise<{ accessKeyId: string; secretAccessKey: string; sessionToken?: string; expiration?: Date }>);
+  | (() => Promise<{
+      accessKeyId: string;
+      secretAccessKey: string;
+      sessionToken?: string;
+      expiration?: Date;
+    }>);
 
 /** Options of {@link S3ObjectStore}. */
 export interface S3ObjectStoreOptions {
@@ -115,7 +120,13 @@ const ACCESS_DENIED_NAMES = new Set([
 ]);
 
 /** HTTP statuses (with 5xx) and codes after which retrying later can help. */
-const THROTTLING_NAMES = new Set(['SlowDown', 'Throttling', 'ThrottlingException', 'RequestLimitExceeded', 'TooManyRequestsException']);
+const THROTTLING_NAMES = new Set([
+  'SlowDown',
+  'Throttling',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+  'TooManyRequestsException',
+]);
 
 interface SdkErrorShape {
   name?: string;
@@ -165,9 +176,13 @@ export class S3ObjectStore implements ObjectStore {
     this.#logger = options.logger ?? silentLogger;
     this.#partSize = options.partSizeBytes ?? 8 * MIB;
     if (this.#partSize < MIN_PART_SIZE) {
-      throw new StorageError('CONFIG_INVALID', `S3 part size ${this.#partSize} is below S3's minimum of 5 MiB`, {
-        store: this.#url,
-      });
+      throw new StorageError(
+        'CONFIG_INVALID',
+        `S3 part size ${this.#partSize} is below S3's minimum of 5 MiB`,
+        {
+          store: this.#url,
+        },
+      );
     }
     this.#queueSize = options.queueSize ?? 2;
     this.#maxAttempts = options.maxAttempts ?? 8;
@@ -210,6 +225,8 @@ export class S3ObjectStore implements ObjectStore {
   async put(key: string, body: PutBody, opts: PutOptions = {}): Promise<PutResult> {
     const fullKey = this.#fullKey(key);
     assertFreshBody(this.#url, key, body);
+    // Before any await: from here on a failing source is recorded, not an uncaught 'error'.
+    const source = isBytes(body) ? undefined : new BodySource(body);
     if (opts.ifAbsent && !this.supportsConditionalPut && (await this.exists(key))) {
       throw new PreconditionFailedError(this.#url, key, `object ${key} already exists`);
     }
@@ -238,11 +255,15 @@ export class S3ObjectStore implements ObjectStore {
       return { key, size: buf.byteLength };
     }
 
-    const counter = { bytes: 0, sourceError: undefined as unknown };
-    const source = isBytes(body) ? toBuffer(body) : Readable.from(this.#watchSource(body, counter), { objectMode: false });
     const upload = new Upload({
       client: this.#client,
-      params: { ...params, Body: source },
+      params: {
+        ...params,
+        Body:
+          source === undefined
+            ? toBuffer(body as Uint8Array)
+            : Readable.from(source.chunks(), { objectMode: false }),
+      },
       partSize: this.#partSize,
       queueSize: this.#queueSize,
       leavePartsOnError: false,
@@ -251,22 +272,23 @@ export class S3ObjectStore implements ObjectStore {
       await this.#send('put', key, () => upload.done());
     } catch (err) {
       // The caller's stream failed: that error is theirs, not the store's. The upload was aborted.
-      if (counter.sourceError !== undefined) throw counter.sourceError;
+      const failed = source?.error;
+      if (failed !== undefined) throw failed.error;
       throw err;
     }
-    if (isBytes(body)) return { key, size: body.byteLength };
+    if (source === undefined) return { key, size: (body as Uint8Array).byteLength };
     // Verify what S3 holds against what we read from the stream, so a short upload can never pass
     // for a whole one.
     const stored = await this.head(key);
-    if (stored.size !== counter.bytes) {
+    if (stored.size !== source.bytes) {
       throw new StorageError(
         'STORAGE_UNAVAILABLE',
-        `upload of ${key} to ${this.#url} stored ${stored.size} bytes but the stream had ${counter.bytes}; ` +
+        `upload of ${key} to ${this.#url} stored ${stored.size} bytes but the stream had ${source.bytes}; ` +
           'the object is incomplete, put it again',
         { store: this.#url, key },
       );
     }
-    return { key, size: counter.bytes };
+    return { key, size: source.bytes };
   }
 
   async get(key: string, range?: ByteRange): Promise<Buffer> {
@@ -320,7 +342,10 @@ export class S3ObjectStore implements ObjectStore {
             MaxKeys: LIST_PAGE,
             ContinuationToken: token,
             // S3 uses StartAfter on the first page only; later pages follow the token.
-            StartAfter: token === undefined && opts.startAfter !== undefined ? this.keyPrefix + opts.startAfter : undefined,
+            StartAfter:
+              token === undefined && opts.startAfter !== undefined
+                ? this.keyPrefix + opts.startAfter
+                : undefined,
           }),
         ),
       );
@@ -372,21 +397,14 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
+  /** `s3://bucket/prefix/key`, for messages. */
+  #objectUrl(key: string): string {
+    return `s3://${this.bucket}/${this.keyPrefix}${key}`;
+  }
+
   #fullKey(key: string): string {
     validateObjectKey(this.#url, key);
     return this.keyPrefix + key;
-  }
-
-  async *#watchSource(
-    body: Readable | AsyncIterable<Uint8Array>,
-    counter: { bytes: number; sourceError: unknown },
-  ): AsyncGenerator<Buffer> {
-    try {
-      yield* countedChunks(body, counter);
-    } catch (err) {
-      counter.sourceError = err;
-      throw err;
-    }
   }
 
   /**
@@ -400,10 +418,13 @@ export class S3ObjectStore implements ObjectStore {
     end: number | undefined,
     etag: string | undefined,
   ): Promise<{ out: GetObjectCommandOutput; start: number } | undefined> {
-    const rangeHeader = start > 0 || end !== undefined ? `bytes=${start}-${end === undefined ? '' : end - 1}` : undefined;
+    const rangeHeader =
+      start > 0 || end !== undefined ? `bytes=${start}-${end === undefined ? '' : end - 1}` : undefined;
     try {
       const out = await this.#send('get', key, () =>
-        this.#client.send(new GetObjectCommand({ Bucket: this.bucket, Key: fullKey, Range: rangeHeader, IfMatch: etag })),
+        this.#client.send(
+          new GetObjectCommand({ Bucket: this.bucket, Key: fullKey, Range: rangeHeader, IfMatch: etag }),
+        ),
       );
       return { out, start };
     } catch (err) {
@@ -437,20 +458,35 @@ export class S3ObjectStore implements ObjectStore {
           yield buf;
         }
         if (Number.isFinite(expected) && offset < expected) {
-          throw Object.assign(new Error(`body ended at byte ${offset} of ${expected}`), { code: 'ECONNRESET' });
+          throw Object.assign(new Error(`body ended at byte ${offset} of ${expected}`), {
+            code: 'ECONNRESET',
+          });
         }
         return;
       } catch (err) {
         if (err instanceof PitrError) throw err;
         if (/checksum mismatch/i.test(messageOf(err))) {
-          throw new ChecksumMismatchError(`${this.#url}/${key}`, undefined, messageOf(err), { cause: err });
+          throw new ChecksumMismatchError(this.#objectUrl(key), undefined, messageOf(err), { cause: err });
         }
         if (!isTransient(err) || attempt >= this.#maxAttempts) {
-          throw this.#unavailable('get', key, attempt, Date.now() - t0, err, `download broke at byte ${offset}`);
+          throw this.#unavailable(
+            'get',
+            key,
+            attempt,
+            Date.now() - t0,
+            err,
+            `download broke at byte ${offset}`,
+          );
         }
         attempt++;
         const delay = this.#retry.delayFor(attempt - 2, { errorType: 'TRANSIENT' });
-        this.#logger.warn('S3 download broke, resuming', { store: this.#url, key, offset, attempt, error: err });
+        this.#logger.warn('S3 download broke, resuming', {
+          store: this.#url,
+          key,
+          offset,
+          attempt,
+          error: err,
+        });
         await sleep(delay);
         current = await this.#openBody(key, fullKey, offset, end, etag);
       }
@@ -477,13 +513,18 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
-  async #mapError(err: unknown, op: Operation, key: string | undefined, elapsedMs: number): Promise<PitrError> {
+  async #mapError(
+    err: unknown,
+    op: Operation,
+    key: string | undefined,
+    elapsedMs: number,
+  ): Promise<PitrError> {
     if (err instanceof PitrError) return err;
     const e = (err ?? {}) as SdkErrorShape;
     const name = e.name ?? '';
     const status = e.$metadata?.httpStatusCode;
     const where = { store: this.#url, key };
-    const target = key === undefined ? this.#url : `${this.#url}${this.keyPrefix === '' ? '' : ''}${key}`;
+    const target = key === undefined ? this.#url : this.#objectUrl(key);
     const bucketMissing = async (): Promise<StorageError> =>
       new StorageError(
         'STORAGE_BUCKET_MISSING',
@@ -493,19 +534,30 @@ export class S3ObjectStore implements ObjectStore {
       );
 
     if (name === 'NoSuchBucket') return bucketMissing();
-    if (name === 'NoSuchKey' || ((name === 'NotFound' || status === 404) && (op === 'head' || op === 'get'))) {
+    if (
+      name === 'NoSuchKey' ||
+      ((name === 'NotFound' || status === 404) && (op === 'head' || op === 'get'))
+    ) {
       // HEAD answers a bare 404 for a missing bucket too: tell the two apart once.
       if (!this.#bucketSeen && !(await this.#bucketExists())) return bucketMissing();
       return new ObjectNotFoundError(this.#url, key ?? '', { cause: err });
     }
     if (name === 'PreconditionFailed' || status === 412) {
-      const detail = op === 'put' ? `object ${key} already exists` : `object ${key} was replaced while being read; read it again`;
+      const detail =
+        op === 'put'
+          ? `object ${key} already exists`
+          : `object ${key} was replaced while being read; read it again`;
       return new PreconditionFailedError(this.#url, key ?? '', detail, { cause: err });
     }
     if (name === 'ConditionalRequestConflict' || (status === 409 && op === 'put')) {
-      return new PreconditionFailedError(this.#url, key ?? '', `another writer is creating object ${key} at the same time`, {
-        cause: err,
-      });
+      return new PreconditionFailedError(
+        this.#url,
+        key ?? '',
+        `another writer is creating object ${key} at the same time`,
+        {
+          cause: err,
+        },
+      );
     }
     if (ACCESS_DENIED_NAMES.has(name) || status === 403) {
       const resource =
@@ -513,7 +565,9 @@ export class S3ObjectStore implements ObjectStore {
           ? `arn:aws:s3:::${this.bucket}`
           : `arn:aws:s3:::${this.bucket}/${this.keyPrefix}${key ?? '*'}`;
       const hint =
-        op === 'get' || op === 'head' ? ' (without s3:ListBucket, S3 also answers "access denied" for a missing object)' : '';
+        op === 'get' || op === 'head'
+          ? ' (without s3:ListBucket, S3 also answers "access denied" for a missing object)'
+          : '';
       const credentials =
         name === 'CredentialsProviderError'
           ? 'no AWS credentials were found (set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run with an IAM role)'
@@ -542,7 +596,10 @@ export class S3ObjectStore implements ObjectStore {
     }
     return new StorageError(
       'INTERNAL',
-      `S3 rejected ${op} ${key ?? ''} in ${this.#url}: ${name || `HTTP ${status}`}: ${e.message ?? ''}`.replace('  ', ' '),
+      `S3 rejected ${op} ${key ?? ''} in ${this.#url}: ${name || `HTTP ${status}`}: ${e.message ?? ''}`.replace(
+        '  ',
+        ' ',
+      ),
       where,
       { cause: err },
     );
@@ -558,7 +615,11 @@ export class S3ObjectStore implements ObjectStore {
   ): StorageError {
     const e = (err ?? {}) as SdkErrorShape;
     const status = e.$metadata?.httpStatusCode;
-    const last = `${e.name ?? 'Error'}${status === undefined ? '' : ` (HTTP ${status})`}: ${e.message ?? String(err)}`;
+    // A HEAD answer has no body, so the SDK knows only the status ("Unknown: UnknownError").
+    const last =
+      status !== undefined && (e.name === undefined || e.name === 'Unknown')
+        ? `HTTP ${status} ${STATUS_CODES[status] ?? ''} (no error details in the response)`
+        : `${e.name ?? 'Error'}${status === undefined ? '' : ` (HTTP ${status})`}: ${e.message ?? String(err)}`;
     const endpoint = this.#endpoint === undefined ? 'S3' : `the endpoint ${redactUrl(this.#endpoint)}`;
     return new StorageError(
       'STORAGE_UNAVAILABLE',
@@ -577,7 +638,8 @@ export class S3ObjectStore implements ObjectStore {
       return true;
     } catch (err) {
       const e = err as SdkErrorShape;
-      if (e.name === 'NotFound' || e.name === 'NoSuchBucket' || e.$metadata?.httpStatusCode === 404) return false;
+      if (e.name === 'NotFound' || e.name === 'NoSuchBucket' || e.$metadata?.httpStatusCode === 404)
+        return false;
       return true; // 403 and others: cannot tell, assume it exists and report the object missing
     }
   }

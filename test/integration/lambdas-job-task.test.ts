@@ -151,7 +151,7 @@ describe('Fargate job task: a real dump of a real MariaDB into the emulated S3 r
     const other = jobMessageAt('2024-05-02T03:00:00Z');
     const res = await runJobTask({ ...env, [JOB_ENV_VAR]: other, MYSQL_PITR_SOURCE_PASSWORD: undefined });
     assert.equal(res.code, 1);
-    assert.match(res.stderr, /has no MYSQL_PITR_SOURCE_PASSWORD.*set workers\.dump to \\"fargate\\"/);
+    assert.match(res.stderr, /has no MYSQL_PITR_SOURCE_PASSWORD.*task definition must map the secret/);
     assert.equal((await list('backups/')).filter((k) => k.endsWith('/manifest.json')).length, 1);
     assert.deepEqual(await list('jobs/dump/20240502'), [], 'the failed attempt released its claim');
   });

@@ -1,0 +1,7 @@
+export {
+  createZstdCompressStream,
+  DEFAULT_STREAM_LEVEL,
+  type ZstdCompressOptions,
+} from './zstd-compress-stream.js';
+export { createZstdDecompressStream, type ZstdDecompressOptions } from './zstd-decompress-stream.js';
+export { zstdCompress, zstdDecompress, DEFAULT_ONE_SHOT_LEVEL } from './zstd-one-shot.js';
