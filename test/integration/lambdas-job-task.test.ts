@@ -150,7 +150,7 @@ describe('Fargate job task: a real dump of a real MariaDB into the emulated S3 r
   it('without the password it fails with a message that says how to fix it, and runs nothing', async () => {
     const other = jobMessageAt('2024-05-02T03:00:00Z');
     const res = await runJobTask({ ...env, [JOB_ENV_VAR]: other, MYSQL_PITR_SOURCE_PASSWORD: undefined });
-    assert.equal(res.code, 1);
+    assert.equal(res.code, 2, "a misconfigured task exits with the config exit code");
     assert.match(res.stderr, /has no MYSQL_PITR_SOURCE_PASSWORD.*task definition must map the secret/);
     assert.equal((await list('backups/')).filter((k) => k.endsWith('/manifest.json')).length, 1);
     assert.deepEqual(await list('jobs/dump/20240502'), [], 'the failed attempt released its claim');
