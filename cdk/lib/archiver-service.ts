@@ -9,7 +9,7 @@ import { IMAGE_APP_DIR, type PitrImage } from './pitr-image.js';
 import type { RepositoryBucket } from './repository-bucket.js';
 
 /** The archiver process inside the image: the CLI's continuous archiving command. */
-export const ARCHIVER_COMMAND = ['node', `${IMAGE_APP_DIR}/bin/mysql-pitr.js`, 'binlog', 'archive'];
+export const ARCHIVER_COMMAND = ['node', `${IMAGE_APP_DIR}/bin/mysql-pitr.js`, 'archive'];
 
 /** Seconds ECS waits after SIGTERM before SIGKILL: the archiver flushes its open segment meanwhile (Fargate allows at most 120). */
 export const ARCHIVER_STOP_TIMEOUT_SECONDS = 120;
