@@ -10,4 +10,39 @@ export const COMMANDS: readonly { words: readonly string[]; summary: string; loa
     summary: 'List and verify the events of binlog files (plain or .zst) without a server',
     load: async () => (await import('./binlog-inspect.js')).binlogInspect,
   },
+  {
+    words: ['backup', 'create'],
+    summary: 'Take a consistent logical dump (mariadb-dump/mysqldump) into the repository',
+    load: async () => (await import('./backup-create.js')).backupCreate,
+  },
+  {
+    words: ['backup', 'list'],
+    summary: 'List the backups in a repository (newest last); incomplete ones separately',
+    load: async () => (await import('./backup-list.js')).backupList,
+  },
+  {
+    words: ['backup', 'show'],
+    summary: 'Show the manifest of one backup',
+    load: async () => (await import('./backup-show.js')).backupShow,
+  },
+  {
+    words: ['archive'],
+    summary: 'Stream the source binlogs into the repository as they are written (or until caught up)',
+    load: async () => (await import('./archive.js')).archive,
+  },
+  {
+    words: ['binlog', 'list'],
+    summary: 'List archived binlogs per timeline: files, offsets, time and GTID ranges, gaps',
+    load: async () => (await import('./binlog-list.js')).binlogList,
+  },
+  {
+    words: ['binlog', 'fetch'],
+    summary: 'Write archived binlogs as plain files, byte-identical to the source, checksums verified',
+    load: async () => (await import('./binlog-fetch.js')).binlogFetch,
+  },
+  {
+    words: ['status'],
+    summary: 'Show the archive: last durable position and commit time, lag, gaps, lease holder',
+    load: async () => (await import('./status.js')).status,
+  },
 ];

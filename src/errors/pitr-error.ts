@@ -19,6 +19,7 @@ export type PitrErrorCode =
   | 'TRUNCATED_DATA'
   | 'BINLOG_GAP'
   | 'BINLOG_FORMAT'
+  | 'GTID_INVALID'
   | 'MYSQL_SERVER_ERROR'
   | 'MYSQL_CONNECTION'
   | 'MYSQL_PREREQUISITE'
@@ -26,6 +27,9 @@ export type PitrErrorCode =
   | 'TARGET_OUT_OF_RANGE'
   | 'INTERRUPTED'
   | 'JOB_DISPATCH_FAILED'
+  | 'NOT_IMPLEMENTED'
+  | 'DUMP_FAILED'
+  | 'DUMP_TOOL_MISSING'
   | 'INTERNAL';
 
 export class PitrError extends Error {

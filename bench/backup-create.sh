@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# bench/backup-create.sh -- `mysql-pitr backup create` against `mariadb-dump | zstd -3`, same data,
+# same run.
+#
+# Runs ../shared/bench/ref-dump.sh (which times `mariadb-dump --single-transaction --master-data=2
+# --all-databases ... | zstd -3` on the ~1 GiB sysbench dataset of its source instance) with its
+# CANDIDATE_DUMP_CMD hook set to `mysql-pitr backup create` into a file:// repository in the
+# candidate's directory, under /usr/bin/time -v for the peak RSS. Prints the reference script's
+# RESULT lines, then:
+#   RESULT tool=mysql-pitr-backup-create peak_rss_kb=... sql_bytes=... stored_bytes=... binlog=... gtid=...
+#   RATIO backup_create_time=<mysql-pitr seconds / mariadb-dump|zstd-3 seconds>
+#   RATIO backup_create_size=<mysql-pitr stored bytes / zstd -3 bytes>
+# and checks that the backup's binlog coordinates equal the reference dump's (the source is idle).
+#
+# Usage:  bench/backup-create.sh
+# Env:    everything ref-dump.sh takes; for a quick run on a small dataset, e.g.
+#           BENCH_ROOT=/tmp/bench-small SRC_PORT=3321 DUMP_TABLE_SIZE=20000 DUMP_MIN_MB=1 \
+#           WITH_MYDUMPER=0 bench/backup-create.sh
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$PROJECT_DIR"   # `node --import tsx` resolves tsx from the working directory
+
+BENCH_ROOT="${BENCH_ROOT:-/tmp/bench}"
+export BENCH_ROOT
+OUT="$(mktemp)"
+trap 'rm -f "$OUT"' EXIT
+
+# Runs under `bash -c` in ref-dump.sh with SRC_HOST SRC_PORT SRC_USER SRC_PASS CAND_DUMP_DIR set.
+# The password reaches mysql-pitr through the environment, never argv.
+# shellcheck disable=SC2016  # expanded later, by ref-dump.sh's bash -c
+export CANDIDATE_DUMP_CMD='MYSQL_PITR_SOURCE_PASSWORD="$SRC_PASS" /usr/bin/time -v -o "$CAND_DUMP_DIR/../pitr-time.txt" \
+  '"$PITR_CMD"' backup create --source "mysql://$SRC_USER@$SRC_HOST:$SRC_PORT" --repo "file://$CAND_DUMP_DIR" \
+  --json --log-format json > "$CAND_DUMP_DIR/../pitr-manifest.json"'
+
+bash "$SHARED_BENCH/ref-dump.sh" | tee "$OUT"
+
+DUMP_DIR="$BENCH_ROOT/dump"
+manifest="$DUMP_DIR/pitr-manifest.json"
+[[ -s $manifest ]] || { echo "bench: no manifest from mysql-pitr (see $DUMP_DIR/candidate.log)" >&2; exit 1; }
+rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$DUMP_DIR/pitr-time.txt")
+read -r sql stored file pos gtid < <(node -e '
+  const m = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  console.log(m.dump.uncompressedSize, m.dump.size, m.binlog.file, m.binlog.position, m.gtidPosition ?? "-");
+' "$manifest")
+echo "RESULT tool=mysql-pitr-backup-create peak_rss_kb=$rss sql_bytes=$sql stored_bytes=$stored binlog=$file:$pos gtid=$gtid"
+
+ref_file=$(result_field "$OUT" 'dump_binlog_file=' dump_binlog_file)
+ref_pos=$(result_field "$OUT" 'dump_binlog_pos=' dump_binlog_pos)
+if [[ "$ref_file:$ref_pos" != "$file:$pos" ]]; then
+  echo "bench: mysql-pitr recorded $file:$pos but the reference dump $ref_file:$ref_pos (the source was idle)" >&2
+  exit 1
+fi
+
+ratio backup_create_time "$(result_field "$OUT" 'tool=candidate-dump' seconds)" \
+  "$(result_field "$OUT" 'tool=mariadb-dump+zstd3' seconds)"
+ratio backup_create_size "$stored" "$(result_field "$OUT" 'tool=mariadb-dump+zstd3' zst_bytes)"

@@ -1,0 +1,104 @@
+/**
+ * Chooses the dump program and its arguments from what the source is (pure). The password never
+ * appears here: it goes into a defaults file (see `formatDefaultsFile`) whose path is the first
+ * argument, so neither `ps` nor the manifest shows it.
+ *
+ * References: https://mariadb.com/kb/en/mariadb-dump/ and
+ * https://dev.mysql.com/doc/refman/8.0/en/mysqldump.html (`--source-data` since 8.0.26).
+ */
+
+/** What the dump depends on about the source. */
+export interface DumpSourceFlavor {
+  flavor: 'mariadb' | 'mysql';
+  version: { major: number; minor: number; patch: number };
+}
+
+/** Where to connect; the user and password go into the defaults file, not here. */
+export interface DumpEndpoint {
+  host: string;
+  port: number;
+  socket?: string;
+  tls?: boolean;
+}
+
+/** Inputs of {@link buildDumpCommand}. */
+export interface DumpCommandOptions {
+  source: DumpSourceFlavor;
+  endpoint: DumpEndpoint;
+  /** Path of the 0600 defaults file holding user and password; always the first argument. */
+  defaultsFile: string;
+  /** Schemas to dump; empty or undefined = all (`--all-databases`). */
+  databases?: readonly string[];
+  /** Extra arguments appended before the database selection (e.g. `--skip-lock-tables`). */
+  extraArgs?: readonly string[];
+}
+
+/** The program candidates and argv of a dump. */
+export interface DumpCommand {
+  /** Programs to try, in order (the first found on PATH wins). */
+  programs: string[];
+  /** Arguments, `--defaults-extra-file=...` first (the tools require it there). */
+  args: string[];
+}
+
+/** True when MySQL `v` knows `--source-data` (8.0.26+); older ones only `--master-data`. */
+function mysqlHasSourceData(v: DumpSourceFlavor['version']): boolean {
+  return v.major > 8 || (v.major === 8 && (v.minor > 0 || v.patch >= 26));
+}
+
+/**
+ * The dump command for `opts.source`:
+ * - `mariadb-dump` (then `mysqldump`) for MariaDB, with `--master-data=2 --gtid`, so the dump
+ *   carries the binlog position and the GTID position (`gtid_slave_pos`) of its snapshot;
+ * - `mysqldump` for MySQL, with `--source-data=2` on 8.0.26+ and `--master-data=2` before;
+ * - always `--single-transaction` (consistent InnoDB snapshot), routines, events, triggers,
+ *   `--hex-blob` (binary-safe), and `--all-databases` or `--databases a b`.
+ *
+ * @throws RangeError when a database name is empty or starts with `-` (it would read as a flag)
+ */
+export function buildDumpCommand(opts: DumpCommandOptions): DumpCommand {
+  const { source, endpoint } = opts;
+  const args = [`--defaults-extra-file=${opts.defaultsFile}`];
+  if (endpoint.socket) {
+    args.push('--protocol=SOCKET', `--socket=${endpoint.socket}`);
+  } else {
+    args.push('--protocol=TCP', `--host=${endpoint.host}`, `--port=${endpoint.port}`);
+  }
+  if (endpoint.tls) args.push('--ssl');
+  args.push('--single-transaction');
+  if (source.flavor === 'mariadb') {
+    args.push('--master-data=2', '--gtid');
+  } else {
+    args.push(mysqlHasSourceData(source.version) ? '--source-data=2' : '--master-data=2');
+  }
+  args.push('--routines', '--events', '--triggers', '--hex-blob');
+  args.push(...(opts.extraArgs ?? []));
+  const databases = opts.databases ?? [];
+  for (const db of databases) {
+    if (db === '' || db.startsWith('-')) throw new RangeError(`invalid database name "${db}"`);
+  }
+  if (databases.length > 0) args.push('--databases', ...databases);
+  else args.push('--all-databases');
+  return {
+    programs: source.flavor === 'mariadb' ? ['mariadb-dump', 'mysqldump'] : ['mysqldump'],
+    args,
+  };
+}
+
+/** Quotes an option-file value: double quotes, with `\` and `"` escaped and no line breaks. */
+function quoteOptionValue(value: string): string {
+  if (/[\r\n]/.test(value)) throw new RangeError('an option file value cannot contain a line break');
+  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+/**
+ * The text of the defaults file given to the dump tool with `--defaults-extra-file`: a `[client]`
+ * group with the user and, when set, the password. Write it with mode 0600 and delete it after.
+ *
+ * @throws RangeError when the user or password contains a line break (an option file cannot hold one)
+ */
+export function formatDefaultsFile(user: string, password: string | undefined): string {
+  const lines = ['[client]', `user=${quoteOptionValue(user)}`];
+  if (password !== undefined) lines.push(`password=${quoteOptionValue(password)}`);
+  return `${lines.join('\n')}\n`;
+}

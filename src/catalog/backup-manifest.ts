@@ -1,0 +1,166 @@
+import { CorruptDataError } from '../errors/index.js';
+
+/** Current manifest format; a reader refuses manifests of a newer format rather than misread them. */
+export const BACKUP_MANIFEST_FORMAT = 1;
+
+/** A binlog file and byte offset: where replaying the binlog must start to continue from the dump. */
+export interface ManifestBinlogCoordinates {
+  /** Binlog file name, e.g. `mysql-bin.000042`. */
+  file: string;
+  /** Byte offset in `file` of the first event not contained in the dump. */
+  position: number;
+}
+
+/** Who was dumped. */
+export interface ManifestSource {
+  /** `host:port` (or the socket path) the dump connected to. */
+  address: string;
+  /** `@@server_id`. */
+  serverId: number;
+  /** MySQL: `@@server_uuid`. */
+  serverUuid?: string;
+  /** MariaDB: `@@gtid_domain_id`. */
+  gtidDomainId?: number;
+  flavor: 'mariadb' | 'mysql';
+  /** `VERSION()`, e.g. `10.11.19-MariaDB-0+deb12u1-log`. */
+  version: string;
+}
+
+/** One stored object with its size and checksums. */
+export interface ManifestObject {
+  /** Key relative to the repository root. */
+  key: string;
+  compression: 'zstd';
+  /** Bytes stored (compressed). */
+  size: number;
+  /** Hex SHA-256 of the stored (compressed) bytes. */
+  sha256: string;
+  /** Bytes of SQL before compression. */
+  uncompressedSize: number;
+  /** Hex SHA-256 of the SQL before compression. */
+  uncompressedSha256: string;
+}
+
+/** A table whose engine has no transactions: the dump of it is not guaranteed consistent. */
+export interface NonTransactionalTable {
+  schema: string;
+  table: string;
+  engine: string;
+}
+
+/**
+ * What `backups/<id>/manifest.json` records about one logical dump. Written last: its presence is
+ * what makes a backup complete.
+ */
+export interface BackupManifest {
+  format: typeof BACKUP_MANIFEST_FORMAT;
+  /** Sortable, time-based id (see `newBackupId`). */
+  id: string;
+  kind: 'logical-dump';
+  /**
+   * The binlog history this backup belongs to. The archiver defines timelines; until it does, this
+   * is a placeholder derived from the source identity (`server-uuid:<uuid>` on MySQL,
+   * `server-id:<id>` on MariaDB).
+   */
+  timeline: string;
+  source: ManifestSource;
+  /** ISO-8601 UTC time the dump tool was started. */
+  startedAt: string;
+  /** ISO-8601 UTC time the data object was fully stored. */
+  finishedAt: string;
+  /** Binlog position of the snapshot (from the dump's `CHANGE MASTER TO` comment). */
+  binlog: ManifestBinlogCoordinates;
+  /**
+   * GTID position of the snapshot, as the dump printed it: MariaDB's `gtid_slave_pos`
+   * (`0-1-42,1-2-7`) or MySQL's `GTID_PURGED` set (`uuid:1-42`); null when the source has none.
+   */
+  gtidPosition: string | null;
+  /** The compressed SQL dump. */
+  dump: ManifestObject;
+  /** Schemas dumped; null means all of them (`--all-databases`). */
+  databases: string[] | null;
+  /** The dump program and its arguments (never a password: it travels in a 0600 defaults file). */
+  tool: { name: string; path: string; version: string | null; args: string[] };
+  nonTransactionalTables: NonTransactionalTable[];
+  /** Things the operator should know, e.g. non-transactional tables in the dumped schemas. */
+  warnings: string[];
+}
+
+/** The manifest as stored: pretty JSON with a trailing newline. */
+export function serializeBackupManifest(manifest: BackupManifest): string {
+  return `${JSON.stringify(manifest, null, 2)}\n`;
+}
+
+type Json = Record<string, unknown>;
+
+/**
+ * Parses and checks a stored manifest.
+ *
+ * @param key the manifest's key, for messages
+ * @throws CorruptDataError (CORRUPT_DATA) when the text is not JSON, misses a field, or has a newer format
+ */
+export function parseBackupManifest(text: string, key: string): BackupManifest {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    throw new CorruptDataError(key, undefined, `the manifest is not valid JSON (${(err as Error).message})`, {
+      cause: err,
+    });
+  }
+  const bad = (detail: string): never => {
+    throw new CorruptDataError(key, undefined, `${detail}. The backup cannot be used; take a new one.`);
+  };
+  if (!isObject(data)) return bad('the manifest is not a JSON object');
+  if (data.format !== BACKUP_MANIFEST_FORMAT) {
+    return bad(
+      `manifest format ${JSON.stringify(data.format)} is not ${BACKUP_MANIFEST_FORMAT}` +
+        ' (written by a newer mysql-pitr? upgrade this one)',
+    );
+  }
+  const str = (o: Json, k: string, where: string): string =>
+    typeof o[k] === 'string' ? (o[k] as string) : bad(`${where}.${k} is missing or not a string`);
+  const num = (o: Json, k: string, where: string): number =>
+    typeof o[k] === 'number' && Number.isSafeInteger(o[k]) && (o[k] as number) >= 0
+      ? (o[k] as number)
+      : bad(`${where}.${k} is missing or not a whole number`);
+  const obj = (o: Json, k: string): Json => (isObject(o[k]) ? (o[k] as Json) : bad(`${k} is missing`));
+
+  str(data, 'id', 'manifest');
+  if (data.kind !== 'logical-dump') bad(`kind ${JSON.stringify(data.kind)} is not "logical-dump"`);
+  str(data, 'timeline', 'manifest');
+  str(data, 'startedAt', 'manifest');
+  str(data, 'finishedAt', 'manifest');
+  const source = obj(data, 'source');
+  str(source, 'address', 'source');
+  num(source, 'serverId', 'source');
+  str(source, 'version', 'source');
+  if (source.flavor !== 'mariadb' && source.flavor !== 'mysql') bad('source.flavor is not mariadb or mysql');
+  const binlog = obj(data, 'binlog');
+  str(binlog, 'file', 'binlog');
+  num(binlog, 'position', 'binlog');
+  if (data.gtidPosition !== null && typeof data.gtidPosition !== 'string')
+    bad('gtidPosition is not a string or null');
+  const dump = obj(data, 'dump');
+  str(dump, 'key', 'dump');
+  str(dump, 'sha256', 'dump');
+  str(dump, 'uncompressedSha256', 'dump');
+  num(dump, 'size', 'dump');
+  num(dump, 'uncompressedSize', 'dump');
+  if (data.databases !== null && !isStringArray(data.databases))
+    bad('databases is not a list of names or null');
+  const tool = obj(data, 'tool');
+  str(tool, 'name', 'tool');
+  if (!isStringArray(tool.args)) bad('tool.args is not a list of strings');
+  if (!Array.isArray(data.nonTransactionalTables)) bad('nonTransactionalTables is not a list');
+  if (!isStringArray(data.warnings)) bad('warnings is not a list of strings');
+  return data as unknown as BackupManifest;
+}
+
+function isObject(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function isStringArray(v: unknown): v is string[] {
+  return Array.isArray(v) && v.every((x) => typeof x === 'string');
+}

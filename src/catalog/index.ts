@@ -1,0 +1,85 @@
+export { newBackupId, isBackupId, backupIdTime } from './backup-id.js';
+export {
+  BACKUPS_PREFIX,
+  MANIFEST_NAME,
+  DUMP_NAME,
+  backupPrefix,
+  backupDumpKey,
+  backupManifestKey,
+  parseBackupKey,
+} from './backup-keys.js';
+export {
+  BACKUP_MANIFEST_FORMAT,
+  serializeBackupManifest,
+  parseBackupManifest,
+  type BackupManifest,
+  type ManifestBinlogCoordinates,
+  type ManifestSource,
+  type ManifestObject,
+  type NonTransactionalTable,
+} from './backup-manifest.js';
+export {
+  readBackupCatalog,
+  readBackupManifest,
+  groupBackupObjects,
+  type BackupCatalog,
+  type IncompleteBackup,
+} from './backup-catalog.js';
+export {
+  BINLOGS_PREFIX,
+  TIMELINES_PREFIX,
+  GAPS_PREFIX,
+  ARCHIVER_LEASE_KEY,
+  isTimelineId,
+  formatTimelineId,
+  nextTimelineId,
+  isBinlogFileName,
+  parseBinlogFileName,
+  binlogFileAfter,
+  compareBinlogFiles,
+  timelineSegmentsPrefix,
+  fileSegmentsPrefix,
+  segmentKey,
+  parseSegmentKey,
+  timelineKey,
+  parseTimelineKey,
+  gapKey,
+  parseGapKey,
+  type SegmentKeyParts,
+} from './binlog-keys.js';
+export {
+  SEGMENT_FORMAT,
+  SEGMENT_HEADER_MAGIC,
+  SEGMENT_HEADER_PROBE_BYTES,
+  encodeSegmentHeader,
+  decodeSegmentHeader,
+  segmentHeaderFrameLength,
+  type SegmentHeader,
+  type DomainGtidRange,
+} from './segment-header.js';
+export {
+  TIMELINE_FORMAT,
+  sameSourceIdentity,
+  describeSourceIdentity,
+  serializeTimelineRecord,
+  parseTimelineRecord,
+  type SourceIdentity,
+  type TimelineFork,
+  type TimelineRecord,
+} from './timeline-record.js';
+export { serializeBinlogGap, parseBinlogGap, type BinlogGap } from './binlog-gap.js';
+export {
+  readBinlogCatalog,
+  readSegmentHeader,
+  compareSegments,
+  type BinlogCatalog,
+  type CatalogSegment,
+  type CatalogTimeline,
+  type ReadBinlogCatalogOptions,
+} from './binlog-catalog.js';
+export {
+  summarizeTimeline,
+  type BinlogFileSummary,
+  type TimelineSummary,
+  type SegmentHole,
+} from './binlog-file-summary.js';

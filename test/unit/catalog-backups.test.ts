@@ -1,0 +1,119 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  backupDumpKey,
+  backupIdTime,
+  backupManifestKey,
+  groupBackupObjects,
+  isBackupId,
+  newBackupId,
+  parseBackupKey,
+  parseBackupManifest,
+  serializeBackupManifest,
+  type BackupManifest,
+} from '../../src/catalog/index.js';
+
+const ID = '20261125T193000123Z-0a0b0c';
+
+function sampleManifest(id = ID): BackupManifest {
+  return {
+    format: 1,
+    id,
+    kind: 'logical-dump',
+    timeline: 'server-id:1',
+    source: {
+      address: 'db1:3306',
+      serverId: 1,
+      gtidDomainId: 0,
+      flavor: 'mariadb',
+      version: '10.11.19-MariaDB-log',
+    },
+    startedAt: '2026-11-25T19:30:00.123Z',
+    finishedAt: '2026-11-25T19:31:00.000Z',
+    binlog: { file: 'mysql-bin.000042', position: 1015 },
+    gtidPosition: '0-1-17',
+    dump: {
+      key: backupDumpKey(id),
+      compression: 'zstd',
+      size: 10,
+      sha256: 'a'.repeat(64),
+      uncompressedSize: 40,
+      uncompressedSha256: 'b'.repeat(64),
+    },
+    databases: null,
+    tool: {
+      name: 'mariadb-dump',
+      path: '/usr/bin/mariadb-dump',
+      version: null,
+      args: ['--single-transaction'],
+    },
+    nonTransactionalTables: [],
+    warnings: [],
+  };
+}
+
+describe('backup ids and keys', () => {
+  it('makes time-sortable ids and reads the time back', () => {
+    const a = newBackupId(new Date('2026-11-25T19:30:00.123Z'), Buffer.from([10, 11, 12]));
+    const b = newBackupId(new Date('2026-11-25T19:30:00.124Z'), Buffer.from([0, 0, 0]));
+    const c = newBackupId(new Date('2027-01-01T00:00:00.000Z'), Buffer.from([255, 0, 0]));
+    assert.equal(a, ID);
+    assert.ok(a < b && b < c);
+    assert.ok(isBackupId(a));
+    assert.equal(backupIdTime(a)?.toISOString(), '2026-11-25T19:30:00.123Z');
+    assert.equal(isBackupId('20261125T193000123Z'), false);
+    assert.equal(isBackupId('../etc'), false);
+  });
+
+  it('builds and parses backup keys; foreign keys are not backups', () => {
+    assert.equal(backupDumpKey(ID), `backups/${ID}/dump.sql.zst`);
+    assert.equal(backupManifestKey(ID), `backups/${ID}/manifest.json`);
+    assert.deepEqual(parseBackupKey(backupManifestKey(ID)), { id: ID, name: 'manifest.json' });
+    assert.equal(parseBackupKey('backups/notanid/manifest.json'), undefined);
+    assert.equal(parseBackupKey(`binlogs/${ID}/x`), undefined);
+    assert.equal(parseBackupKey(`backups/${ID}/`), undefined);
+    assert.throws(() => backupDumpKey('../x'), RangeError);
+  });
+
+  it('groups objects by backup id, oldest first', () => {
+    const at = new Date(0);
+    const older = '20250101T000000000Z-000000';
+    const groups = groupBackupObjects([
+      { key: backupManifestKey(ID), size: 1, lastModified: at },
+      { key: 'backups/README', size: 1, lastModified: at },
+      { key: backupDumpKey(older), size: 5, lastModified: at },
+      { key: backupDumpKey(ID), size: 2, lastModified: at },
+    ]);
+    assert.deepEqual([...groups.keys()], [older, ID]);
+    assert.deepEqual(
+      groups
+        .get(ID)
+        ?.map((o) => o.key)
+        .sort(),
+      [backupDumpKey(ID), backupManifestKey(ID)],
+    );
+  });
+});
+
+describe('backup manifests', () => {
+  it('round-trips through its JSON form', () => {
+    const m = sampleManifest();
+    const text = serializeBackupManifest(m);
+    assert.ok(text.endsWith('}\n'));
+    assert.deepEqual(parseBackupManifest(text, 'k'), m);
+  });
+
+  it('rejects text that is not a manifest, naming the key and the field', () => {
+    assert.throws(
+      () => parseBackupManifest('{', 'backups/x/manifest.json'),
+      (e: Error & { code?: string }) => {
+        return e.code === 'CORRUPT_DATA' && /backups\/x\/manifest\.json/.test(e.message);
+      },
+    );
+    const noPos = JSON.parse(serializeBackupManifest(sampleManifest())) as Record<string, unknown>;
+    noPos.binlog = { file: 'mysql-bin.000001' };
+    assert.throws(() => parseBackupManifest(JSON.stringify(noPos), 'k'), /binlog\.position/);
+    const newer = { ...sampleManifest(), format: 2 };
+    assert.throws(() => parseBackupManifest(JSON.stringify(newer), 'k'), /format 2/);
+  });
+});
