@@ -31,7 +31,8 @@ function writesChecksumAlgorithm(serverVersion: string): boolean {
  * BINLOG_CHECKSUM_ALG_OFF or BINLOG_CHECKSUM_ALG_CRC32 (other values are returned as they are).
  */
 export function checksumAlgorithmOf(fde: Buffer): number {
-  if (fde.length < SERVER_VERSION_OFFSET + SERVER_VERSION_SIZE + CHECKSUM_SIZE + 1) return BINLOG_CHECKSUM_ALG_OFF;
+  if (fde.length < SERVER_VERSION_OFFSET + SERVER_VERSION_SIZE + CHECKSUM_SIZE + 1)
+    return BINLOG_CHECKSUM_ALG_OFF;
   const raw = fde.toString('latin1', SERVER_VERSION_OFFSET, SERVER_VERSION_OFFSET + SERVER_VERSION_SIZE);
   const version = raw.replace(/\0.*$/s, '');
   if (!writesChecksumAlgorithm(version)) return BINLOG_CHECKSUM_ALG_OFF;

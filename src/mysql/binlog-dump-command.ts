@@ -12,7 +12,11 @@ import {
 
 /** Where the dump command delivers what it receives. */
 export interface BinlogDumpSink {
-  /** One event (header, body, checksum); `event` is a view into a reused buffer: copy it. */
+  /**
+   * One event (header, body, checksum): a view of the packet's bytes. mysql2 reuses the packet
+   * object but not the bytes (each socket read is a fresh buffer; multi-packet payloads are
+   * concatenated into a new one), so the view stays valid.
+   */
   onEvent(event: Buffer): void;
   /** EOF: the non-blocking dump reached the end of the last binlog. */
   onEnd(): void;
@@ -40,11 +44,14 @@ export class BinlogDumpCommand implements Mysql2Command {
       return false;
     }
     if (!packet) return false;
-    const payload = packet.buffer.subarray(packet.offset, packet.end);
+    const { buffer, offset, end } = packet;
+    if (buffer[offset] === OK_HEADER) {
+      // the hot path: one view per event, no intermediate slice
+      this.sink.onEvent(buffer.subarray(offset + 1, end));
+      return false;
+    }
+    const payload = buffer.subarray(offset, end);
     switch (payload[0]) {
-      case OK_HEADER:
-        this.sink.onEvent(payload.subarray(1));
-        return false;
       case EOF_HEADER:
         this.finished = true;
         this.sink.onEnd();

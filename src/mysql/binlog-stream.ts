@@ -6,8 +6,10 @@ import {
   readEventHeader,
   type EventHeader,
 } from '../binlog/event-header.js';
+import { eventCrc32Matches } from '../binlog/binlog-checksum.js';
 import { EventType } from '../binlog/event-type.js';
-import { CorruptDataError, type PitrError } from '../errors/index.js';
+import { BINLOG_CHECKSUM_ALG_CRC32, checksumAlgorithmOf } from '../binlog-file/checksum-algorithm.js';
+import { ChecksumMismatchError, CorruptDataError, type PitrError } from '../errors/index.js';
 import type { BinlogDumpSink } from './binlog-dump-command.js';
 import type { ServerError } from './err-packet.js';
 import { readRotateEvent } from './rotate-event.js';
@@ -29,7 +31,11 @@ export type BinlogStreamEventKind = 'rotate-artificial' | 'format-description-re
 
 /** One item of the binlog stream. */
 export interface BinlogStreamEvent {
-  /** The event exactly as stored in the binlog file: header, body and checksum. A private copy. */
+  /**
+   * The event exactly as stored in the binlog file: header, body and checksum. A view of the
+   * received bytes that nothing else writes to: keep it as long as needed, do not modify it. (It
+   * keeps its socket read, up to 64 KiB, alive: copy small events you hold for long.)
+   */
   buffer: Buffer;
   /** The decoded 19-byte common header. */
   header: EventHeader;
@@ -84,10 +90,19 @@ export interface BinlogStreamOptions {
   /** File and position the dump was asked for (until the first artificial ROTATE says otherwise). */
   file: string;
   position: number;
-  /** Pause the socket when this many bytes wait for the consumer (default 8 MiB). */
+  /**
+   * Pause the socket when this many bytes wait for the consumer (default 4 MiB: more only keeps
+   * more small buffers alive long enough to be promoted out of the young GC generation).
+   */
   highWaterMarkBytes?: number;
   /** Resume when the consumer has brought the buffer down to this (default highWaterMark / 2). */
   lowWaterMarkBytes?: number;
+  /**
+   * Verify the CRC32 of every in-file event (and re-sent FDE) when the file's
+   * FORMAT_DESCRIPTION_EVENT says binlog_checksum=CRC32 (default true). A mismatch ends the stream
+   * with ChecksumMismatchError.
+   */
+  verifyChecksums?: boolean;
   /** Turns a server error packet or a connection failure into the error to throw. */
   toError(err: Error, where: { file: string; position: number }): PitrError;
 }
@@ -129,6 +144,8 @@ export class BinlogStream implements AsyncIterable<BinlogStreamEvent>, BinlogDum
     pauses: 0,
     largestEvent: 0,
   };
+  /** Whether the current file's events carry a CRC32 (from its FORMAT_DESCRIPTION_EVENT). */
+  private crc32 = false;
   private firstSettled = false;
   private firstResolve!: () => void;
   private firstReject!: (err: unknown) => void;
@@ -138,7 +155,7 @@ export class BinlogStream implements AsyncIterable<BinlogStreamEvent>, BinlogDum
   constructor(private readonly options: BinlogStreamOptions) {
     this.currentFile = options.file;
     this.currentPosition = options.position;
-    this.highWaterMark = Math.max(1, options.highWaterMarkBytes ?? 8 * 1024 * 1024);
+    this.highWaterMark = Math.max(1, options.highWaterMarkBytes ?? 4 * 1024 * 1024);
     this.lowWaterMark = Math.min(this.highWaterMark, options.lowWaterMarkBytes ?? this.highWaterMark / 2);
     this.started = new Promise<void>((resolve, reject) => {
       this.firstResolve = resolve;
@@ -203,8 +220,10 @@ export class BinlogStream implements AsyncIterable<BinlogStreamEvent>, BinlogDum
       );
       return;
     }
-    const buffer = Buffer.allocUnsafe(view.length);
-    view.copy(buffer);
+    // No copy: mysql2 hands over a view of the socket read (or of a reassembled multi-packet
+    // payload), and Node allocates a fresh buffer for every socket read, so the bytes never change
+    // under us. Queued events keep their reads alive, which is what bufferedBytes counts anyway.
+    const buffer = view;
     const header = readEventHeader(buffer);
     if (header.eventSize !== buffer.length) {
       this.fail(
@@ -219,6 +238,7 @@ export class BinlogStream implements AsyncIterable<BinlogStreamEvent>, BinlogDum
     let item: BinlogStreamEvent;
     try {
       item = this.classify(buffer, header);
+      if (item.kind === 'event' || item.kind === 'format-description-resend') this.verify(item);
     } catch (err) {
       this.fail(err as PitrError);
       return;
@@ -236,7 +256,8 @@ export class BinlogStream implements AsyncIterable<BinlogStreamEvent>, BinlogDum
     }
     this.queue.push(item);
     this.stat.bufferedBytes += buffer.length;
-    if (this.stat.bufferedBytes > this.stat.peakBufferedBytes) this.stat.peakBufferedBytes = this.stat.bufferedBytes;
+    if (this.stat.bufferedBytes > this.stat.peakBufferedBytes)
+      this.stat.peakBufferedBytes = this.stat.bufferedBytes;
     if (!this.paused && this.stat.bufferedBytes >= this.highWaterMark) {
       this.paused = true;
       this.stat.pauses += 1;
@@ -278,6 +299,26 @@ export class BinlogStream implements AsyncIterable<BinlogStreamEvent>, BinlogDum
       waiter.reject(err);
     }
     void this.control?.destroy();
+  }
+
+  private verify(item: BinlogStreamEvent): void {
+    const isFde = item.header.typeCode === EventType.FORMAT_DESCRIPTION;
+    if (isFde) {
+      this.crc32 =
+        (this.options.verifyChecksums ?? true) &&
+        checksumAlgorithmOf(item.buffer) === BINLOG_CHECKSUM_ALG_CRC32;
+    }
+    if (!this.crc32) return;
+    // the FDE of the source's active file may carry LOG_EVENT_BINLOG_IN_USE_F, which its CRC32 excludes
+    if (!eventCrc32Matches(item.buffer, isFde)) {
+      throw new ChecksumMismatchError(
+        `binlog stream ${item.file}`,
+        item.position,
+        `the CRC32 of the ${item.buffer.length}-byte event (type ${item.header.typeCode}) received from the ` +
+          'source does not match its trailer: the network or the source corrupted it. Restart the stream from ' +
+          'the last position written',
+      );
+    }
   }
 
   private classify(buffer: Buffer, header: EventHeader): BinlogStreamEvent {

@@ -23,7 +23,10 @@ export interface PrerequisiteReport {
  *
  * @throws MysqlPrerequisiteError naming the failed prerequisite and how to fix it
  */
-export function checkSourcePrerequisites(facts: SourceFacts, options: PrerequisiteOptions = {}): PrerequisiteReport {
+export function checkSourcePrerequisites(
+  facts: SourceFacts,
+  options: PrerequisiteOptions = {},
+): PrerequisiteReport {
   const warnings: string[] = [];
   const cnf = facts.flavor === 'mariadb' ? 'my.cnf [mariadbd]' : 'my.cnf [mysqld]';
   if (!facts.logBin) {

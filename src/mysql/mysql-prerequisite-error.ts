@@ -19,7 +19,12 @@ export class MysqlPrerequisiteError extends PitrError {
   /** The value found on the source (e.g. 'OFF', 'STATEMENT'), when there is one. */
   readonly actual: string | undefined;
 
-  constructor(prerequisite: SourcePrerequisite, actual: string | undefined, message: string, options?: ErrorOptions) {
+  constructor(
+    prerequisite: SourcePrerequisite,
+    actual: string | undefined,
+    message: string,
+    options?: ErrorOptions,
+  ) {
     super('MYSQL_PREREQUISITE', message, options);
     this.prerequisite = prerequisite;
     this.actual = actual;

@@ -47,8 +47,13 @@ export interface BinlogDumpOptions extends MysqlConnectionOptions {
   nonBlocking?: boolean;
   /** Ask the source for a heartbeat after this many idle ms (default 30 000; 0 = none). */
   heartbeatPeriodMs?: number;
-  /** Pause the socket when this many bytes wait for the consumer (default 8 MiB). */
+  /**
+   * Pause the socket when this many bytes wait for the consumer (default 4 MiB: more only keeps
+   * more small buffers alive long enough to be promoted out of the young GC generation).
+   */
   highWaterMarkBytes?: number;
+  /** Verify each event's CRC32 when the binlog has checksums (default true); see BinlogStreamOptions. */
+  verifyChecksums?: boolean;
   /** Shown in SHOW SLAVE HOSTS (default 'mysql-pitr'). */
   replicaHostname?: string;
   /**
@@ -83,7 +88,7 @@ async function destroyConnection(conn: Connection, core: Mysql2CoreConnection | 
  *
  * @throws MysqlConnectionError (unreachable), MysqlServerError (1045 wrong password, 1227 missing
  *   REPLICATION SLAVE), BinlogUnavailableError (1236: purged or unknown file, bad position),
- *   MysqlPrerequisiteError (position past 4 GiB, serverId equal to the source's)
+ *   MysqlPrerequisiteError (log_bin off, position past 4 GiB, serverId equal to the source's)
  */
 export async function openBinlogStream(options: BinlogDumpOptions): Promise<BinlogStream> {
   const logger = options.logger ?? silentLogger;
@@ -100,15 +105,17 @@ export async function openBinlogStream(options: BinlogDumpOptions): Promise<Binl
     );
   }
   const attempted = `stream ${options.file} @ ${position} from ${url}`;
-  const ctx = { attempted, target, user: options.user, file: options.file, position };
+  const loginCtx = { attempted, target, user: options.user, file: options.file, position };
 
   const conn = await connectMysql(options);
+  // from here on an access-denied error means a missing privilege, not a wrong password
+  const ctx = { ...loginCtx, authenticated: true };
   let core: Mysql2CoreConnection | undefined;
   try {
     core = coreConnectionOf(conn);
     const [rows] = await conn.query(
       'SELECT VERSION() AS version, @@version_comment AS comment, @@global.binlog_checksum AS checksum, ' +
-        '@@global.server_id AS server_id',
+        '@@global.server_id AS server_id, @@global.log_bin AS log_bin',
     );
     const row = (rows as Record<string, unknown>[])[0] ?? {};
     const version = String(row.version ?? '');
@@ -118,6 +125,16 @@ export async function openBinlogStream(options: BinlogDumpOptions): Promise<Binl
       binlogChecksum: String(row.checksum ?? 'NONE').toUpperCase(),
       serverId: Number(row.server_id ?? 0),
     };
+    const logBin = row.log_bin;
+    if (!(logBin === 1 || logBin === '1' || logBin === 'ON')) {
+      throw new MysqlPrerequisiteError(
+        'log_bin',
+        'OFF',
+        `the source ${target} (${version}) has the binary log off (log_bin=OFF), so there are no binlogs to ` +
+          `stream. Set log_bin=mysql-bin and a unique server_id in its my.cnf ` +
+          `[${source.flavor === 'mariadb' ? 'mariadbd' : 'mysqld'}] section, restart it, then take a full backup.`,
+      );
+    }
     if (source.serverId === serverId) {
       throw new MysqlPrerequisiteError(
         'server_id',
@@ -153,6 +170,7 @@ export async function openBinlogStream(options: BinlogDumpOptions): Promise<Binl
       file: options.file,
       position,
       highWaterMarkBytes: options.highWaterMarkBytes,
+      verifyChecksums: options.verifyChecksums,
       toError: (err, where) =>
         toMysqlError(err, {
           ...ctx,

@@ -22,5 +22,10 @@ export const ER_SPECIFIC_ACCESS_DENIED_ERROR = 1227;
 export const ER_MASTER_FATAL_ERROR_READING_BINLOG = 1236;
 /** ER_ACCESS_DENIED_NO_PASSWORD_ERROR: MariaDB unix_socket/MySQL auth_socket account used over TCP. */
 export const ER_ACCESS_DENIED_NO_PASSWORD_ERROR = 1698;
+/**
+ * ER_SLAVE_SAME_ID (MariaDB 10.4+): a replica with this server_id is already connected, so the
+ * source refuses the new dump. (MySQL instead drops the older connection.)
+ */
+export const ER_SLAVE_SAME_ID = 4052;
 /** ER_MASTER_HAS_PURGED_REQUIRED_GTIDS (MySQL): the GTIDs the replica needs were purged. */
 export const ER_MASTER_HAS_PURGED_REQUIRED_GTIDS = 1789;

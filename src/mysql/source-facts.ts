@@ -168,7 +168,9 @@ export async function readSourceFacts(conn: SqlConnection, target = 'the source'
       facts.binaryLogs = logs?.map((r) => ({ name: str(r.Log_name), size: Number(r.File_size ?? 0) }));
       // MySQL 8.2 added SHOW BINARY LOG STATUS and 8.4 removed SHOW MASTER STATUS.
       const statusSql =
-        flavor === 'mysql' && versionAtLeast(versionNumber, 8, 2) ? 'SHOW BINARY LOG STATUS' : 'SHOW MASTER STATUS';
+        flavor === 'mysql' && versionAtLeast(versionNumber, 8, 2)
+          ? 'SHOW BINARY LOG STATUS'
+          : 'SHOW MASTER STATUS';
       const [status] = (await optionalRows(conn, statusSql)) ?? [];
       if (status) facts.current = { file: str(status.File), position: Number(status.Position ?? 0) };
     }

@@ -12,6 +12,7 @@ import {
   ER_MASTER_FATAL_ERROR_READING_BINLOG,
   ER_MASTER_HAS_PURGED_REQUIRED_GTIDS,
   ER_SERVER_SHUTDOWN,
+  ER_SLAVE_SAME_ID,
   ER_SPECIFIC_ACCESS_DENIED_ERROR,
   ER_UNKNOWN_COM_ERROR,
 } from './server-error-codes.js';
@@ -24,6 +25,11 @@ export interface MysqlErrorContext {
   target: string;
   /** The user name, for GRANT advice. */
   user?: string;
+  /**
+   * True once the login succeeded: an access-denied error (1045, which MariaDB also returns for
+   * COM_REGISTER_SLAVE without REPLICATION SLAVE) then means a missing privilege, not a wrong password.
+   */
+  authenticated?: boolean;
   /** The binlog file and position asked for, when streaming. */
   file?: string;
   position?: number;
@@ -48,6 +54,8 @@ function grantAdvice(user: string | undefined): string {
 export function adviceFor(info: ServerErrorInfo, ctx: MysqlErrorContext): string {
   switch (info.errno) {
     case ER_ACCESS_DENIED_ERROR:
+      if (ctx.authenticated)
+        return `The login worked but the account lacks a privilege. ${grantAdvice(ctx.user)}`;
       return (
         'Check the user name and password, and that the account exists for the host this client ' +
         'connects from (a host-specific or anonymous account can shadow user@%).'
@@ -67,6 +75,8 @@ export function adviceFor(info: ServerErrorInfo, ctx: MysqlErrorContext): string
       return 'The source is shutting down; retry once it is back.';
     case ER_UNKNOWN_COM_ERROR:
       return 'The source does not support this replication command; check its flavour and version.';
+    case ER_SLAVE_SAME_ID:
+      return SAME_SERVER_ID_ADVICE;
     case ER_MASTER_HAS_PURGED_REQUIRED_GTIDS:
       return 'The source purged binlogs this stream needs; take a new full backup and start archiving again from it.';
     case ER_MASTER_FATAL_ERROR_READING_BINLOG:
@@ -75,6 +85,11 @@ export function adviceFor(info: ServerErrorInfo, ctx: MysqlErrorContext): string
       return 'See the server error above; fix it on the source and retry.';
   }
 }
+
+const SAME_SERVER_ID_ADVICE =
+  'Another replica or archiver is connected to this source with the same server_id; give each one a unique ' +
+  "server_id (it must also differ from the source's own), e.g. with the replica server_id option, and check " +
+  'SHOW SLAVE HOSTS on the source for the one holding it.';
 
 function binlogReadAdvice(message: string, ctx: MysqlErrorContext): string {
   const file = ctx.file ?? 'the requested binlog';
@@ -85,13 +100,12 @@ function binlogReadAdvice(message: string, ctx: MysqlErrorContext): string {
       'LOGS, take a new full backup and restart archiving from the oldest binlog the source still has.'
     );
   }
-  if (/same server_uuid|same server_id/i.test(message)) {
-    return (
-      'Another replica or archiver uses the same server_id on this source; give each one a unique ' +
-      "server_id (it must also differ from the source's own)."
-    );
-  }
-  if (/impossible position|truncated in the middle of event|bogus data|position|event too (big|small)/i.test(message)) {
+  if (/same server_uuid|same server_id/i.test(message)) return SAME_SERVER_ID_ADVICE;
+  if (
+    /impossible position|truncated in the middle of event|bogus data|position|event too (big|small)/i.test(
+      message,
+    )
+  ) {
     return (
       `Position ${ctx.position ?? '?'} is not the start of an event in ${file} (past its end or inside an event). ` +
       'Resume from a position a previous run recorded (the end of a complete event), or from 4.'
@@ -136,8 +150,12 @@ export function toMysqlError(err: unknown, ctx: MysqlErrorContext): PitrError {
       sqlMessage: err.sqlMessage,
     };
     const advice = adviceFor(info, ctx);
-    if (info.errno === ER_MASTER_FATAL_ERROR_READING_BINLOG && ctx.file !== undefined) {
-      return new BinlogUnavailableError(ctx.attempted, ctx.file, ctx.position ?? 4, info, advice, { cause: err });
+    // MySQL reports a server_id clash as 1236 too; that is not about the binlog being unavailable
+    const clash = /same server_uuid|same server_id/i.test(info.sqlMessage);
+    if (info.errno === ER_MASTER_FATAL_ERROR_READING_BINLOG && ctx.file !== undefined && !clash) {
+      return new BinlogUnavailableError(ctx.attempted, ctx.file, ctx.position ?? 4, info, advice, {
+        cause: err,
+      });
     }
     return new MysqlServerError(ctx.attempted, info, advice, { cause: err });
   }

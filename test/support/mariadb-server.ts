@@ -233,7 +233,8 @@ class Instance implements MariadbServer {
     const deadline = Date.now() + (this.opts.startTimeoutMs ?? 60_000);
     let lastError: unknown;
     while (Date.now() < deadline) {
-      if (spawnError) throw new Error(`could not start mariadbd: ${spawnError.message}`, { cause: spawnError });
+      if (spawnError)
+        throw new Error(`could not start mariadbd: ${spawnError.message}`, { cause: spawnError });
       if (child.exitCode !== null || child.signalCode !== null) {
         throw new MariadbStartError(
           `mariadbd (datadir ${this.datadir}, port ${this.port}) exited during startup ` +
@@ -349,7 +350,10 @@ class Instance implements MariadbServer {
   async errorLogTail(lines = 20): Promise<string> {
     try {
       const text = await readFile(this.errorLog, 'utf8');
-      return text.split('\n').slice(-lines - 1).join('\n');
+      return text
+        .split('\n')
+        .slice(-lines - 1)
+        .join('\n');
     } catch {
       return '(no error log)';
     }
@@ -478,6 +482,9 @@ export async function startMariadb(opts: MariadbOptions = {}): Promise<MariadbSe
       );
     } catch (err) {
       await rm(datadir, { recursive: true, force: true });
+      // seen when several test processes bootstrap at once: its temporary tables in the shared
+      // /tmp vanish ("Could not remove temporary table ... error: 2"); a second try succeeds
+      if (attempt < 3) continue;
       throw new Error(`mariadb-install-db failed: ${(err as Error).message}`, { cause: err });
     }
     const instance = new Instance(datadir, await freePort(), opts);
