@@ -14,13 +14,38 @@ export {
 } from './dump-command.js';
 export { DumpCoordinatesScanner, type DumpCoordinates } from './dump-coordinates-scanner.js';
 export { DumpError } from './dump-error.js';
-export { FlushPolicy, DEFAULT_FLUSH_INTERVAL_MS, DEFAULT_SEGMENT_SIZE, type FlushReason, type FlushPolicyOptions } from './flush-policy.js';
+export {
+  FlushPolicy,
+  DEFAULT_FLUSH_INTERVAL_MS,
+  DEFAULT_SEGMENT_SIZE,
+  type FlushReason,
+  type FlushPolicyOptions,
+} from './flush-policy.js';
 export { SegmentBuilder, type CutSegment, type AddResult } from './segment-builder.js';
-export { encodeSegment } from './segment-encoder.js';
+export { encodeSegment, encodeSegmentParts } from './segment-encoder.js';
 export { SegmentUploader, type SegmentUploaderOptions } from './segment-uploader.js';
-export { planArchiveStart, type ArchiveStartPlan, type RepositoryState, type SourceState, type PlannedGap } from './archive-start-plan.js';
-export { Lease, LeaseHeldError, readLease, parseLeaseRecord, DEFAULT_LEASE_TTL_MS, type LeaseRecord, type LeaseOptions } from './lease.js';
+export {
+  planArchiveStart,
+  type ArchiveStartPlan,
+  type RepositoryState,
+  type SourceState,
+  type PlannedGap,
+} from './archive-start-plan.js';
+export {
+  Lease,
+  LeaseHeldError,
+  readLease,
+  parseLeaseRecord,
+  DEFAULT_LEASE_TTL_MS,
+  type LeaseRecord,
+  type LeaseOptions,
+} from './lease.js';
 export { archiveBinlogs, identityOf, type ArchiveOptions, type ArchiveResult } from './binlog-archiver.js';
-export { fetchArchivedBinlogs, chooseTimeline, type FetchBinlogsOptions, type FetchedBinlog } from './archive-fetch.js';
+export {
+  fetchArchivedBinlogs,
+  chooseTimeline,
+  type FetchBinlogsOptions,
+  type FetchedBinlog,
+} from './archive-fetch.js';
 export { readArchiveStatus, type ArchiveStatus } from './archive-status.js';
 export { formatArchiveMetrics, METRICS_NAMESPACE, type ArchiveFlushMetrics } from './archive-metrics.js';

@@ -45,4 +45,19 @@ export const COMMANDS: readonly { words: readonly string[]; summary: string; loa
     summary: 'Show the archive: last durable position and commit time, lag, gaps, lease holder',
     load: async () => (await import('./status.js')).status,
   },
+  {
+    words: ['restore', 'plan'],
+    summary: 'Show what a point-in-time restore would do: backup, binlog range, stop point, bytes, estimate',
+    load: async () => (await import('./restore-plan.js')).restorePlan,
+  },
+  {
+    words: ['restore', 'pitr'],
+    summary: 'Restore a backup into a target server and apply archived binlogs up to a point in time',
+    load: async () => (await import('./restore-pitr.js')).restorePitr,
+  },
+  {
+    words: ['timeline', 'search'],
+    summary: 'Find archived transactions by statement text or table: GTID, position, commit time',
+    load: async () => (await import('./timeline-search.js')).timelineSearch,
+  },
 ];

@@ -1,0 +1,267 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+
+import { ARCHIVER_LEASE_KEY } from '../catalog/index.js';
+import { PitrError, messageOf } from '../errors/index.js';
+import { silentLogger, type Logger } from '../log/index.js';
+import { ObjectNotFoundError, PreconditionFailedError, type ObjectStore } from '../storage/index.js';
+
+/** What `locks/archiver.json` holds. */
+export interface LeaseRecord {
+  format: 1;
+  /** Random id of the holder (one per process run). */
+  owner: string;
+  host: string;
+  pid: number;
+  /** What the holder archives, for messages (`mysql://repl@db1:3306`). */
+  source: string;
+  acquiredAt: string;
+  renewedAt: string;
+  /** The lease is void after this time unless renewed. */
+  expiresAt: string;
+}
+
+/** Another archiver holds the lease (exit code LOCKED). */
+export class LeaseHeldError extends PitrError {
+  /** The current holder, as recorded. */
+  readonly holder: LeaseRecord | undefined;
+
+  constructor(message: string, holder: LeaseRecord | undefined, options?: ErrorOptions) {
+    super('LEASE_HELD', message, options);
+    this.holder = holder;
+  }
+}
+
+/** Options of Lease.acquire. */
+export interface LeaseOptions {
+  /** Default locks/archiver.json. */
+  key?: string;
+  /** How long a lease lasts without renewal (default 60 s). Renewed every ttl/3. */
+  ttlMs?: number;
+  /** What this archiver archives, recorded for `status`. */
+  source: string;
+  logger?: Logger;
+  /** Clock (tests). */
+  now?: () => number;
+  /** This host's name (default os.hostname()). */
+  host?: string;
+  /** This process id (default process.pid). */
+  pid?: number;
+  /** Whether a process of this host is alive (default: signal 0). */
+  isProcessAlive?: (pid: number) => boolean;
+}
+
+/** Default lease duration. */
+export const DEFAULT_LEASE_TTL_MS = 60_000;
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Parses a lease record; undefined when it is not one.
+ */
+export function parseLeaseRecord(text: string): LeaseRecord | undefined {
+  try {
+    const v = JSON.parse(text) as Partial<LeaseRecord>;
+    if (v && typeof v.owner === 'string' && typeof v.expiresAt === 'string' && typeof v.pid === 'number') {
+      return v as LeaseRecord;
+    }
+  } catch {
+    // not a lease
+  }
+  return undefined;
+}
+
+/**
+ * Reads the lease record at `key`; undefined when there is none (or it is unreadable).
+ *
+ * @throws StorageError for storage failures other than a missing object
+ */
+export async function readLease(
+  store: ObjectStore,
+  key = ARCHIVER_LEASE_KEY,
+): Promise<LeaseRecord | undefined> {
+  try {
+    return parseLeaseRecord((await store.get(key)).toString('utf8'));
+  } catch (err) {
+    if (err instanceof ObjectNotFoundError) return undefined;
+    throw err;
+  }
+}
+
+/**
+ * A lease on the repository, so that two archivers never write at once: the object
+ * `locks/archiver.json` names the holder and an expiry. It is taken with put-if-absent, renewed
+ * every ttl/3 (after checking the holder is still us), and deleted on a clean exit. A lease is
+ * taken over when it expired, or at once when its holder ran on this host and its process is gone
+ * (a crash or kill -9), so a restarted archiver need not wait for the expiry.
+ */
+export class Lease {
+  readonly #store: ObjectStore;
+  readonly #key: string;
+  readonly #ttlMs: number;
+  readonly #now: () => number;
+  readonly #logger: Logger;
+  #record: LeaseRecord;
+  #timer: NodeJS.Timeout | undefined;
+  #released = false;
+
+  private constructor(
+    store: ObjectStore,
+    key: string,
+    ttlMs: number,
+    now: () => number,
+    logger: Logger,
+    record: LeaseRecord,
+  ) {
+    this.#store = store;
+    this.#key = key;
+    this.#ttlMs = ttlMs;
+    this.#now = now;
+    this.#logger = logger;
+    this.#record = record;
+  }
+
+  /** The record as last written. */
+  get record(): LeaseRecord {
+    return this.#record;
+  }
+
+  /**
+   * Takes the lease.
+   *
+   * @throws LeaseHeldError (LEASE_HELD) when another live archiver holds it
+   * @throws StorageError when the repository fails
+   */
+  static async acquire(store: ObjectStore, opts: LeaseOptions): Promise<Lease> {
+    const key = opts.key ?? ARCHIVER_LEASE_KEY;
+    const ttl = opts.ttlMs ?? DEFAULT_LEASE_TTL_MS;
+    const now = opts.now ?? Date.now;
+    const logger = opts.logger ?? silentLogger;
+    const host = opts.host ?? hostname();
+    const pid = opts.pid ?? process.pid;
+    const alive = opts.isProcessAlive ?? processAlive;
+    const t = now();
+    const record: LeaseRecord = {
+      format: 1,
+      owner: randomUUID(),
+      host,
+      pid,
+      source: opts.source,
+      acquiredAt: new Date(t).toISOString(),
+      renewedAt: new Date(t).toISOString(),
+      expiresAt: new Date(t + ttl).toISOString(),
+    };
+    const body = (): Buffer => Buffer.from(`${JSON.stringify(record, null, 2)}\n`);
+    for (let attempt = 0; attempt < 5; attempt++) {
+      try {
+        await store.put(key, body(), { ifAbsent: true, contentType: 'application/json' });
+        return new Lease(store, key, ttl, now, logger, record);
+      } catch (err) {
+        if (!(err instanceof PreconditionFailedError)) throw err;
+      }
+      const holder = await readLease(store, key);
+      if (!holder) continue; // released meanwhile, or unreadable: try again
+      const expired = Date.parse(holder.expiresAt) < now();
+      const dead = holder.host === host && holder.pid !== pid && !alive(holder.pid);
+      if (!expired && !dead) {
+        throw new LeaseHeldError(
+          `another archiver holds the repository lease ${store.describe()}/${key}: host ${holder.host} pid ${holder.pid}, ` +
+            `archiving ${holder.source}, since ${holder.acquiredAt}, valid until ${holder.expiresAt}. ` +
+            'Only one archiver may write to a repository. Stop the other one first; if it is dead on another host, ' +
+            `wait until the lease expires (or delete ${key} once you are sure it is gone).`,
+          holder,
+        );
+      }
+      logger.warn('taking over a stale archiver lease', {
+        key,
+        holderHost: holder.host,
+        holderPid: holder.pid,
+        why: expired ? `expired at ${holder.expiresAt}` : 'its process is gone',
+      });
+      await store.put(key, body(), { contentType: 'application/json' });
+      const check = await readLease(store, key);
+      if (check?.owner === record.owner) return new Lease(store, key, ttl, now, logger, record);
+    }
+    throw new LeaseHeldError(
+      `could not take the repository lease ${key} after 5 attempts: another archiver keeps taking it. Stop the other archiver.`,
+      await readLease(store, key),
+    );
+  }
+
+  /**
+   * Extends the lease by its ttl, after checking that it is still ours.
+   *
+   * @throws LeaseHeldError when another archiver took it over
+   * @throws StorageError when the repository fails
+   */
+  async renew(): Promise<void> {
+    if (this.#released) return;
+    const current = await readLease(this.#store, this.#key);
+    if (current && current.owner !== this.#record.owner) {
+      throw new LeaseHeldError(
+        `the repository lease ${this.#key} was taken over by host ${current.host} pid ${current.pid} at ${current.renewedAt}; ` +
+          'this archiver stops so that two never write at once. Check why this process stalled for longer than the lease.',
+        current,
+      );
+    }
+    const t = this.#now();
+    this.#record = {
+      ...this.#record,
+      renewedAt: new Date(t).toISOString(),
+      expiresAt: new Date(t + this.#ttlMs).toISOString(),
+    };
+    await this.#store.put(this.#key, Buffer.from(`${JSON.stringify(this.#record, null, 2)}\n`), {
+      contentType: 'application/json',
+    });
+  }
+
+  /**
+   * Renews every ttl/3 in the background until release(); calls `onLost` once when renewal finds the
+   * lease taken over. Storage errors during renewal are logged and retried at the next tick.
+   */
+  keepAlive(onLost: (err: LeaseHeldError) => void): void {
+    const tick = (): void => {
+      this.#timer = setTimeout(
+        () => {
+          this.renew().then(
+            () => {
+              if (!this.#released) tick();
+            },
+            (err: unknown) => {
+              if (err instanceof LeaseHeldError) {
+                onLost(err);
+                return;
+              }
+              this.#logger.warn('could not renew the archiver lease; retrying', { error: messageOf(err) });
+              if (!this.#released) tick();
+            },
+          );
+        },
+        Math.max(1000, Math.floor(this.#ttlMs / 3)),
+      );
+      this.#timer.unref();
+    };
+    tick();
+  }
+
+  /** Stops renewing and deletes the lease if it is still ours. Never throws. */
+  async release(): Promise<void> {
+    this.#released = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    try {
+      const current = await readLease(this.#store, this.#key);
+      if (current?.owner === this.#record.owner) await this.#store.delete([this.#key]);
+    } catch (err) {
+      this.#logger.warn('could not release the archiver lease; it expires by itself', {
+        error: messageOf(err),
+      });
+    }
+  }
+}

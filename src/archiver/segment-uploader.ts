@@ -1,0 +1,150 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import { segmentKey } from '../catalog/index.js';
+import { isPitrError, messageOf } from '../errors/index.js';
+import type { Logger } from '../log/index.js';
+import type { ObjectStore, PutBody } from '../storage/index.js';
+import type { FlushReason } from './flush-policy.js';
+import type { CutSegment } from './segment-builder.js';
+import { encodeSegmentParts } from './segment-encoder.js';
+
+/** Options of SegmentUploader. */
+export interface SegmentUploaderOptions {
+  store: ObjectStore;
+  /** zstd level. */
+  level?: number;
+  /** Segments compressed or uploading at once before room() waits. */
+  maxPending: number;
+  logger: Logger;
+  /** Called in order, once per segment, when it is stored (durable). */
+  onStored(segment: CutSegment, storedBytes: number): void;
+  /** Returns true when retrying must stop (the lease was lost). */
+  abandon?: () => boolean;
+  /** First and largest retry delay, ms (default 500 and 30 000). */
+  retryDelayMs?: { initial: number; max: number };
+}
+
+/** Objects up to this size are uploaded from one buffer (S3: one PutObject, below its 8 MiB part size). */
+const SINGLE_BUFFER_MAX = 4 * 1024 * 1024;
+
+/** Storage failures that retrying cannot fix. */
+const PERMANENT = ['STORAGE_ACCESS_DENIED', 'STORAGE_BUCKET_MISSING', 'USAGE', 'CONFIG_INVALID'] as const;
+
+/**
+ * Compresses segments as soon as they are cut and stores them strictly in order, one at a time, so
+ * the repository never holds a segment whose predecessor is missing: the last stored segment is
+ * always the durable end (the resume point). Compression of the next segments overlaps the upload
+ * of the current one. Transient storage failures are retried with backoff, forever; meanwhile at
+ * most `maxPending` segments are held in memory and `room()` makes the stream wait.
+ */
+export class SegmentUploader {
+  readonly #o: SegmentUploaderOptions;
+  #chain: Promise<void> = Promise.resolve();
+  #pending = 0;
+  #failure: unknown;
+  #hasFailed = false;
+  #waiters: (() => void)[] = [];
+
+  constructor(opts: SegmentUploaderOptions) {
+    this.#o = opts;
+  }
+
+  /** True once a segment failed permanently: nothing after it is stored. */
+  get failed(): boolean {
+    return this.#hasFailed;
+  }
+
+  /** Segments cut and not yet stored. */
+  get pending(): number {
+    return this.#pending;
+  }
+
+  /** Rethrows a permanent failure, if one happened. */
+  throwIfFailed(): void {
+    if (this.#hasFailed) throw this.#failure;
+  }
+
+  /** Starts compressing `segment` and queues its upload after the ones before it. */
+  enqueue(segment: CutSegment, reason: FlushReason): void {
+    if (this.#hasFailed) return;
+    this.#pending += 1;
+    const encoded = encodeSegmentParts(segment.header, segment.chunks, this.#o.level);
+    encoded.catch(() => undefined); // handled in the chain
+    // release the raw bytes as soon as they are compressed
+    segment.chunks = [];
+    this.#chain = this.#chain.then(async () => {
+      if (this.#hasFailed) return;
+      try {
+        const parts = await encoded;
+        const size = parts.reduce((a, p) => a + p.length, 0);
+        await this.#put(segment, parts, size, reason);
+        this.#o.onStored(segment, size);
+      } catch (err) {
+        this.#failure = err;
+        this.#hasFailed = true;
+      } finally {
+        this.#pending -= 1;
+        const w = this.#waiters;
+        this.#waiters = [];
+        for (const f of w) f();
+      }
+    });
+  }
+
+  /** True when maxPending segments are pending: the stream should wait for room(). */
+  get full(): boolean {
+    return this.#pending >= this.#o.maxPending;
+  }
+
+  /** Resolves when fewer than maxPending segments are pending (back-pressure for the stream). */
+  async room(): Promise<void> {
+    while (this.#pending >= this.#o.maxPending && !this.#hasFailed) {
+      await new Promise<void>((resolve) => this.#waiters.push(resolve));
+    }
+    this.throwIfFailed();
+  }
+
+  /** Waits until every queued segment is stored; rethrows a permanent failure. */
+  async drain(): Promise<void> {
+    await this.#chain;
+    this.throwIfFailed();
+  }
+
+  async #put(segment: CutSegment, parts: Buffer[], size: number, reason: FlushReason): Promise<void> {
+    // small objects go as one buffer (one PUT); large ones as a stream of their parts, so that the
+    // object is not copied once more in memory (a fresh iterable per attempt: a body is read once)
+    const whole = size <= SINGLE_BUFFER_MAX ? Buffer.concat(parts, size) : undefined;
+    const body = (): PutBody =>
+      whole ??
+      (async function* () {
+        yield* parts;
+      })();
+    const h = segment.header;
+    const key = segmentKey(h.timeline, h.file, h.start);
+    const initial = this.#o.retryDelayMs?.initial ?? 500;
+    const max = this.#o.retryDelayMs?.max ?? 30_000;
+    let delay = initial;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.#o.store.put(key, body(), { contentType: 'application/zstd' });
+        this.#o.logger.debug('segment stored', {
+          key,
+          start: h.start,
+          end: h.end,
+          bytes: size,
+          reason,
+        });
+        return;
+      } catch (err) {
+        if (isPitrError(err, ...PERMANENT) || this.#o.abandon?.()) throw err;
+        this.#o.logger.warn(
+          `could not store segment ${h.file} @ ${h.start}-${h.end} to ${this.#o.store.describe()}; retrying in ${delay} ms ` +
+            '(the archiver holds the stream back meanwhile)',
+          { key, attempt, error: messageOf(err) },
+        );
+        await sleep(delay);
+        delay = Math.min(max, delay * 2);
+      }
+    }
+  }
+}

@@ -1,0 +1,197 @@
+import { archiveBinlogs, DEFAULT_FLUSH_INTERVAL_MS } from '../archiver/index.js';
+import {
+  ConfigError,
+  formatEndpoint,
+  parseMysqlUrl,
+  readSecret,
+  type MysqlEndpoint,
+} from '../config/index.js';
+import type { MysqlConnectionOptions } from '../mysql/index.js';
+import type { CliCommand } from './cli-command.js';
+import { REPO_OPTIONS, openRepository } from './backup-list.js';
+
+const UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  k: 1024,
+  kb: 1024,
+  kib: 1024,
+  m: 1024 ** 2,
+  mb: 1024 ** 2,
+  mib: 1024 ** 2,
+  g: 1024 ** 3,
+  gb: 1024 ** 3,
+  gib: 1024 ** 3,
+};
+
+/**
+ * `64MiB`, `512k`, `1048576` -> bytes (binary units).
+ *
+ * @throws ConfigError for anything else
+ */
+export function parseByteSize(text: string, what: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
+  const unit = m ? UNITS[m[2]!.toLowerCase()] : undefined;
+  if (!m || unit === undefined)
+    throw new ConfigError(`${what} "${text}" is not a size such as 64MiB, 512KiB or 1048576`);
+  return Math.round(Number(m[1]) * unit);
+}
+
+/** mysql2 connection options for an endpoint and its password. */
+export function connectionOptions(e: MysqlEndpoint, password: string | undefined): MysqlConnectionOptions {
+  return {
+    user: e.user,
+    ...(e.socket ? { socketPath: e.socket } : { host: e.host, port: e.port }),
+    ...(password !== undefined ? { password } : {}),
+    ...(e.tls ? { ssl: {} } : {}),
+  };
+}
+
+export const archive: CliCommand = {
+  words: ['archive'],
+  summary: 'Stream the source binlogs into the repository as they are written (or until caught up)',
+  usage:
+    '--source mysql://USER@HOST:PORT --repo URL [--until-caught-up] [--flush-interval 1s] [--segment-size 64MiB]',
+  details: [
+    'Connects to the source as a replica and stores its binlogs as zstd segments of binlogs/<timeline>/<file>/,',
+    'each flushed at most --flush-interval after its first transaction committed, at --segment-size, and at',
+    'every rotation. Kill it at any moment: it resumes exactly after the last stored segment. Only one archiver',
+    'may write to a repository (locks/archiver.json); a second one exits with code 7. SIGTERM flushes and exits 0.',
+    '',
+    'The user needs REPLICATION SLAVE and BINLOG MONITOR (MariaDB) or REPLICATION CLIENT (MySQL). The password',
+    'comes from MYSQL_PITR_SOURCE_PASSWORD or --source-password-file. One Embedded Metric Format line per',
+    'stored segment goes to stderr (ArchiveLagSeconds, ArchivedBytes, Segments).',
+    '',
+    'Example: MYSQL_PITR_SOURCE_PASSWORD=... mysql-pitr archive --source mysql://repl@db1:3306 --repo s3://bucket/pitr/db1',
+  ].join('\n'),
+  options: [
+    {
+      key: 'source',
+      flag: 'source',
+      type: 'string',
+      required: true,
+      valueName: 'URL',
+      description: 'Source server: mysql://USER@HOST:PORT',
+    },
+    {
+      key: 'sourcePassword',
+      type: 'string',
+      secret: true,
+      env: 'MYSQL_PITR_SOURCE_PASSWORD',
+      description: 'Password of the source user (environment only)',
+    },
+    {
+      key: 'sourcePasswordFile',
+      flag: 'source-password-file',
+      type: 'string',
+      valueName: 'FILE',
+      description: 'File whose first line is the password',
+    },
+    ...REPO_OPTIONS,
+    {
+      key: 'untilCaughtUp',
+      flag: 'until-caught-up',
+      type: 'boolean',
+      description: 'Exit 0 once everything the source had at start is stored',
+    },
+    {
+      key: 'flushInterval',
+      flag: 'flush-interval',
+      type: 'duration',
+      default: DEFAULT_FLUSH_INTERVAL_MS,
+      description: 'Store a segment at most this long after its first transaction (RPO)',
+    },
+    {
+      key: 'segmentSize',
+      flag: 'segment-size',
+      type: 'string',
+      default: '64MiB',
+      valueName: 'SIZE',
+      description: 'Largest segment before a flush (uncompressed)',
+    },
+    {
+      key: 'serverId',
+      flag: 'server-id',
+      type: 'integer',
+      description: 'Replica server_id to register with (default 1346981970); unique per source',
+    },
+    {
+      key: 'rotateInterval',
+      flag: 'rotate-interval',
+      type: 'duration',
+      default: 0,
+      description:
+        'Run FLUSH BINARY LOGS on the source this often while it is written to (needs RELOAD); 0: never',
+    },
+    {
+      key: 'purgeSource',
+      flag: 'purge-source',
+      type: 'boolean',
+      description:
+        'Purge source binlogs once archived (PURGE BINARY LOGS TO; needs BINLOG ADMIN). Off by default',
+    },
+    {
+      key: 'purgeKeep',
+      flag: 'purge-keep',
+      type: 'integer',
+      default: 2,
+      description: 'With --purge-source: archived files to keep on the source',
+    },
+    {
+      key: 'compressionLevel',
+      flag: 'compression-level',
+      type: 'integer',
+      default: 1,
+      description: 'zstd level of the segments',
+    },
+    {
+      key: 'leaseTtl',
+      flag: 'lease-ttl',
+      type: 'duration',
+      default: 60_000,
+      description: 'How long the repository lease lasts without renewal',
+    },
+  ],
+  async run(ctx) {
+    const v = ctx.config.values;
+    const endpoint = parseMysqlUrl(v['source'] as string, '--source');
+    const password = readSecret({
+      value: v['sourcePassword'] as string | undefined,
+      file: v['sourcePasswordFile'] as string | undefined,
+      what: 'the source password',
+    });
+    const segmentSize = parseByteSize(v['segmentSize'] as string, '--segment-size');
+    if (segmentSize < 4096)
+      throw new ConfigError(`--segment-size ${segmentSize} is too small; use at least 4KiB`);
+    const store = openRepository(v, ctx.logger);
+    const result = await archiveBinlogs({
+      source: connectionOptions(endpoint, password),
+      sourceAddress: formatEndpoint(endpoint),
+      store,
+      ...(v['serverId'] !== undefined ? { serverId: v['serverId'] as number } : {}),
+      flushIntervalMs: v['flushInterval'] as number,
+      segmentSize,
+      compressionLevel: v['compressionLevel'] as number,
+      untilCaughtUp: Boolean(v['untilCaughtUp']),
+      leaseTtlMs: v['leaseTtl'] as number,
+      rotateIntervalMs: v['rotateInterval'] as number,
+      ...(v['purgeSource'] ? { purgeSourceKeep: v['purgeKeep'] as number } : {}),
+      logger: ctx.logger,
+      signal: ctx.signal,
+      metrics: (line) => ctx.stderr.write(`${line}\n`),
+    });
+    const where = result.file
+      ? `${result.file}:${result.position} on timeline ${result.timeline}`
+      : 'nothing yet';
+    ctx.logger.info(result.stopped ? 'archiver stopped' : 'archive caught up', {
+      timeline: result.timeline,
+      file: result.file,
+      position: result.position,
+      segments: result.segments,
+      bytes: result.bytes,
+    });
+    ctx.stdout.write(
+      `archived up to ${where} (${result.segments} segments, ${result.bytes} bytes this run)\n`,
+    );
+  },
+};

@@ -1,0 +1,71 @@
+import {
+  describeSourceIdentity,
+  readBinlogCatalog,
+  summarizeTimeline,
+  type TimelineSummary,
+} from '../catalog/index.js';
+import type { CliCommand } from './cli-command.js';
+import { REPO_OPTIONS, openRepository } from './backup-list.js';
+
+function gtidText(gtids: Record<string, { first: string; last: string }>): string {
+  const parts = Object.values(gtids).map((r) => (r.first === r.last ? r.first : `${r.first}..${r.last}`));
+  return parts.length ? `  gtid ${parts.join(',')}` : '';
+}
+
+/** The text listing of one timeline. */
+export function formatTimelineSummary(t: TimelineSummary): string {
+  const lines: string[] = [];
+  const r = t.record;
+  const who = r ? `${describeSourceIdentity(r.source)} (${r.source.address})` : '(no timeline record)';
+  lines.push(`timeline ${t.id}  ${who}`);
+  if (r) {
+    lines.push(`  created ${r.createdAt}: ${r.reason}`);
+    if (r.parent)
+      lines.push(`  forked from timeline ${r.parent.timeline} after ${r.parent.file}:${r.parent.position}`);
+  }
+  for (const f of t.files) {
+    const times = f.firstCommit ? `  ${f.firstCommit} .. ${f.lastCommit}` : '';
+    const holes = f.holes.map((h) => `  ${h.overlap ? 'OVERLAP' : 'HOLE'} ${h.from}-${h.to}`).join('');
+    lines.push(
+      `  ${f.file}  ${f.start}-${f.end}  ${f.segments} seg  ${f.transactions} trx${times}${gtidText(f.gtids)}` +
+        `${f.closed ? '  closed' : ''}${holes}`,
+    );
+  }
+  for (const g of t.gaps) {
+    lines.push(
+      `  GAP ${g.file} from ${g.from}: ${g.reason} (detected ${g.detectedAt}, resumed at ${g.resumedAt})`,
+    );
+  }
+  return lines.join('\n');
+}
+
+export const binlogList: CliCommand = {
+  words: ['binlog', 'list'],
+  summary: 'List archived binlogs per timeline: files, offsets, time and GTID ranges, gaps',
+  usage: '--repo URL [--timeline T] [--json]',
+  details:
+    'Reads the header of every segment (one small ranged GET each). A GAP is a file the source purged before ' +
+    'it was archived: no restore can cross it. HOLE/OVERLAP inside a file means damaged segments.',
+  options: [
+    ...REPO_OPTIONS,
+    { key: 'timeline', flag: 'timeline', type: 'string', valueName: 'T', description: 'Only this timeline' },
+    { key: 'json', flag: 'json', type: 'boolean', env: false, description: 'Print JSON' },
+  ],
+  async run(ctx) {
+    const v = ctx.config.values;
+    const store = openRepository(v, ctx.logger);
+    const catalog = await readBinlogCatalog(store, {
+      headers: true,
+      ...(v['timeline'] ? { timeline: v['timeline'] as string } : {}),
+    });
+    const summaries = catalog.timelines.map(summarizeTimeline);
+    if (v['json']) {
+      ctx.stdout.write(
+        `${JSON.stringify({ repository: store.describe(), timelines: summaries }, null, 2)}\n`,
+      );
+      return;
+    }
+    if (summaries.length === 0) ctx.stdout.write(`no archived binlogs in ${store.describe()}\n`);
+    ctx.stdout.write(summaries.map(formatTimelineSummary).join('\n\n') + (summaries.length ? '\n' : ''));
+  },
+};
