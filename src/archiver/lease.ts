@@ -19,6 +19,8 @@ export interface LeaseRecord {
   renewedAt: string;
   /** The lease is void after this time unless renewed. */
   expiresAt: string;
+  /** Set when the holder released the lease on a clean exit: the lease is free. */
+  releasedAt?: string;
 }
 
 /** Another archiver holds the lease (exit code LOCKED). */
@@ -87,6 +89,12 @@ export async function readLease(
   store: ObjectStore,
   key = ARCHIVER_LEASE_KEY,
 ): Promise<LeaseRecord | undefined> {
+  const record = await readLeaseObject(store, key);
+  return record?.releasedAt === undefined ? record : undefined;
+}
+
+/** The lease object as stored, released or not; undefined when missing or unreadable. */
+async function readLeaseObject(store: ObjectStore, key: string): Promise<LeaseRecord | undefined> {
   try {
     return parseLeaseRecord((await store.get(key)).toString('utf8'));
   } catch (err) {
@@ -98,7 +106,7 @@ export async function readLease(
 /**
  * A lease on the repository, so that two archivers never write at once: the object
  * `locks/archiver.json` names the holder and an expiry. It is taken with put-if-absent, renewed
- * every ttl/3 (after checking the holder is still us), and deleted on a clean exit. A lease is
+ * every ttl/3 (after checking the holder is still us), and marked released on a clean exit. A lease is
  * taken over when it expired, or at once when its holder ran on this host and its process is gone
  * (a crash or kill -9), so a restarted archiver need not wait for the expiry.
  */
@@ -166,9 +174,9 @@ export class Lease {
       } catch (err) {
         if (!(err instanceof PreconditionFailedError)) throw err;
       }
-      const holder = await readLease(store, key);
-      if (!holder) continue; // released meanwhile, or unreadable: try again
-      const expired = Date.parse(holder.expiresAt) < now();
+      const holder = await readLeaseObject(store, key);
+      if (!holder) continue; // deleted meanwhile, or unreadable: try again
+      const expired = holder.releasedAt !== undefined || Date.parse(holder.expiresAt) < now();
       const dead = holder.host === host && holder.pid !== pid && !alive(holder.pid);
       if (!expired && !dead) {
         throw new LeaseHeldError(
@@ -183,7 +191,12 @@ export class Lease {
         key,
         holderHost: holder.host,
         holderPid: holder.pid,
-        why: expired ? `expired at ${holder.expiresAt}` : 'its process is gone',
+        why:
+          holder.releasedAt !== undefined
+            ? `released at ${holder.releasedAt}`
+            : expired
+              ? `expired at ${holder.expiresAt}`
+              : 'its process is gone',
       });
       await store.put(key, body(), { contentType: 'application/json' });
       const check = await readLease(store, key);
@@ -251,13 +264,23 @@ export class Lease {
     tick();
   }
 
-  /** Stops renewing and deletes the lease if it is still ours. Never throws. */
+  /**
+   * Stops renewing and marks the lease released if it is still ours. Never throws. The record is
+   * overwritten, not deleted: the archiver's IAM role has no delete permission (only expire
+   * deletes), and a released record is free for the next archiver at once.
+   */
   async release(): Promise<void> {
     this.#released = true;
     if (this.#timer) clearTimeout(this.#timer);
     try {
       const current = await readLease(this.#store, this.#key);
-      if (current?.owner === this.#record.owner) await this.#store.delete([this.#key]);
+      if (current?.owner === this.#record.owner) {
+        const at = new Date(this.#now()).toISOString();
+        const released: LeaseRecord = { ...this.#record, releasedAt: at, expiresAt: at };
+        await this.#store.put(this.#key, Buffer.from(`${JSON.stringify(released, null, 2)}\n`), {
+          contentType: 'application/json',
+        });
+      }
     } catch (err) {
       this.#logger.warn('could not release the archiver lease; it expires by itself', {
         error: messageOf(err),
