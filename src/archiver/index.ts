@@ -49,3 +49,15 @@ export {
 } from './archive-fetch.js';
 export { readArchiveStatus, type ArchiveStatus } from './archive-status.js';
 export { formatArchiveMetrics, METRICS_NAMESPACE, type ArchiveFlushMetrics } from './archive-metrics.js';
+export { expireRepository, type ExpireOptions, type ExpireResult } from './expire-repository.js';
+export { verifyRepository, type VerifyOptions, type VerifyReport } from './verify-repository.js';
+export {
+  checkChain,
+  type VerifyProblem,
+  type CheckedSegment,
+  type CheckedBackup,
+  type ChainPoint,
+  type ChainRun,
+  type ChainReport,
+  type RestorableWindow,
+} from './verify-chain.js';

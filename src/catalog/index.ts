@@ -83,3 +83,17 @@ export {
   type TimelineSummary,
   type SegmentHole,
 } from './binlog-file-summary.js';
+export { locateBackupTimeline } from './retention-locate.js';
+export {
+  planRetention,
+  DEFAULT_INCOMPLETE_GRACE_MS,
+  type RetentionPolicy,
+  type RetentionCatalog,
+  type RetentionPlan,
+  type RetainedBackup,
+  type ExpiredBackup,
+  type ExpiredIncompleteBackup,
+  type ExpiredSegment,
+  type ExpiredBinlogs,
+  type RestorableStart,
+} from './retention-policy.js';

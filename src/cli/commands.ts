@@ -60,4 +60,14 @@ export const COMMANDS: readonly { words: readonly string[]; summary: string; loa
     summary: 'Find archived transactions by statement text or table: GTID, position, commit time',
     load: async () => (await import('./timeline-search.js')).timelineSearch,
   },
+  {
+    words: ['expire'],
+    summary: 'Delete backups and archived binlogs the retention policy no longer needs (crash-safe)',
+    load: async () => (await import('./expire.js')).expire,
+  },
+  {
+    words: ['verify'],
+    summary: 'Check every backup and binlog segment checksum and the binlog chain; print the restorable windows',
+    load: async () => (await import('./verify.js')).verify,
+  },
 ];

@@ -1,0 +1,358 @@
+import {
+  binlogFileAfter,
+  compareBinlogFiles,
+  isBinlogFileName,
+  locateBackupTimeline,
+  segmentKey,
+  type BackupManifest,
+  type BinlogGap,
+  type CatalogTimeline,
+  type SegmentHeader,
+} from '../catalog/index.js';
+
+/**
+ * What verify found wrong. `data` problems (a damaged or missing object) exit with DATA (5);
+ * `chain` problems (the binlog chain has a hole, so a restore cannot cross it) with NOT_RECOVERABLE (6).
+ */
+export interface VerifyProblem {
+  kind:
+    | 'backup-object-missing'
+    | 'backup-checksum'
+    | 'segment-corrupt'
+    | 'segment-missing'
+    | 'segment-overlap'
+    | 'file-missing'
+    | 'recorded-gap'
+    | 'backup-not-archived'
+    | 'backup-chain-broken'
+    | 'no-backup';
+  severity: 'data' | 'chain';
+  /** The object key concerned (the missing or damaged one), when there is one. */
+  object?: string | undefined;
+  backup?: string | undefined;
+  timeline?: string | undefined;
+  file?: string | undefined;
+  /** Byte offset in `file`. */
+  offset?: number | undefined;
+  /** For the operator: what is wrong and what to do. */
+  message: string;
+}
+
+/** A segment as verify checked it. */
+export interface CheckedSegment {
+  key: string;
+  file: string;
+  start: number;
+  /** The decoded header; undefined when it could not be read. */
+  header: SegmentHeader | undefined;
+  /** Header read, matches the key, and the bytes decompress to the header's length and SHA-256. */
+  ok: boolean;
+}
+
+/** A backup as verify checked it. */
+export interface CheckedBackup {
+  manifest: BackupManifest;
+  /** The dump object exists and matches the manifest's size and SHA-256. */
+  ok: boolean;
+}
+
+/** A binlog position. */
+export interface ChainPoint {
+  file: string;
+  position: number;
+}
+
+/** A stretch of a timeline whose segments are all sound and join up with no hole. */
+export interface ChainRun {
+  timeline: string;
+  from: ChainPoint;
+  to: ChainPoint;
+  /** Commit time of the last transaction in the run (ISO), null when none. */
+  lastCommit: string | null;
+}
+
+/** "Any second from `from` to `to`" can be restored on `timeline`, starting from backup `backup`. */
+export interface RestorableWindow {
+  timeline: string;
+  /** The oldest sound backup the window starts from. */
+  backup: string;
+  /** The backup's finishedAt (ISO). */
+  from: string;
+  /** The last archived commit reachable from it without crossing a hole (ISO); >= from. */
+  to: string;
+  /** The binlog position the window reaches. */
+  end: ChainPoint;
+}
+
+/** The outcome of checkChain. */
+export interface ChainReport {
+  problems: VerifyProblem[];
+  runs: ChainRun[];
+  windows: RestorableWindow[];
+}
+
+const cmp = (a: ChainPoint, b: ChainPoint): number =>
+  compareBinlogFiles(a.file, b.file) || a.position - b.position;
+
+const at = (p: ChainPoint): string => `${p.file}:${p.position}`;
+
+function nextFileOf(header: SegmentHeader): string | undefined {
+  if (header.nextFile) return header.nextFile;
+  return isBinlogFileName(header.file) ? binlogFileAfter(header.file) : undefined;
+}
+
+/** The files strictly between `from` and `to` in sequence (`a.3`, `a.6` -> `a.4`, `a.5`), at most `limit`. */
+function filesBetween(from: string, to: string, limit = 1000): string[] {
+  const out: string[] = [];
+  if (!isBinlogFileName(from) || !isBinlogFileName(to)) return out;
+  let f = from;
+  while (out.length < limit) {
+    f = binlogFileAfter(f);
+    if (compareBinlogFiles(f, to) >= 0) break;
+    out.push(f);
+  }
+  return out;
+}
+
+interface TimelineInput {
+  id: string;
+  /** Ordered by file then start (as readBinlogCatalog returns them). */
+  segments: readonly CheckedSegment[];
+  gaps: readonly BinlogGap[];
+}
+
+/**
+ * Checks that each timeline's binlog chain joins up, and that each backup can be rolled forward to
+ * the end of the archive. Pure: the caller has already read every header and checked every
+ * segment's and backup's checksum (their failures are `ok: false`; the caller reports them).
+ *
+ * Within a file, each segment starts where the previous one ended, and the first starts at 0. A
+ * file that is not the newest ends with its ROTATE/STOP (`closesFile`), and the next file is the
+ * one the ROTATE names (else the next number). A break explained by a gap record (the source
+ * purged the file before it was archived) is a `recorded-gap`, reported only when a backup's chain
+ * crosses it; any other break is `segment-missing` / `file-missing`. A backup needs its binlog
+ * file from offset 0 (the format description event) through its position in one run; its chain is
+ * broken when a later run follows on its timeline.
+ */
+export function checkChain(
+  timelines: readonly TimelineInput[],
+  backups: readonly CheckedBackup[],
+): ChainReport {
+  const problems: VerifyProblem[] = [];
+  const runs: ChainRun[] = [];
+  const recordedBreaks: { timeline: string; after: ChainPoint; message: string; file: string }[] = [];
+
+  for (const t of timelines) {
+    let run: ChainRun | undefined;
+    /** The end of the previous segment whose header is known, and that header. */
+    let prev: SegmentHeader | undefined;
+    let prevUnknown = false;
+    const gapFor = (file: string): BinlogGap | undefined => t.gaps.find((g) => g.file === file);
+    const closeRun = (): void => {
+      if (run) runs.push(run);
+      run = undefined;
+    };
+    for (const s of t.segments) {
+      let joins = true;
+      if (prevUnknown) {
+        // the previous segment's header is unreadable: its end is unknown, it was reported already
+        joins = false;
+      } else if (!prev) {
+        if (s.start !== 0) {
+          joins = false;
+          problems.push({
+            kind: 'segment-missing',
+            severity: 'chain',
+            object: segmentKey(t.id, s.file, 0),
+            timeline: t.id,
+            file: s.file,
+            offset: 0,
+            message:
+              `timeline ${t.id} ${s.file}: bytes 0..${s.start} are not archived (the first segment ${s.key} starts at ` +
+              `${s.start}); the file cannot be decoded without its start. Restore the missing object from a copy, ` +
+              'or take a new backup and let expire remove the older data',
+          });
+        }
+      } else if (prev.file === s.file) {
+        if (s.start > prev.end) {
+          joins = false;
+          problems.push({
+            kind: 'segment-missing',
+            severity: 'chain',
+            object: segmentKey(t.id, s.file, prev.end),
+            timeline: t.id,
+            file: s.file,
+            offset: prev.end,
+            message:
+              `timeline ${t.id} ${s.file}: bytes ${prev.end}..${s.start} are missing (no object ` +
+              `${segmentKey(t.id, s.file, prev.end)}); no restore can cross ${s.file}:${prev.end}. Restore the object ` +
+              'from a copy (bucket versioning, a replica of the repository); otherwise take a new backup now',
+          });
+        } else if (s.start < prev.end) {
+          joins = false;
+          problems.push({
+            kind: 'segment-overlap',
+            severity: 'chain',
+            object: s.key,
+            timeline: t.id,
+            file: s.file,
+            offset: s.start,
+            message:
+              `timeline ${t.id} ${s.file}: segment ${s.key} starts at ${s.start}, inside the previous segment ` +
+              `(which ends at ${prev.end}); objects were copied in from elsewhere. Move the foreign object aside`,
+          });
+        }
+      } else {
+        const expected = prev.closesFile ? nextFileOf(prev) : undefined;
+        const gap = gapFor(prev.file) ?? (expected ? gapFor(expected) : undefined);
+        const explained = gap !== undefined && gap.resumedAt === s.file;
+        if (!prev.closesFile || expected !== s.file || s.start !== 0) {
+          joins = false;
+          const missing: string[] = [];
+          if (!prev.closesFile) missing.push(`${prev.file} from byte ${prev.end} to its end`);
+          const firstMissing = prev.closesFile ? expected : prev.file;
+          if (firstMissing && firstMissing !== s.file) {
+            const between = filesBetween(prev.file, s.file);
+            if (between.length > 0) missing.push(between.join(', '));
+          }
+          if (s.start !== 0) missing.push(`${s.file} bytes 0..${s.start}`);
+          const after = { file: prev.file, position: prev.end };
+          if (explained) {
+            recordedBreaks.push({
+              timeline: t.id,
+              after,
+              file: gap.file,
+              message:
+                `timeline ${t.id}: recorded gap after ${at(after)}: ${missing.join('; ')} ` +
+                `(${gap.reason || 'purged by the source before it was archived'}, detected ${gap.detectedAt})`,
+            });
+          } else {
+            const file = prev.closesFile ? (firstMissing ?? s.file) : prev.file;
+            const offset = prev.closesFile ? 0 : prev.end;
+            problems.push({
+              kind: 'file-missing',
+              severity: 'chain',
+              object: isBinlogFileName(file) ? segmentKey(t.id, file, offset) : undefined,
+              timeline: t.id,
+              file,
+              offset,
+              message:
+                `timeline ${t.id}: after ${at(after)} the archive continues at ${s.file}:${s.start}; missing: ` +
+                `${missing.join('; ')} (no gap record explains it). No restore can cross ${at(after)}. Restore the ` +
+                'objects from a copy; otherwise take a new backup now',
+            });
+          }
+        }
+      }
+      if (!s.header) {
+        prevUnknown = true;
+        prev = undefined;
+        closeRun();
+        continue;
+      }
+      prevUnknown = false;
+      prev = s.header;
+      if (!s.ok) {
+        closeRun();
+        continue;
+      }
+      if (!joins) closeRun();
+      if (!run) {
+        run = {
+          timeline: t.id,
+          from: { file: s.file, position: s.start },
+          to: { file: s.file, position: s.header.end },
+          lastCommit: s.header.lastCommit,
+        };
+      } else {
+        run.to = { file: s.file, position: s.header.end };
+        if (s.header.lastCommit) run.lastCommit = s.header.lastCommit;
+      }
+    }
+    closeRun();
+  }
+
+  // locate backups on the verified segments only
+  const located: CatalogTimeline[] = timelines.map((t) => ({
+    id: t.id,
+    record: undefined,
+    gaps: [...t.gaps],
+    segments: t.segments.flatMap((s) =>
+      s.ok && s.header
+        ? [
+            {
+              key: s.key,
+              timeline: t.id,
+              file: s.file,
+              start: s.start,
+              size: 0,
+              lastModified: new Date(0),
+              header: s.header,
+            },
+          ]
+        : [],
+    ),
+  }));
+  const windows = new Map<ChainRun, RestorableWindow>();
+  const oldestFirst = [...backups].sort((a, b) => (a.manifest.id < b.manifest.id ? -1 : 1));
+  for (const b of oldestFirst) {
+    const m = b.manifest;
+    const pos: ChainPoint = { file: m.binlog.file, position: m.binlog.position };
+    const tl = locateBackupTimeline(m, located);
+    const tlRuns = runs.filter((r) => r.timeline === tl);
+    const run = tlRuns.find((r) => cmp(r.from, { file: pos.file, position: 0 }) <= 0 && cmp(pos, r.to) <= 0);
+    if (!tl || !run) {
+      problems.push({
+        kind: 'backup-not-archived',
+        severity: 'chain',
+        backup: m.id,
+        file: pos.file,
+        offset: pos.position,
+        timeline: tl,
+        message:
+          `backup ${m.id} (at ${at(pos)}) cannot be rolled forward: ` +
+          (tl
+            ? `${pos.file} is not archived soundly from its start through ${pos.position} on timeline ${tl} (see the problems above)`
+            : `no timeline of the archive holds ${at(pos)} (the archiver has not reached it yet, or it began after the backup; ` +
+              'run `mysql-pitr archive --until-caught-up` and verify again)') +
+          '. The backup alone can still be restored',
+      });
+      continue;
+    }
+    const later = tlRuns.filter((r) => cmp(r.from, run.to) >= 0);
+    if (later.length > 0) {
+      const recorded = recordedBreaks.find((r) => r.timeline === tl && cmp(r.after, run.to) === 0);
+      if (recorded) {
+        problems.push({
+          kind: 'recorded-gap',
+          severity: 'chain',
+          backup: m.id,
+          timeline: tl,
+          file: recorded.file,
+          offset: 0,
+          message: `${recorded.message}. Restores from backup ${m.id} stop there; take a new backup to cover later points`,
+        });
+      }
+      problems.push({
+        kind: 'backup-chain-broken',
+        severity: 'chain',
+        backup: m.id,
+        timeline: tl,
+        file: run.to.file,
+        offset: run.to.position,
+        message:
+          `backup ${m.id} (at ${at(pos)}) rolls forward only to ${at(run.to)} on timeline ${tl}; the archive goes on ` +
+          `after a break to ${at(later.at(-1)!.to)}. Points after ${at(run.to)} need a backup taken after the break`,
+      });
+    }
+    if (!b.ok || windows.has(run)) continue;
+    const to =
+      run.lastCommit && Date.parse(run.lastCommit) > Date.parse(m.finishedAt) ? run.lastCommit : m.finishedAt;
+    windows.set(run, { timeline: tl, backup: m.id, from: m.finishedAt, to, end: run.to });
+  }
+
+  const ordered = [...windows.values()].sort((a, b) =>
+    a.timeline !== b.timeline ? (a.timeline < b.timeline ? -1 : 1) : a.from < b.from ? -1 : 1,
+  );
+  return { problems, runs, windows: ordered };
+}
