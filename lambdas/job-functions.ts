@@ -3,25 +3,13 @@
  * kind. Shared by the Lambda worker (worker.ts) and the Fargate job task (job-task.ts).
  */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { createBackup } from '../src/archiver/index.js';
+import { createBackup, expireRepository, verifyRepository } from '../src/archiver/index.js';
 import { parseMysqlUrl } from '../src/config/mysql-url.js';
 import { PitrError } from '../src/errors/index.js';
 import type { JobFunctions } from '../src/jobs/index.js';
 
 /** Where ECS puts the cluster's password (an ECS secret from Secrets Manager; see cdk/lib/job-worker.ts). */
 export const SOURCE_PASSWORD_ENV = 'MYSQL_PITR_SOURCE_PASSWORD';
-
-function notImplemented(what: string, deliveredBy: string): () => Promise<never> {
-  return () =>
-    Promise.reject(
-      new PitrError(
-        'NOT_IMPLEMENTED',
-        `this mysql-pitr build cannot run ${what} jobs yet: ${deliveredBy}. ` +
-          'The job was not run and will land in the dead-letter queue; deploy an image that includes it, ' +
-          'or turn the schedule off in the deployment config.',
-      ),
-    );
-}
 
 /** Reads one secret's string value (narrow port over Secrets Manager, so tests can pass their own). */
 export type SecretReader = (secretId: string) => Promise<string>;
@@ -98,13 +86,32 @@ export function productionJobFunctions(
       });
       return { details: { backupId: manifest.id } };
     },
-    expire: notImplemented(
-      'expire',
-      'retention (`expire`) is delivered by a later issue, after issue 5 (`backup create`)',
-    ),
-    verify: notImplemented(
-      'verify',
-      'repository verification (`verify`) is delivered by a later issue, after issue 5',
-    ),
+    async expire(job, { repository, log }) {
+      const result = await expireRepository(
+        repository,
+        { keepDays: job.retention.keepDays, keepBackups: job.retention.keepBackups },
+        { logger: log },
+      );
+      return { details: { deleted: result.deleted.length, segmentBytes: result.segmentBytes } };
+    },
+    async verify(job, { repository, log }) {
+      const report = await verifyRepository(repository, { logger: log });
+      if (!report.ok) {
+        // Completes (a retry would find the same damage) but raises VerifyFailed, and so the alarm.
+        log.error(`verify of cluster ${job.cluster} found ${report.problems.length} problem(s)`, {
+          repository: report.repository,
+          problems: report.problems.slice(0, 20).map((p) => p.message),
+          hint: `run mysql-pitr verify --repo ${report.repository} for the full report`,
+        });
+      }
+      return {
+        verified: report.ok,
+        details: {
+          problems: report.problems.length,
+          windows: report.windows.length,
+          segments: report.segments.checked,
+        },
+      };
+    },
   };
 }

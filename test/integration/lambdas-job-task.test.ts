@@ -150,10 +150,49 @@ describe('Fargate job task: a real dump of a real MariaDB into the emulated S3 r
   it('without the password it fails with a message that says how to fix it, and runs nothing', async () => {
     const other = jobMessageAt('2024-05-02T03:00:00Z');
     const res = await runJobTask({ ...env, [JOB_ENV_VAR]: other, MYSQL_PITR_SOURCE_PASSWORD: undefined });
-    assert.equal(res.code, 2, "a misconfigured task exits with the config exit code");
+    assert.equal(res.code, 2, 'a misconfigured task exits with the config exit code');
     assert.match(res.stderr, /has no MYSQL_PITR_SOURCE_PASSWORD.*task definition must map the secret/);
     assert.equal((await list('backups/')).filter((k) => k.endsWith('/manifest.json')).length, 1);
     assert.deepEqual(await list('jobs/dump/20240502'), [], 'the failed attempt released its claim');
+  });
+
+  it('runs verify and expire jobs: verify reports an unarchived backup as VerifyFailed, expire keeps the newest backup', async () => {
+    const at = '2024-05-03T03:00:00Z';
+    const verify = await runJobTask({
+      ...env,
+      [JOB_ENV_VAR]: JSON.stringify({
+        ...job,
+        kind: 'verify',
+        scheduledAt: at,
+        idempotencyKey: `orders/verify/${at}`,
+      }),
+    });
+    assert.equal(verify.code, 0, verify.stderr);
+    const metrics = verify.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.ok(
+      metrics.some((m) => m['VerifyFailed'] === 1),
+      `no binlogs are archived, so the backup cannot be rolled forward: ${verify.stdout}`,
+    );
+    assert.match(verify.stderr, /problem/);
+
+    const expire = await runJobTask({
+      ...env,
+      [JOB_ENV_VAR]: JSON.stringify({
+        ...job,
+        kind: 'expire',
+        scheduledAt: at,
+        idempotencyKey: `orders/expire/${at}`,
+      }),
+    });
+    assert.equal(expire.code, 0, expire.stderr);
+    assert.equal(
+      (await list('backups/')).filter((k) => k.endsWith('/manifest.json')).length,
+      1,
+      'the newest backup is never expired',
+    );
   });
 
   function jobMessageAt(scheduledAt: string): string {
