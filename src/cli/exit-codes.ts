@@ -49,6 +49,8 @@ const BY_CODE: Record<PitrErrorCode, number> = {
   NOT_IMPLEMENTED: ExitCode.INTERNAL,
   DUMP_FAILED: ExitCode.MYSQL,
   DUMP_TOOL_MISSING: ExitCode.MYSQL,
+  RESTORE_TARGET_NOT_EMPTY: ExitCode.MYSQL,
+  RESTORE_APPLY_FAILED: ExitCode.MYSQL,
   INTERNAL: ExitCode.INTERNAL,
 };
 

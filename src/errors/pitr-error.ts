@@ -30,6 +30,8 @@ export type PitrErrorCode =
   | 'NOT_IMPLEMENTED'
   | 'DUMP_FAILED'
   | 'DUMP_TOOL_MISSING'
+  | 'RESTORE_TARGET_NOT_EMPTY'
+  | 'RESTORE_APPLY_FAILED'
   | 'INTERNAL';
 
 export class PitrError extends Error {

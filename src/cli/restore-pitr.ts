@@ -1,0 +1,143 @@
+import { parseMysqlUrl, readSecret, formatEndpoint } from '../config/index.js';
+import { connectMysql } from '../mysql/index.js';
+import {
+  ClientCommand,
+  MariadbBinlogApplier,
+  RESTORE_TARGET_HELP,
+  executeRestore,
+  type RestoreReport,
+} from '../restore/index.js';
+import type { CliCommand } from './cli-command.js';
+import { REPO_OPTIONS, openRepository } from './backup-list.js';
+import { connectionOptions } from './archive.js';
+import { RESTORE_TARGET_OPTIONS, formatPlan, planFromFlags } from './restore-plan.js';
+
+function formatReport(r: RestoreReport): string {
+  const lines = [
+    `restored backup ${r.backup} + ${r.transactionsApplied} transaction(s) up to ${r.stop.file}:${r.stop.position}`,
+    `gtid position  ${r.gtidPosition ?? '(unknown)'}`,
+    `load ${r.seconds.load.toFixed(1)} s, apply ${r.seconds.apply.toFixed(1)} s`,
+    'rows per table:',
+    ...Object.entries(r.tables).map(([t, n]) => `  ${t}  ${n}`),
+    ...r.warnings.map((w) => `warning: ${w}`),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+export const restorePitr: CliCommand = {
+  words: ['restore', 'pitr'],
+  summary: 'Restore a backup into a target server and apply archived binlogs up to a point in time',
+  usage:
+    '--repo URL --target mysql://USER@HOST:PORT (--to TIME|latest | --to-gtid G | --before-gtid G | --to-position F:P) [--force] [--dry-run] [--json]',
+  details: [
+    RESTORE_TARGET_HELP,
+    '',
+    'Plans as `restore plan` does, then loads the backup dump into the target with the session binary log off,',
+    'and applies the archived binlogs from the backup position to the stop point (mariadb-binlog | mariadb).',
+    'A target that already holds user databases is refused unless --force. The password of the target user comes',
+    'from MYSQL_PITR_TARGET_PASSWORD or --target-password-file. Ends with the GTID position and row counts.',
+    '',
+    'Example: mysql-pitr restore pitr --repo s3://bucket/pitr/db1 --before-gtid 0-1-48213 --target mysql://admin@restore-host:3306',
+  ].join('\n'),
+  options: [
+    ...REPO_OPTIONS,
+    ...RESTORE_TARGET_OPTIONS,
+    {
+      key: 'target',
+      flag: 'target',
+      type: 'string',
+      required: true,
+      env: false,
+      valueName: 'URL',
+      description: 'Server to restore into: mysql://USER@HOST:PORT',
+    },
+    {
+      key: 'targetPassword',
+      type: 'string',
+      secret: true,
+      env: 'MYSQL_PITR_TARGET_PASSWORD',
+      description: 'Password of the target user (environment only)',
+    },
+    {
+      key: 'targetPasswordFile',
+      flag: 'target-password-file',
+      type: 'string',
+      valueName: 'FILE',
+      description: 'File whose first line is the password of the target user',
+    },
+    {
+      key: 'force',
+      flag: 'force',
+      type: 'boolean',
+      env: false,
+      description: 'Load into a target that already holds user databases',
+    },
+    {
+      key: 'clientProgram',
+      flag: 'client-program',
+      type: 'string',
+      default: 'mariadb',
+      valueName: 'PATH',
+      description: 'SQL client used to load and apply',
+    },
+    {
+      key: 'binlogProgram',
+      flag: 'binlog-program',
+      type: 'string',
+      default: 'mariadb-binlog',
+      valueName: 'PATH',
+      description: 'Binlog decoder used to apply',
+    },
+    {
+      key: 'dryRun',
+      flag: 'dry-run',
+      type: 'boolean',
+      env: false,
+      description: 'Print the plan and stop; the target is not touched',
+    },
+    {
+      key: 'json',
+      flag: 'json',
+      type: 'boolean',
+      env: false,
+      description: 'Print the plan and report as JSON',
+    },
+  ],
+  async run(ctx) {
+    const v = ctx.config.values;
+    const endpoint = parseMysqlUrl(v['target'] as string, '--target');
+    const password = readSecret({
+      value: v['targetPassword'] as string | undefined,
+      file: v['targetPasswordFile'] as string | undefined,
+      what: 'the target password',
+    });
+    const plan = await planFromFlags(ctx);
+    if (v['dryRun']) {
+      ctx.stdout.write(v['json'] ? `${JSON.stringify({ plan }, null, 2)}\n` : formatPlan(plan));
+      return;
+    }
+    if (!v['json']) ctx.stderr.write(formatPlan(plan));
+    const store = openRepository(v, ctx.logger);
+    const target = await connectMysql(connectionOptions(endpoint, password));
+    const client = await ClientCommand.create(
+      { ...endpoint, ...(password !== undefined ? { password } : {}) },
+      v['clientProgram'] as string,
+    );
+    try {
+      const report = await executeRestore(plan, {
+        store,
+        target,
+        targetName: formatEndpoint(endpoint),
+        client,
+        applier: new MariadbBinlogApplier(client, ctx.logger, v['binlogProgram'] as string),
+        force: v['force'] === true,
+        logger: ctx.logger,
+        signal: ctx.signal,
+      });
+      ctx.stdout.write(v['json'] ? `${JSON.stringify({ plan, report }, null, 2)}\n` : formatReport(report));
+    } finally {
+      await client.close();
+      await target.end().catch(() => undefined);
+    }
+  },
+};

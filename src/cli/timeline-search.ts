@@ -1,0 +1,113 @@
+import { PitrError } from '../errors/index.js';
+import { parseRestoreTime, searchTimeline, type TimelineMatch } from '../restore/index.js';
+import type { CliCommand } from './cli-command.js';
+import { REPO_OPTIONS, openRepository } from './backup-list.js';
+
+function line(m: TimelineMatch): string {
+  const stmt = (m.statements[0] ?? '').replace(/\s+/g, ' ').slice(0, 200);
+  return (
+    `${new Date(m.commitTime).toISOString()}  ${m.gtid ?? '(no GTID)'}  ${m.file}:${m.startOffset}..${m.endOffset}` +
+    `  ${m.tables.join(',') || '-'}  ${stmt}`
+  );
+}
+
+export const timelineSearch: CliCommand = {
+  words: ['timeline', 'search'],
+  summary: 'Find archived transactions by statement text or table: GTID, position, commit time',
+  usage: '--repo URL (--query REGEX | --table DB.TBL) [--from TIME] [--to TIME] [--timeline ID] [--json]',
+  details: [
+    'Streams the archived binlogs of a timeline and prints each matching transaction: commit time, GTID,',
+    'position (FILE:START..END), tables and first statement. --query matches statement texts (QUERY events,',
+    'MariaDB ANNOTATE_ROWS, MySQL ROWS_QUERY; row-based writes carry their statement only with',
+    'binlog_annotate_row_events / binlog_rows_query_log_events on). TIMEs as for restore: RFC 3339 or',
+    '"YYYY-MM-DD HH:MM:SS", UTC unless a zone is given. Then: mysql-pitr restore plan --before-gtid GTID',
+  ].join('\n'),
+  options: [
+    ...REPO_OPTIONS,
+    {
+      key: 'query',
+      flag: 'query',
+      type: 'string',
+      env: false,
+      valueName: 'REGEX',
+      description: 'Regular expression matched against statements (case-insensitive)',
+    },
+    {
+      key: 'table',
+      flag: 'table',
+      type: 'string',
+      env: false,
+      valueName: 'DB.TBL',
+      description: 'Table the transaction writes',
+    },
+    {
+      key: 'from',
+      flag: 'from',
+      type: 'string',
+      env: false,
+      valueName: 'TIME',
+      description: 'Committed at or after TIME',
+    },
+    {
+      key: 'to',
+      flag: 'to',
+      type: 'string',
+      env: false,
+      valueName: 'TIME',
+      description: 'Committed at or before TIME',
+    },
+    {
+      key: 'timeline',
+      flag: 'timeline',
+      type: 'string',
+      env: false,
+      valueName: 'ID',
+      description: 'Timeline (default: the newest)',
+    },
+    {
+      key: 'json',
+      flag: 'json',
+      type: 'boolean',
+      env: false,
+      description: 'Print one JSON object per match',
+    },
+  ],
+  async run(ctx) {
+    const v = ctx.config.values;
+    const text = v['query'] as string | undefined;
+    const table = v['table'] as string | undefined;
+    if (!text && !table)
+      throw new PitrError('USAGE', 'say what to find: --query REGEX and/or --table DB.TBL');
+    let query: RegExp | undefined;
+    if (text) {
+      try {
+        query = new RegExp(text, 'i');
+      } catch (err) {
+        throw new PitrError(
+          'USAGE',
+          `--query "${text}" is not a regular expression: ${(err as Error).message}`,
+        );
+      }
+    }
+    const store = openRepository(v, ctx.logger);
+    let found = 0;
+    const examined = await searchTimeline(
+      store,
+      {
+        query,
+        table,
+        from: v['from'] ? parseRestoreTime(v['from'] as string) : undefined,
+        to: v['to'] ? parseRestoreTime(v['to'] as string) : undefined,
+        timeline: v['timeline'] as string | undefined,
+      },
+      (m) => {
+        found += 1;
+        if (v['json']) {
+          ctx.stdout.write(`${JSON.stringify({ ...m, commitTime: new Date(m.commitTime).toISOString() })}\n`);
+        } else ctx.stdout.write(`${line(m)}\n`);
+      },
+      ctx.signal,
+    );
+    if (!v['json']) ctx.stderr.write(`${found} of ${examined} transactions match\n`);
+  },
+};

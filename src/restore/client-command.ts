@@ -1,0 +1,53 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { formatDefaultsFile } from '../archiver/dump-command.js';
+import type { MysqlEndpoint } from '../config/index.js';
+
+/**
+ * How to run the `mariadb` (or `mysql`) command-line client against the restore target: the
+ * password travels in a 0600 defaults file, never argv.
+ */
+export class ClientCommand {
+  private constructor(
+    readonly program: string,
+    private readonly dir: string,
+    private readonly connectionArgs: string[],
+  ) {}
+
+  /** Writes the defaults file; call close() when done. */
+  static async create(endpoint: MysqlEndpoint, program = 'mariadb'): Promise<ClientCommand> {
+    const dir = await mkdtemp(join(tmpdir(), 'mysql-pitr-restore-'));
+    const file = join(dir, 'client.cnf');
+    await writeFile(file, formatDefaultsFile(endpoint.user, endpoint.password), { mode: 0o600 });
+    const args = [`--defaults-extra-file=${file}`];
+    if (endpoint.socket) args.push('--protocol=SOCKET', `--socket=${endpoint.socket}`);
+    else args.push('--protocol=TCP', `--host=${endpoint.host}`, `--port=${endpoint.port}`);
+    if (endpoint.tls) args.push('--ssl');
+    return new ClientCommand(program, dir, args);
+  }
+
+  /**
+   * Starts the client reading SQL from stdin, with binary logging off for its session (so loading
+   * a dump or replaying another server's transactions never clashes with the target's own GTIDs).
+   */
+  spawn(extra: readonly string[] = []): ChildProcessWithoutNullStreams {
+    return spawn(
+      this.program,
+      [
+        ...this.connectionArgs,
+        '--init-command=SET SESSION sql_log_bin=0',
+        '--max-allowed-packet=1073741824',
+        '--binary-mode',
+        ...extra,
+      ],
+      { stdio: ['pipe', 'pipe', 'pipe'] },
+    );
+  }
+
+  /** Removes the defaults file. */
+  async close(): Promise<void> {
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,767 @@
+import {
+  binlogFileAfter,
+  compareBinlogFiles,
+  describeSourceIdentity,
+  type BackupManifest,
+  type BinlogGap,
+  type CatalogSegment,
+  type CatalogTimeline,
+} from '../catalog/index.js';
+import { MariadbGtidPos, MysqlGtidSet, parseMariadbGtid, parseMysqlGtid } from '../binlog/index.js';
+import { PitrError } from '../errors/index.js';
+import { describeRestoreTarget, type RestoreTarget } from './restore-target.js';
+
+/** One transaction found by scanning an archived binlog file (see scanArchivedFile). */
+export interface ArchivedTransaction {
+  file: string;
+  /** Offset of its first event (GTID event or BEGIN): a transaction boundary. */
+  startOffset: number;
+  /** Offset just past its last event: a transaction boundary. */
+  endOffset: number;
+  /** MariaDB `0-1-42`, MySQL `uuid:42`; undefined without GTIDs. */
+  gtid: string | undefined;
+  /** Commit time in milliseconds since the epoch (second resolution on MariaDB). */
+  commitTime: number;
+}
+
+/** The transactions of one archived file, read from its first byte up to `scannedTo`. */
+export interface ScannedFile {
+  timeline: string;
+  file: string;
+  /** Bytes [0, scannedTo) were read. */
+  scannedTo: number;
+  /** In binlog order. */
+  transactions: ArchivedTransaction[];
+}
+
+/** What the planner reads: the repository's backups and archive, plus the files scanned for the target. */
+export interface RestoreCatalog {
+  /** Complete backups (with a manifest), any order. */
+  backups: readonly BackupManifest[];
+  /** Timelines with segment headers read (segments without a header are ignored). */
+  timelines: readonly CatalogTimeline[];
+  /** Files scanned to find the exact stop point (see filesToScan). */
+  scanned: readonly ScannedFile[];
+}
+
+/** Options of planRestore / filesToScan. */
+export interface PlanRestoreOptions {
+  /** Restore on this timeline (default: the newest one with segments). */
+  timeline?: string | undefined;
+  /** Use this backup (default: the newest complete one before the target). */
+  backupId?: string | undefined;
+}
+
+/** A binlog file and byte offset. */
+export interface BinlogPoint {
+  file: string;
+  position: number;
+}
+
+/** One binlog file of the apply range. */
+export interface PlanFile {
+  file: string;
+  /** Where applying starts (`mariadb-binlog --start-position`): the backup's position in its file, else 4. */
+  from: number;
+  /** Where applying stops (`--stop-position`): set for the last file only. */
+  to: number | undefined;
+  /** Segments to fetch, from the start of the file (the format description event is needed). */
+  segments: { key: string; start: number; end: number; size: number }[];
+}
+
+/** What a restore will do. Pure data: `restore plan` prints it, executeRestore carries it out. */
+export interface RestorePlan {
+  target: RestoreTarget;
+  /** The target as typed, e.g. `--before-gtid 0-1-48213`. */
+  targetText: string;
+  timeline: string;
+  backup: BackupManifest;
+  /** Where binlog apply starts: the backup's coordinates. */
+  start: BinlogPoint;
+  /** Where it stops: a transaction boundary. */
+  stop: BinlogPoint;
+  /** The last transaction applied (undefined when it is unknown or nothing is applied after the backup). */
+  lastIncluded: ArchivedTransaction | undefined;
+  /** The first transaction not applied, when there is one in the archive. */
+  firstExcluded: ArchivedTransaction | undefined;
+  /** Binlog files to apply, in order; empty when the backup is the target. */
+  files: PlanFile[];
+  /** Expected GTID position of the restored server (MariaDB: per domain; MySQL: a set); null if unknown. */
+  expectedGtidPosition: string | null;
+  bytes: {
+    /** Stored (compressed) dump. */
+    dump: number;
+    /** SQL to load. */
+    dumpSql: number;
+    /** Stored (compressed) binlog segments to fetch. */
+    binlogStored: number;
+    /** Raw binlog bytes to feed to mariadb-binlog. */
+    binlog: number;
+  };
+  /** Rough duration in seconds (see ESTIMATE_RATES). */
+  estimateSeconds: { download: number; load: number; apply: number; total: number };
+}
+
+/**
+ * Rates behind the plan's estimate, bytes per second. Load: `mariadb` loads 1 GiB of SQL in about
+ * 53 s on the reference machine; apply and download are conservative guesses.
+ */
+export const ESTIMATE_RATES = {
+  download: 100 * 1024 * 1024,
+  loadSql: 19 * 1024 * 1024,
+  applyBinlog: 10 * 1024 * 1024,
+} as const;
+
+const iso = (ms: number): string => new Date(ms).toISOString().replace('.000Z', 'Z');
+const at = (p: BinlogPoint): string => `${p.file}:${p.position}`;
+const trxText = (t: ArchivedTransaction): string =>
+  `${t.gtid ? `GTID ${t.gtid} ` : ''}at ${t.file}:${t.startOffset}..${t.endOffset} committed ${iso(t.commitTime)}`;
+
+function comparePoints(a: BinlogPoint, b: BinlogPoint): number {
+  return compareBinlogFiles(a.file, b.file) || a.position - b.position;
+}
+
+type Headed = CatalogSegment & { header: NonNullable<CatalogSegment['header']> };
+const headed = (t: CatalogTimeline): Headed[] =>
+  t.segments.filter((s): s is Headed => s.header !== undefined);
+const commitMs = (s: string | null): number | undefined => (s === null ? undefined : Date.parse(s));
+
+/**
+ * The timeline a backup belongs to: one whose source identity matches the backup's (when the
+ * timeline record is known) and that archived the backup's binlog file around its position. When
+ * several do (RESET MASTER reuses file names), the newest created before the backup started.
+ */
+export function backupTimeline(
+  backup: BackupManifest,
+  timelines: readonly CatalogTimeline[],
+): string | undefined {
+  const matches = timelines.filter((t) => {
+    const r = t.record;
+    if (r) {
+      const s = r.source;
+      const b = backup.source;
+      if (s.flavor !== b.flavor || s.serverId !== b.serverId) return false;
+      if (s.flavor === 'mysql' && s.serverUuid && b.serverUuid && s.serverUuid !== b.serverUuid) return false;
+      if ((s.gtidDomainId ?? 0) !== (b.gtidDomainId ?? 0)) return false;
+    }
+    return headed(t).some(
+      (s) =>
+        s.file === backup.binlog.file &&
+        s.start <= backup.binlog.position &&
+        backup.binlog.position <= s.header.end,
+    );
+  });
+  if (matches.length <= 1) return matches[0]?.id;
+  const consistent = matches.filter((t) => gtidConsistent(t, backup));
+  const candidates = consistent.length > 0 ? consistent : matches;
+  const started = Date.parse(backup.startedAt);
+  const before = candidates.filter((t) => !t.record || Date.parse(t.record.createdAt) <= started);
+  return (before.at(-1) ?? candidates.at(-1))!.id;
+}
+
+/**
+ * MariaDB: true unless the timeline's GTIDs around the backup position contradict the backup's
+ * GTID position (transactions before it must be in it, transactions after it must not).
+ */
+function gtidConsistent(t: CatalogTimeline, backup: BackupManifest): boolean {
+  if (backup.source.flavor !== 'mariadb' || !backup.gtidPosition) return true;
+  const pos = MariadbGtidPos.parse(backup.gtidPosition);
+  return headed(t)
+    .filter((s) => s.file === backup.binlog.file)
+    .every((s) =>
+      Object.values(s.header.gtids).every((r) => {
+        const first = parseMariadbGtid(r.first);
+        const last = parseMariadbGtid(r.last);
+        const mine = pos.get(first.domainId)?.seqNo;
+        if (s.header.end <= backup.binlog.position) return mine !== undefined && mine >= last.seqNo;
+        if (s.start >= backup.binlog.position) return mine === undefined || mine < first.seqNo;
+        return true;
+      }),
+    );
+}
+
+function chooseTimeline(catalog: RestoreCatalog, opts: PlanRestoreOptions): CatalogTimeline {
+  if (opts.timeline !== undefined) {
+    const t = catalog.timelines.find((x) => x.id === opts.timeline);
+    if (!t || headed(t).length === 0) {
+      const known = catalog.timelines.filter((x) => headed(x).length > 0).map((x) => x.id);
+      throw new PitrError(
+        'TARGET_OUT_OF_RANGE',
+        `timeline ${opts.timeline} has no archived binlogs in this repository` +
+          (known.length ? `; it has timelines ${known.join(', ')} (see \`mysql-pitr binlog list\`)` : ''),
+      );
+    }
+    return t;
+  }
+  const t = catalog.timelines.filter((x) => headed(x).length > 0).at(-1);
+  if (!t) {
+    throw new PitrError(
+      'TARGET_OUT_OF_RANGE',
+      'the repository holds no archived binlogs, so no point in time can be restored; run `mysql-pitr archive` ' +
+        'against the source (a backup alone can still be loaded with `--to-position` at its coordinates once archived)',
+    );
+  }
+  return t;
+}
+
+/** A file the planner needs scanned: bytes [0, upTo) of `file` on `timeline`. */
+export interface ScanRequest {
+  timeline: string;
+  file: string;
+  upTo: number;
+}
+
+interface Located {
+  /** The segment holding the target; undefined for `latest` without a split last segment. */
+  segment: Headed | undefined;
+  timeline: CatalogTimeline;
+}
+
+function domainRange(s: Headed, domain: number): { first: number; last: number } | undefined {
+  const r = s.header.gtids[String(domain)];
+  if (!r) return undefined;
+  return { first: parseMariadbGtid(r.first).seqNo, last: parseMariadbGtid(r.last).seqNo };
+}
+
+function segmentHasGtid(s: Headed, gtid: string): boolean {
+  if (/^\d+-\d+-\d+$/.test(gtid)) {
+    const g = parseMariadbGtid(gtid);
+    const r = domainRange(s, g.domainId);
+    return r !== undefined && r.first <= g.seqNo && g.seqNo <= r.last;
+  }
+  return s.header.gtidSet !== '' && MysqlGtidSet.parse(s.header.gtidSet).contains(parseMysqlGtid(gtid));
+}
+
+function archiveEnd(t: CatalogTimeline): string {
+  const segs = headed(t);
+  const last = segs.at(-1)!;
+  const lastCommit = [...segs].reverse().find((s) => s.header.lastCommit)?.header.lastCommit;
+  return `${last.file}:${last.header.end}${lastCommit ? `, last commit ${lastCommit}` : ''}`;
+}
+
+function otherTimelineError(
+  target: RestoreTarget,
+  found: CatalogTimeline,
+  chosen: CatalogTimeline,
+): PitrError {
+  return new PitrError(
+    'TARGET_OUT_OF_RANGE',
+    `${describeRestoreTarget(target)} is on timeline ${found.id}, not on timeline ${chosen.id} (the newest, ` +
+      `started because: ${chosen.record?.reason ?? 'a new binlog history'}). ` +
+      `Add --timeline ${found.id} to restore that history, or pick a target on timeline ${chosen.id} ` +
+      `(it holds ${headed(chosen)[0]!.file}:${headed(chosen)[0]!.start} to ${archiveEnd(chosen)})`,
+  );
+}
+
+/** Finds the segment holding the target on the chosen timeline, or throws the error saying why not. */
+function locate(catalog: RestoreCatalog, target: RestoreTarget, opts: PlanRestoreOptions): Located {
+  const timeline = chooseTimeline(catalog, opts);
+  const segs = headed(timeline);
+  const others = catalog.timelines.filter((t) => t !== timeline && headed(t).length > 0);
+  const afterNewest = (what: string): PitrError =>
+    new PitrError(
+      'TARGET_OUT_OF_RANGE',
+      `${what} is after the newest archived transaction of timeline ${timeline.id} (the archive ends at ` +
+        `${archiveEnd(timeline)}). Nothing later can be restored yet: check that \`mysql-pitr archive\` is running ` +
+        '(`mysql-pitr status`), wait for it to catch up, or use --to latest to restore everything archived',
+    );
+  switch (target.kind) {
+    case 'latest': {
+      const last = segs.at(-1)!;
+      return { timeline, segment: last.header.splitTransaction ? last : undefined };
+    }
+    case 'time': {
+      const seg = segs.find(
+        (s) =>
+          (commitMs(s.header.firstCommit) ?? -Infinity) > target.time ||
+          (commitMs(s.header.lastCommit) ?? -Infinity) > target.time,
+      );
+      if (!seg) throw afterNewest(describeRestoreTarget(target));
+      const firstCommit = segs.map((s) => commitMs(s.header.firstCommit)).find((c) => c !== undefined);
+      if (firstCommit !== undefined && target.time < firstCommit && opts.timeline === undefined) {
+        const older = [...others].reverse().find((t) => {
+          const h = headed(t);
+          const first = h.map((s) => commitMs(s.header.firstCommit)).find((c) => c !== undefined);
+          const last = [...h]
+            .reverse()
+            .map((s) => commitMs(s.header.lastCommit))
+            .find((c) => c !== undefined);
+          return first !== undefined && last !== undefined && first <= target.time && target.time <= last;
+        });
+        if (older) throw otherTimelineError(target, older, timeline);
+      }
+      return { timeline, segment: seg };
+    }
+    case 'to-gtid':
+    case 'before-gtid': {
+      const seg = segs.find((s) => segmentHasGtid(s, target.gtid));
+      if (seg) return { timeline, segment: seg };
+      const elsewhere = others.find((t) => headed(t).some((s) => segmentHasGtid(s, target.gtid)));
+      if (elsewhere) throw otherTimelineError(target, elsewhere, timeline);
+      throw gtidNotArchived(target, timeline, segs, afterNewest);
+    }
+    case 'position': {
+      const fileSegs = segs.filter((s) => s.file === target.file);
+      if (fileSegs.length === 0) {
+        const elsewhere = others.find((t) => headed(t).some((s) => s.file === target.file));
+        if (elsewhere) throw otherTimelineError(target, elsewhere, timeline);
+        if (compareBinlogFiles(target.file, segs.at(-1)!.file) > 0)
+          throw afterNewest(describeRestoreTarget(target));
+        throw new PitrError(
+          'TARGET_OUT_OF_RANGE',
+          `${target.file} is not archived on timeline ${timeline.id}: the archive holds ${segs[0]!.file}:${segs[0]!.start} ` +
+            `to ${archiveEnd(timeline)}${timeline.gaps.length ? ' with gaps (see `mysql-pitr binlog list`)' : ''}. ` +
+            'Pick a position in that range',
+        );
+      }
+      const seg = fileSegs.find((s) => s.start < target.position && target.position <= s.header.end);
+      if (!seg) {
+        const lastSeg = fileSegs.at(-1)!;
+        if (target.position > lastSeg.header.end && lastSeg === segs.at(-1)) {
+          throw afterNewest(describeRestoreTarget(target));
+        }
+        if (target.position > lastSeg.header.end) {
+          throw new PitrError(
+            'TARGET_OUT_OF_RANGE',
+            `${at(target)} is past the end of ${target.file}, which ends at ${lastSeg.header.end}; the next file is ` +
+              `${lastSeg.header.nextFile ?? binlogFileAfter(target.file)}`,
+          );
+        }
+        return { timeline, segment: fileSegs[0] };
+      }
+      return { timeline, segment: seg };
+    }
+  }
+}
+
+function gtidNotArchived(
+  target: Extract<RestoreTarget, { gtid: string }>,
+  timeline: CatalogTimeline,
+  segs: Headed[],
+  afterNewest: (what: string) => PitrError,
+): PitrError {
+  const what = describeRestoreTarget(target);
+  if (/^\d+-\d+-\d+$/.test(target.gtid)) {
+    const g = parseMariadbGtid(target.gtid);
+    const ranges = segs.map((s) => domainRange(s, g.domainId)).filter((r) => r !== undefined);
+    if (ranges.length === 0) {
+      return new PitrError(
+        'TARGET_OUT_OF_RANGE',
+        `${what}: timeline ${timeline.id} has no transaction of GTID domain ${g.domainId}. Check the GTID with ` +
+          '`mysql-pitr timeline search`',
+      );
+    }
+    const max = Math.max(...ranges.map((r) => r.last));
+    const min = Math.min(...ranges.map((r) => r.first));
+    if (g.seqNo > max) return afterNewest(what);
+    if (g.seqNo < min) {
+      return new PitrError(
+        'TARGET_OUT_OF_RANGE',
+        `${what} is older than the archive of timeline ${timeline.id}, whose first transaction of domain ` +
+          `${g.domainId} has sequence number ${min} (${segs[0]!.file}:${segs[0]!.start}). A restore can only stop ` +
+          'after the archive starts: pick a later target, or restore a backup taken before it with --to-position at ' +
+          'the backup coordinates (`mysql-pitr backup list`)',
+      );
+    }
+    return new PitrError(
+      'TARGET_OUT_OF_RANGE',
+      `${what} is not in the archive of timeline ${timeline.id}, although domain ${g.domainId} is archived from ` +
+        `sequence ${min} to ${max}: it falls in a gap (purged before it was archived) or was written by another ` +
+        'server id. Find the transaction with `mysql-pitr timeline search`, and see `mysql-pitr binlog list` for gaps',
+    );
+  }
+  // MySQL: the archived transaction numbers of this GTID's uuid (and tag)
+  const g = parseMysqlGtid(target.gtid);
+  let archived = MysqlGtidSet.EMPTY;
+  for (const s of segs) if (s.header.gtidSet) archived = archived.union(MysqlGtidSet.parse(s.header.gtidSet));
+  const entry = archived.entries().find((e) => e.uuid === g.uuid && e.tag === g.tag);
+  if (entry) {
+    if (g.gno > entry.intervals.at(-1)!.end) return afterNewest(what);
+    if (g.gno < entry.intervals[0]!.start) {
+      return new PitrError(
+        'TARGET_OUT_OF_RANGE',
+        `${what} is older than the archive of timeline ${timeline.id}, which holds ${g.uuid} from transaction ` +
+          `${entry.intervals[0]!.start}. Pick a later target, or restore a backup taken before it with --to-position ` +
+          'at the backup coordinates (`mysql-pitr backup list`)',
+      );
+    }
+  }
+  return new PitrError(
+    'TARGET_OUT_OF_RANGE',
+    `${what} is not in the archive of timeline ${timeline.id} (it ends at ${archiveEnd(timeline)}` +
+      `${entry ? `; ${g.uuid} is archived as ${entry.intervals.map((i) => `${i.start}-${i.end}`).join(', ')}` : `; no transaction of ${g.uuid} is archived`}). ` +
+      'It falls in a gap, or the GTID is mistyped: find the transaction with `mysql-pitr timeline search`',
+  );
+}
+
+/**
+ * The files planRestore needs scanned to find the exact stop point: at most one, from its first
+ * byte to the end of the segment holding the target. Pure; same errors as planRestore for targets
+ * outside the archive.
+ *
+ * @throws PitrError TARGET_OUT_OF_RANGE / BINLOG_GAP as planRestore
+ */
+export function filesToScan(
+  catalog: RestoreCatalog,
+  target: RestoreTarget,
+  opts: PlanRestoreOptions = {},
+): ScanRequest[] {
+  const { timeline, segment } = locate(catalog, target, opts);
+  return segment ? [{ timeline: timeline.id, file: segment.file, upTo: segment.header.end }] : [];
+}
+
+interface Stop {
+  point: BinlogPoint;
+  lastIncluded: ArchivedTransaction | undefined;
+  firstExcluded: ArchivedTransaction | undefined;
+}
+
+function scannedFor(catalog: RestoreCatalog, timeline: string, file: string, upTo: number): ScannedFile {
+  const s = catalog.scanned.find((x) => x.timeline === timeline && x.file === file && x.scannedTo >= upTo);
+  if (!s) {
+    throw new PitrError(
+      'INTERNAL',
+      `planRestore needs ${file} of timeline ${timeline} scanned up to ${upTo} (call filesToScan first)`,
+    );
+  }
+  return s;
+}
+
+function resolveStop(catalog: RestoreCatalog, target: RestoreTarget, located: Located): Stop {
+  const { timeline, segment } = located;
+  const trxs = segment ? scannedFor(catalog, timeline.id, segment.file, segment.header.end).transactions : [];
+  const around = (i: number): Stop => ({
+    point: { file: segment!.file, position: trxs[i]!.startOffset },
+    lastIncluded: i > 0 ? trxs[i - 1] : undefined,
+    firstExcluded: trxs[i],
+  });
+  const upTo = (i: number): Stop => ({
+    point: { file: segment!.file, position: trxs[i]!.endOffset },
+    lastIncluded: trxs[i],
+    firstExcluded: trxs[i + 1],
+  });
+  switch (target.kind) {
+    case 'latest': {
+      const last = headed(timeline).at(-1)!;
+      if (!segment)
+        return {
+          point: { file: last.file, position: last.header.end },
+          lastIncluded: undefined,
+          firstExcluded: undefined,
+        };
+      const i = trxs.findLastIndex((t) => t.endOffset <= last.header.end);
+      if (i < 0) throw new PitrError('INTERNAL', `no complete transaction in ${last.file}`);
+      return upTo(i);
+    }
+    case 'time': {
+      const i = trxs.findIndex((t) => t.commitTime > target.time);
+      if (i < 0) throw internalNotFound(target, segment!);
+      return around(i);
+    }
+    case 'to-gtid':
+    case 'before-gtid': {
+      const i = trxs.findIndex((t) => t.gtid === target.gtid);
+      if (i < 0) {
+        const near = trxs.filter((t) => t.gtid !== undefined);
+        throw new PitrError(
+          'TARGET_OUT_OF_RANGE',
+          `${describeRestoreTarget(target)}: no transaction with GTID ${target.gtid} in ${segment!.file} of timeline ` +
+            `${timeline.id} (it holds ${near[0]?.gtid ?? '?'} to ${near.at(-1)?.gtid ?? '?'}); check the server id ` +
+            'part of the GTID with `mysql-pitr timeline search`',
+        );
+      }
+      return target.kind === 'to-gtid' ? upTo(i) : around(i);
+    }
+    case 'position': {
+      const pos = target.position;
+      const i = trxs.findIndex((t) => t.endOffset === pos);
+      if (i >= 0) return upTo(i);
+      const j = trxs.findIndex((t) => t.startOffset === pos);
+      if (j >= 0) return around(j);
+      const before = trxs.filter((t) => t.endOffset < pos).at(-1);
+      const inside = trxs.find((t) => t.startOffset < pos && pos < t.endOffset);
+      const after = trxs.find((t) => t.startOffset > pos);
+      const options = [
+        before
+          ? `${target.file}:${before.endOffset} (after ${before.gtid ?? 'the transaction'} committed ${iso(before.commitTime)})`
+          : undefined,
+        after
+          ? `${target.file}:${after.startOffset} (before ${after.gtid ?? 'the transaction'} committed ${iso(after.commitTime)})`
+          : undefined,
+      ].filter((x) => x !== undefined);
+      const where = inside ? `is inside transaction ${trxText(inside)}` : 'is not at a transaction boundary';
+      throw new PitrError(
+        'USAGE',
+        `--to-position ${at(target)} ${where}; a restore can only stop between transactions. ` +
+          (options.length
+            ? `The nearest boundaries are ${options.join(' and ')}`
+            : 'No transaction is archived around it'),
+      );
+    }
+  }
+}
+
+function internalNotFound(target: RestoreTarget, seg: Headed): PitrError {
+  return new PitrError(
+    'INTERNAL',
+    `${describeRestoreTarget(target)}: the header of ${seg.key} promised a transaction after the target but the scan found none`,
+  );
+}
+
+function chooseBackup(
+  catalog: RestoreCatalog,
+  timeline: CatalogTimeline,
+  stop: Stop,
+  target: RestoreTarget,
+  opts: PlanRestoreOptions,
+): BackupManifest {
+  const what = describeRestoreTarget(target);
+  const withTimeline = catalog.backups.map((b) => ({ b, t: backupTimeline(b, catalog.timelines) }));
+  const onTimeline = withTimeline
+    .filter((x) => x.t === timeline.id)
+    .map((x) => x.b)
+    .sort((a, b) => comparePoints(a.binlog, b.binlog) || (a.id < b.id ? -1 : 1));
+  if (opts.backupId !== undefined) {
+    const b = catalog.backups.find((x) => x.id === opts.backupId);
+    if (!b) {
+      throw new PitrError(
+        'TARGET_OUT_OF_RANGE',
+        `backup ${opts.backupId} is not a complete backup of this repository; \`mysql-pitr backup list\` shows them`,
+      );
+    }
+    if (!onTimeline.includes(b)) {
+      throw new PitrError(
+        'TARGET_OUT_OF_RANGE',
+        `backup ${b.id} (binlog ${at(b.binlog)}) does not belong to timeline ${timeline.id}; choose a backup of ` +
+          `that timeline${onTimeline.length ? ` (${onTimeline.map((x) => x.id).join(', ')})` : ''} or another --timeline`,
+      );
+    }
+    if (comparePoints(b.binlog, stop.point) > 0) {
+      throw new PitrError(
+        'TARGET_OUT_OF_RANGE',
+        `backup ${b.id} was taken at ${at(b.binlog)}, after the target (${what} stops at ${at(stop.point)}); ` +
+          'a restore cannot go back in time from a backup. Leave out --backup to use the newest one before the target',
+      );
+    }
+    return b;
+  }
+  const eligible = onTimeline.filter((b) => comparePoints(b.binlog, stop.point) <= 0);
+  const chosen = eligible.at(-1);
+  if (chosen) return chosen;
+  if (onTimeline.length > 0) {
+    const oldest = onTimeline[0]!;
+    throw new PitrError(
+      'TARGET_OUT_OF_RANGE',
+      `${what} (stop point ${at(stop.point)}${stop.firstExcluded ? `, before the transaction committed ${iso(stop.firstExcluded.commitTime)}` : ''}) ` +
+        `is before the oldest backup of timeline ${timeline.id}: ${oldest.id}, taken at binlog ${at(oldest.binlog)} ` +
+        `(finished ${oldest.finishedAt}). The earliest point this repository can restore to is that backup: use ` +
+        `--to-position ${at(oldest.binlog)} or any later target`,
+    );
+  }
+  const elsewhere = withTimeline.filter((x) => x.t !== undefined).map((x) => `${x.b.id} (timeline ${x.t})`);
+  const source = timeline.record ? ` of ${describeSourceIdentity(timeline.record.source)}` : '';
+  throw new PitrError(
+    'TARGET_OUT_OF_RANGE',
+    `timeline ${timeline.id}${source} has no complete backup to start from` +
+      (elsewhere.length
+        ? `; backups of other timelines: ${elsewhere.join(', ')} (add --timeline to restore there).`
+        : catalog.backups.length
+          ? `; the repository's backups (${catalog.backups.map((b) => b.id).join(', ')}) do not match any archived binlog position.`
+          : '; the repository has no complete backup.') +
+      ' Take one with `mysql-pitr backup create` while `mysql-pitr archive` runs: it can restore to any later point',
+  );
+}
+
+function gapError(
+  timeline: CatalogTimeline,
+  backup: BackupManifest,
+  stop: BinlogPoint,
+  missing: string,
+  lastGood: BinlogPoint,
+  catalog: RestoreCatalog,
+  target: RestoreTarget,
+): PitrError {
+  const later = catalog.backups
+    .filter(
+      (b) => backupTimeline(b, catalog.timelines) === timeline.id && comparePoints(b.binlog, lastGood) > 0,
+    )
+    .sort((a, b) => comparePoints(a.binlog, b.binlog));
+  const alternative =
+    later.length > 0
+      ? `or pick backup ${later[0]!.id} (at ${at(later[0]!.binlog)}, after the gap) with a target after it`
+      : 'no backup was taken after the gap: take one now with `mysql-pitr backup create` so later targets become restorable';
+  return new PitrError(
+    'BINLOG_GAP',
+    `${describeRestoreTarget(target)} (stop point ${at(stop)}) lies inside or beyond a gap of timeline ${timeline.id}: ` +
+      `${missing}. From backup ${backup.id} (${at(backup.binlog)}) this repository can restore up to ` +
+      `${at(lastGood)} at most (the last archived byte before the gap; \`mysql-pitr timeline search\` shows the ` +
+      `transaction boundaries before it); ${alternative}`,
+  );
+}
+
+function gapAt(gaps: readonly BinlogGap[], file: string, need: number): BinlogGap | undefined {
+  return gaps.find((g) => g.file === file && g.from < need);
+}
+
+/**
+ * Plans a point-in-time restore: the newest complete backup before the target, the binlog files
+ * and segments to apply after it, and the exact stop point (a transaction boundary). Pure: the
+ * catalog must hold the files `filesToScan` asks for.
+ *
+ * @throws PitrError TARGET_OUT_OF_RANGE for a target after the newest archived transaction, before
+ *   the oldest backup, on another timeline, or not in the archive; BINLOG_GAP when the binlogs
+ *   between the backup and the target are not all archived; USAGE for `--to-position` off a
+ *   transaction boundary (naming the nearest boundaries). Every message says what can be done instead.
+ */
+export function planRestore(
+  catalog: RestoreCatalog,
+  target: RestoreTarget,
+  opts: PlanRestoreOptions = {},
+): RestorePlan {
+  const located = locate(catalog, target, opts);
+  const { timeline } = located;
+  const stop = resolveStop(catalog, target, located);
+  const backup = chooseBackup(catalog, timeline, stop, target, opts);
+  const segs = headed(timeline);
+
+  const files: PlanFile[] = [];
+  let file = backup.binlog.file;
+  let lastGood: BinlogPoint = { ...backup.binlog };
+  const applying = comparePoints(backup.binlog, stop.point) < 0;
+  while (applying) {
+    const isLast = file === stop.point.file;
+    const fileSegs = segs.filter((s) => s.file === file);
+    const lastSeg = fileSegs.at(-1);
+    const need = isLast ? stop.point.position : (lastSeg?.header.end ?? 0);
+    const gap = gapAt(timeline.gaps, file, isLast ? need : Infinity);
+    if (gap) {
+      if (gap.from > lastGood.position || gap.file !== lastGood.file) lastGood = { file, position: gap.from };
+      throw gapError(
+        timeline,
+        backup,
+        stop.point,
+        `${file} from byte ${gap.from} on was purged by the source before it was archived (${gap.reason}); the archive resumes at ${gap.resumedAt}`,
+        lastGood,
+        catalog,
+        target,
+      );
+    }
+    if (fileSegs.length === 0) {
+      throw gapError(timeline, backup, stop.point, `${file} is not archived`, lastGood, catalog, target);
+    }
+    const chosen: PlanFile['segments'] = [];
+    let expected = 0;
+    for (const s of fileSegs) {
+      if (s.start >= need) break;
+      if (s.start !== expected) {
+        throw gapError(
+          timeline,
+          backup,
+          stop.point,
+          `${file} bytes ${expected}..${s.start} are missing from the archive`,
+          { file, position: Math.max(expected, lastGood.file === file ? lastGood.position : 0) },
+          catalog,
+          target,
+        );
+      }
+      chosen.push({ key: s.key, start: s.start, end: s.header.end, size: s.size });
+      expected = s.header.end;
+    }
+    if (expected < need) {
+      throw gapError(
+        timeline,
+        backup,
+        stop.point,
+        `${file} is archived only up to byte ${expected}`,
+        { file, position: expected },
+        catalog,
+        target,
+      );
+    }
+    files.push({
+      file,
+      from: file === backup.binlog.file ? backup.binlog.position : 4,
+      to: isLast ? stop.point.position : undefined,
+      segments: chosen,
+    });
+    if (isLast) break;
+    if (!lastSeg!.header.closesFile) {
+      throw gapError(
+        timeline,
+        backup,
+        stop.point,
+        `${file} is archived up to byte ${lastSeg!.header.end} but its end (ROTATE) is not`,
+        { file, position: lastSeg!.header.end },
+        catalog,
+        target,
+      );
+    }
+    lastGood = { file, position: lastSeg!.header.end };
+    file = lastSeg!.header.nextFile ?? binlogFileAfter(file);
+    if (compareBinlogFiles(file, stop.point.file) > 0) {
+      throw new PitrError(
+        'INTERNAL',
+        `walked past ${stop.point.file} while planning from ${at(backup.binlog)}`,
+      );
+    }
+  }
+
+  const binlogStored = files.reduce((a, f) => a + f.segments.reduce((b, s) => b + s.size, 0), 0);
+  const binlog = files.reduce((a, f) => a + f.segments.reduce((b, s) => b + (s.end - s.start), 0), 0);
+  const appliedBinlog = files.reduce((a, f) => a + ((f.to ?? f.segments.at(-1)!.end) - f.from), 0);
+  const download = (backup.dump.size + binlogStored) / ESTIMATE_RATES.download;
+  const load = backup.dump.uncompressedSize / ESTIMATE_RATES.loadSql;
+  const apply = Math.max(0, appliedBinlog) / ESTIMATE_RATES.applyBinlog;
+  const round = (x: number): number => Math.round(x * 10) / 10;
+
+  return {
+    target,
+    targetText: describeRestoreTarget(target),
+    timeline: timeline.id,
+    backup,
+    start: { ...backup.binlog },
+    stop: stop.point,
+    lastIncluded: applying ? stop.lastIncluded : undefined,
+    firstExcluded: stop.firstExcluded,
+    files,
+    expectedGtidPosition: expectedGtid(backup, files, segs, catalog, timeline.id, stop.point),
+    bytes: { dump: backup.dump.size, dumpSql: backup.dump.uncompressedSize, binlogStored, binlog },
+    estimateSeconds: {
+      download: round(download),
+      load: round(load),
+      apply: round(apply),
+      total: round(download + load + apply),
+    },
+  };
+}
+
+/** The GTID position after the restore: the backup's, advanced by every applied transaction. */
+function expectedGtid(
+  backup: BackupManifest,
+  files: PlanFile[],
+  segs: Headed[],
+  catalog: RestoreCatalog,
+  timeline: string,
+  stop: BinlogPoint,
+): string | null {
+  if (backup.source.flavor !== 'mariadb') return files.length === 0 ? backup.gtidPosition : null;
+  let pos = backup.gtidPosition ? MariadbGtidPos.parse(backup.gtidPosition) : MariadbGtidPos.EMPTY;
+  for (const f of files) {
+    const scanned = catalog.scanned.find(
+      (s) => s.timeline === timeline && s.file === f.file && (f.to === undefined || s.scannedTo >= f.to),
+    );
+    if (f.file === stop.file && scanned) {
+      for (const t of scanned.transactions) {
+        if (t.endOffset <= stop.position && t.startOffset >= f.from && t.gtid)
+          pos = pos.advance(parseMariadbGtid(t.gtid));
+      }
+      continue;
+    }
+    for (const s of segs) {
+      if (s.file !== f.file || s.header.end <= f.from) continue;
+      if (f.to !== undefined && s.header.end > f.to) return null;
+      for (const r of Object.values(s.header.gtids)) pos = pos.advance(parseMariadbGtid(r.last));
+    }
+  }
+  return pos.toString() || null;
+}
