@@ -18,6 +18,8 @@
 #           RATIO archive_fetch_seconds=<archive+fetch seconds / mean mariadb-binlog seconds>
 #           RATIO archive_seconds=<archive-only seconds / mean mariadb-binlog seconds>  (target <= 1.0)
 #           RATIO archive_mismatched_files=<files fetched wrong>                         (must be 0)
+#           RATIO archive_vs_ceiling=<archive-only seconds / max(mariadb-binlog, zstd -1 -T2 seconds)>
+#           RATIO compression_archive / compression_zstd1 (raw / stored bytes; zstd -1 of the whole set)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 [[ -n ${BENCH_ROOT:-} ]] || BENCH_ROOT=/tmp/bench
@@ -36,8 +38,13 @@ if [[ ${1:-} == --candidate ]]; then
   t2=$(date +%s.%N)
   stored=$(du -sb "$repo/binlogs" | cut -f1)
   segments=$(grep -c '"_aws"' "$BENCH_ROOT/archive-catchup.stderr" || true)
+  # the compression ceiling: zstd -1 on both cores over the same bytes, from the page cache
+  z0=$(date +%s.%N)
+  zstd1=$(cat "$OUT_DIR"/* | zstd -q -1 -T2 -c | wc -c)
+  z1=$(date +%s.%N)
+  raw=$(cat "$OUT_DIR"/* | wc -c)
   echo "CANDIDATE archive_seconds=$(echo "$t1 - $t0" | bc) fetch_seconds=$(echo "$t2 - $t1" | bc) stored_bytes=$stored segments=$segments" \
-    >>"$BENCH_ROOT/cand-archive.log"
+    "raw_bytes=$raw zstd1_T2_seconds=$(echo "$z1 - $z0" | bc) zstd1_bytes=$zstd1" >>"$BENCH_ROOT/cand-archive.log"
   exit 0
 fi
 
@@ -59,4 +66,12 @@ archive_only="$(echo "$detail" | tr ' ' '\n' | sed -n 's/^archive_seconds=//p')"
 echo "RESULT tool=archive-catchup ref_mean_seconds=${ref_mean:-n/a} archive_fetch_seconds=${cand:-n/a} archive_seconds=${archive_only:-n/a}"
 ratio archive_fetch_seconds "$cand" "$ref_mean"
 ratio archive_seconds "$archive_only" "$ref_mean"
+# the ceiling with compression: stream (mariadb-binlog --raw) and zstd -1 -T2 fully overlapped
+zsec="$(echo "$detail" | tr ' ' '\n' | sed -n 's/^zstd1_T2_seconds=//p')"
+ceiling="$(awk -v a="${ref_mean:-0}" -v b="${zsec:-0}" 'BEGIN { printf "%.3f", (a > b ? a : b) }')"
+echo "RESULT tool=archive-catchup-ceiling stream_seconds=${ref_mean:-n/a} zstd1_T2_seconds=${zsec:-n/a} ceiling_seconds=$ceiling"
+ratio archive_vs_ceiling "$archive_only" "$ceiling"
+field() { echo "$detail" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+ratio compression_archive "$(field raw_bytes)" "$(field stored_bytes)"
+ratio compression_zstd1 "$(field raw_bytes)" "$(field zstd1_bytes)"
 echo "RATIO archive_mismatched_files=$(result_field "$OUT_FILE" 'tool=candidate-stream ' mismatched_files)"

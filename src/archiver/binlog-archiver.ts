@@ -36,6 +36,7 @@ import {
   type MysqlConnectionOptions,
   type SourceFacts,
 } from '../mysql/index.js';
+import { BufferPool } from '../codec/index.js';
 import { ObjectNotFoundError, type ObjectStore } from '../storage/index.js';
 import { formatArchiveMetrics } from './archive-metrics.js';
 import {
@@ -47,7 +48,19 @@ import {
 import { FlushPolicy, type FlushReason } from './flush-policy.js';
 import { Lease, LeaseHeldError } from './lease.js';
 import { SegmentBuilder, type CutSegment } from './segment-builder.js';
+import { segmentBodies } from './segment-encoder.js';
 import { SegmentUploader } from './segment-uploader.js';
+
+/** Raw bytes of an open transaction held behind complete ones before those are cut (see #consume). */
+const HELD_MAX = 4 * 1024 * 1024;
+/** Compressed output buffers: one size, reused once their segment is stored. */
+const OUT_BUFFER_SIZE = 256 * 1024;
+const POOL_MAX_FREE = 128; // 32 MiB
+/**
+ * Compressed bytes waiting for storage before the stream waits, below maxPendingSegments: small
+ * (interval) segments still overlap their uploads; a large one is stored before the next grows.
+ */
+const MAX_PENDING_BYTES = 16 * 1024 * 1024;
 
 /** Options of archiveBinlogs. */
 export interface ArchiveOptions {
@@ -408,12 +421,19 @@ class BinlogArchiver {
 
   async #consume(stream: BinlogStream, timeline: string, file: string, position: number): Promise<void> {
     const o = this.#o;
-    const builder = new SegmentBuilder(timeline);
+    // segments are hashed and compressed as the events arrive (on a libzstd worker thread)
+    const pool = new BufferPool(OUT_BUFFER_SIZE, POOL_MAX_FREE);
+    const builder = new SegmentBuilder(timeline, { body: segmentBodies(o.compressionLevel, { pool }) });
     const policy = new FlushPolicy({ flushIntervalMs: o.flushIntervalMs, segmentSize: o.segmentSize });
+    // An open transaction after complete ones is held raw (it may go to the next segment): past this
+    // size, cut the complete ones, so a large transaction is compressed as it arrives instead.
+    const heldMax = Math.min(HELD_MAX, policy.segmentSize);
     const uploader = new SegmentUploader({
       store: this.#store,
       level: o.compressionLevel,
       maxPending: o.maxPendingSegments ?? 2,
+      maxPendingBytes: MAX_PENDING_BYTES,
+      recycle: (parts) => pool.give(parts),
       logger: this.#log,
       abandon: () => this.#lostLease !== undefined,
       ...(o.storageRetryDelayMs ? { retryDelayMs: o.storageRetryDelayMs } : {}),
@@ -487,6 +507,7 @@ class BinlogArchiver {
         if (transaction) policy.transactionEnded(now);
         const reason = policy.decide(now, { bufferedBytes: builder.bufferedBytes, rotated: closesFile });
         if (reason) flush(reason);
+        else if (builder.heldBytes >= heldMax && builder.hasComplete) flush('size');
         arm();
         // an await per event would cost more than the rest of the loop: wait only when full
         if (uploader.full) await uploader.room();

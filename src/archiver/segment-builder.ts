@@ -12,11 +12,57 @@ import {
 import { SEGMENT_FORMAT, type DomainGtidRange, type SegmentHeader } from '../catalog/index.js';
 import { CorruptDataError } from '../errors/index.js';
 
-/** A cut segment: its header (checksum included) and its bytes, ready to compress. */
+/** A cut segment: its header (checksum included) and its bytes, raw or already compressed. */
 export interface CutSegment {
   header: SegmentHeader;
-  /** The uncompressed bytes, in order; their total length is `header.end - header.start`. */
+  /**
+   * The uncompressed bytes, in order; their total length is `header.end - header.start`. Empty when
+   * the builder's body compressed them as they arrived (`encoded`).
+   */
   chunks: Buffer[];
+  /** The bytes as one zstd frame (without the header frame), when the body compressed them. */
+  encoded?: Buffer[];
+}
+
+/**
+ * Where a segment's bytes go as soon as they certainly belong to the segment being built: the
+ * builder writes them in order, then `finish`es the body when it cuts the segment, and starts a new
+ * body for the next one. Only one body is in use at a time.
+ */
+export interface SegmentBody {
+  /** Appends bytes of the segment. The body must copy what it keeps beyond the call. */
+  write(chunk: Buffer): void;
+  /** Ends the segment: the SHA-256 (hex) of everything written, and the bytes raw or encoded. */
+  finish(): { sha256: string; chunks: Buffer[]; encoded?: Buffer[] };
+  /** Drops everything written (the events will be streamed again). */
+  discard(): void;
+}
+
+/** Options of SegmentBuilder. */
+export interface SegmentBuilderOptions {
+  /**
+   * Makes the body of each new segment. Default: a body that keeps the raw chunks (`CutSegment.chunks`)
+   * and hashes them at the cut.
+   */
+  body?: () => SegmentBody;
+}
+
+/** The default body: keeps the chunks themselves (no copy) and hashes them when finished. */
+class RawSegmentBody implements SegmentBody {
+  #chunks: Buffer[] = [];
+  write(chunk: Buffer): void {
+    this.#chunks.push(chunk);
+  }
+  finish(): { sha256: string; chunks: Buffer[] } {
+    const hash = createHash('sha256');
+    for (const c of this.#chunks) hash.update(c);
+    const chunks = this.#chunks;
+    this.#chunks = [];
+    return { sha256: hash.digest('hex'), chunks };
+  }
+  discard(): void {
+    this.#chunks = [];
+  }
 }
 
 /** What adding an event did. */
@@ -51,21 +97,32 @@ const emptyStats = (): Stats => ({
  * transactions and leave an open one for the next segment; a transaction that alone reaches the
  * size limit is split (`cut('all')`) and both parts say `splitTransaction`.
  *
+ * Bytes go to the segment's body (see {@link SegmentBody}: it may compress them at once) as soon as
+ * they certainly belong to the next cut: everything up to the last transaction boundary, and the
+ * events of an open transaction when nothing complete precedes it in the segment. Only the events
+ * of an open transaction that follows complete ones are held raw (`heldBytes`), until its end or
+ * the next cut.
+ *
  * The first segment of a file starts at offset 0 with the 4-byte magic, so the segments of a file
  * concatenate into the file. Pure: no I/O, no clock.
  */
 export class SegmentBuilder {
   readonly #timeline: string;
+  readonly #newBody: () => SegmentBody;
   #file: string | undefined;
   #tracker: TransactionTracker | undefined;
-  /** Offset of the first buffered byte. */
+  /** Offset of the first byte of the segment being built. */
   #start = 0;
   /** Offset of the next byte expected. */
   #position = 0;
-  #chunks: Buffer[] = [];
+  /** The body of the segment being built (created at its first byte). */
+  #body: SegmentBody | undefined;
+  /** Events of an open transaction not yet written to the body. */
+  #held: Buffer[] = [];
+  #heldBytes = 0;
+  /** Bytes of the segment (in the body and held). */
   #bytes = 0;
-  /** Chunks / bytes / stats up to the last transaction boundary. */
-  #boundaryChunks = 0;
+  /** Bytes of the segment up to the last transaction boundary (all in the body). */
   #boundaryBytes = 0;
   #complete: Stats = emptyStats();
   /** Events after the boundary (inside an open transaction). */
@@ -76,8 +133,9 @@ export class SegmentBuilder {
   #nextFile: string | undefined;
 
   /** @param timeline the timeline the segments belong to */
-  constructor(timeline: string) {
+  constructor(timeline: string, opts: SegmentBuilderOptions = {}) {
     this.#timeline = timeline;
+    this.#newBody = opts.body ?? (() => new RawSegmentBody());
   }
 
   /** The file being collected, once started. */
@@ -93,6 +151,14 @@ export class SegmentBuilder {
   /** Bytes buffered (complete transactions and any open one). */
   get bufferedBytes(): number {
     return this.#bytes;
+  }
+
+  /**
+   * Bytes of an open transaction held raw because complete transactions precede it in the segment;
+   * a `cut('complete')` hands them to the next segment's body.
+   */
+  get heldBytes(): number {
+    return this.#heldBytes;
   }
 
   /** True when whole events up to a transaction boundary wait to be flushed. */
@@ -131,9 +197,8 @@ export class SegmentBuilder {
     this.#reset(position <= BINLOG_MAGIC.length ? 0 : position);
     this.#position = position;
     if (position <= BINLOG_MAGIC.length) {
-      this.#chunks.push(BINLOG_MAGIC);
+      this.#write(BINLOG_MAGIC);
       this.#bytes = BINLOG_MAGIC.length;
-      this.#boundaryChunks = 1;
       this.#boundaryBytes = BINLOG_MAGIC.length;
       this.#position = BINLOG_MAGIC.length;
     }
@@ -163,8 +228,10 @@ export class SegmentBuilder {
           'Restart the archiver: it resumes from the last stored segment',
       );
     }
-    this.#chunks.push(event.raw);
-    this.#bytes += event.raw.length;
+    const raw = event.raw;
+    this.#held.push(raw);
+    this.#heldBytes += raw.length;
+    this.#bytes += raw.length;
     this.#position = event.endOffset;
     this.#openEvents += 1;
     const transaction = this.#tracker!.add(event);
@@ -179,6 +246,8 @@ export class SegmentBuilder {
     }
     if (transaction) this.#record(transaction);
     if (this.#tracker!.open === undefined) this.#markBoundary();
+    // an open transaction with nothing complete before it belongs to the next cut whatever it is
+    else if (this.#complete.events === 0) this.#release();
     return { transaction, closesFile };
   }
 
@@ -192,23 +261,23 @@ export class SegmentBuilder {
     const all = mode === 'all';
     const events = this.#complete.events + (all ? this.#openEvents : 0);
     if (events === 0) return undefined;
-    const n = all ? this.#chunks.length : this.#boundaryChunks;
+    if (all) this.#release();
     const bytes = all ? this.#bytes : this.#boundaryBytes;
-    const chunks = this.#chunks.slice(0, n);
     const splitEnd = all && this.#openEvents > 0;
-    const hash = createHash('sha256');
-    for (const c of chunks) hash.update(c);
+    const body = this.#body;
+    this.#body = undefined;
+    const { sha256, chunks, encoded } = body ? body.finish() : this.#newBody().finish();
     const s = this.#complete;
     const iso = (us: number | undefined): string | null =>
       us === undefined ? null : new Date(us / 1000).toISOString();
-    const closesFile = this.#closed && n === this.#chunks.length;
+    const closesFile = this.#closed && bytes === this.#bytes;
     const header: SegmentHeader = {
       format: SEGMENT_FORMAT,
       timeline: this.#timeline,
       file: this.#file,
       start: this.#start,
       end: this.#start + bytes,
-      sha256: hash.digest('hex'),
+      sha256,
       firstCommit: iso(s.firstCommitUs),
       lastCommit: iso(s.lastCommitUs),
       gtids: Object.fromEntries(s.gtids),
@@ -219,17 +288,20 @@ export class SegmentBuilder {
       closesFile,
       ...(closesFile && this.#nextFile ? { nextFile: this.#nextFile } : {}),
     };
-    // keep the rest
-    const restChunks = this.#chunks.slice(n);
-    const restBytes = this.#bytes - bytes;
+    // keep the rest: the held events of the open transaction (none after an 'all' cut)
+    const held = this.#held;
+    const heldBytes = this.#heldBytes;
     const restEvents = all ? 0 : this.#openEvents;
     this.#reset(this.#start + bytes);
-    this.#chunks = restChunks;
-    this.#bytes = restBytes;
+    this.#held = held;
+    this.#heldBytes = heldBytes;
+    this.#bytes = heldBytes;
     this.#openEvents = restEvents;
     // what stays starts at a boundary, unless this cut split an open transaction
     this.#startsInTransaction = splitEnd;
-    return { header, chunks };
+    // nothing complete precedes the open transaction now: it belongs to the next cut
+    this.#release();
+    return encoded ? { header, chunks, encoded } : { header, chunks };
   }
 
   /** Drops everything buffered (after a stream error: the events are fetched again on reconnect). */
@@ -243,14 +315,29 @@ export class SegmentBuilder {
   }
 
   #reset(start: number): void {
+    this.#body?.discard();
+    this.#body = undefined;
     this.#start = start;
-    this.#chunks = [];
+    this.#held = [];
+    this.#heldBytes = 0;
     this.#bytes = 0;
-    this.#boundaryChunks = 0;
     this.#boundaryBytes = 0;
     this.#complete = emptyStats();
     this.#openEvents = 0;
     this.#pendingStats = emptyStats();
+  }
+
+  #write(chunk: Buffer): void {
+    (this.#body ??= this.#newBody()).write(chunk);
+  }
+
+  /** Writes the held events to the body. */
+  #release(): void {
+    if (this.#heldBytes === 0) return;
+    const body = (this.#body ??= this.#newBody());
+    for (const c of this.#held) body.write(c);
+    this.#held = [];
+    this.#heldBytes = 0;
   }
 
   #record(trx: BinlogTransaction): void {
@@ -291,7 +378,7 @@ export class SegmentBuilder {
     c.gtidSet = c.gtidSet.union(p.gtidSet);
     this.#pendingStats = emptyStats();
     this.#openEvents = 0;
-    this.#boundaryChunks = this.#chunks.length;
+    this.#release();
     this.#boundaryBytes = this.#bytes;
   }
 }

@@ -1,7 +1,14 @@
+import { createHash, type Hash } from 'node:crypto';
 import { Readable } from 'node:stream';
 
 import { encodeSegmentHeader, type SegmentHeader } from '../catalog/index.js';
-import { createZstdCompressStream, DEFAULT_STREAM_LEVEL } from '../codec/index.js';
+import {
+  createZstdCompressStream,
+  DEFAULT_STREAM_LEVEL,
+  ZstdFrameEncoder,
+  type BufferPool,
+} from '../codec/index.js';
+import type { SegmentBody } from './segment-builder.js';
 
 /**
  * The stored form of a segment: the header as a zstd skippable frame, then one zstd frame (with
@@ -65,4 +72,76 @@ function* coalesce(chunks: readonly Buffer[]): Generator<Buffer> {
     }
   }
   if (size > 0) yield Buffer.concat(group, size);
+}
+
+/** Bytes gathered before one hash update and one compressor call: per-event native calls cost more. */
+const STAGE_SIZE = 256 * 1024;
+
+/**
+ * Makes {@link SegmentBody} bodies that hash and compress a segment's bytes as they arrive, so a
+ * segment in progress holds its compressed bytes only (plus one 256 KiB staging buffer), whatever
+ * the size of its transactions. The bodies share one {@link ZstdFrameEncoder} (libzstd context and
+ * worker thread): compression runs beside the stream instead of after the cut. The body's
+ * `encoded` output is the data frame of the segment object; the uploader puts the header frame
+ * before it. Only one body may be in use at a time (the builder's contract). With `opts.pool`, the
+ * encoded parts are buffers of that pool: give them back once stored.
+ *
+ * @throws RangeError for a bad level
+ */
+export function segmentBodies(
+  level: number = DEFAULT_STREAM_LEVEL,
+  opts: { workers?: number; pool?: BufferPool } = {},
+): () => SegmentBody {
+  const encoder = new ZstdFrameEncoder({
+    level,
+    workers: opts.workers ?? 1,
+    ...(opts.pool ? { pool: opts.pool } : {}),
+  });
+  const stage = Buffer.allocUnsafe(STAGE_SIZE);
+  return () => new EncodingSegmentBody(encoder, stage);
+}
+
+class EncodingSegmentBody implements SegmentBody {
+  readonly #encoder: ZstdFrameEncoder;
+  readonly #stage: Buffer;
+  #staged = 0;
+  #hash: Hash = createHash('sha256');
+
+  constructor(encoder: ZstdFrameEncoder, stage: Buffer) {
+    this.#encoder = encoder;
+    this.#stage = stage;
+    // a body is made only once the previous one finished or was discarded
+    if (encoder.inFrame) encoder.discard();
+  }
+
+  write(chunk: Buffer): void {
+    if (chunk.length >= STAGE_SIZE / 2) {
+      this.#flushStage();
+      this.#hash.update(chunk);
+      this.#encoder.write(chunk);
+      return;
+    }
+    if (this.#staged + chunk.length > STAGE_SIZE) this.#flushStage();
+    chunk.copy(this.#stage, this.#staged);
+    this.#staged += chunk.length;
+  }
+
+  finish(): { sha256: string; chunks: Buffer[]; encoded: Buffer[] } {
+    this.#flushStage();
+    const encoded = this.#encoder.end();
+    return { sha256: this.#hash.digest('hex'), chunks: [], encoded };
+  }
+
+  discard(): void {
+    this.#staged = 0;
+    this.#encoder.discard();
+  }
+
+  #flushStage(): void {
+    if (this.#staged === 0) return;
+    const view = this.#stage.subarray(0, this.#staged);
+    this.#hash.update(view);
+    this.#encoder.write(view); // consumed (copied into libzstd) before it returns
+    this.#staged = 0;
+  }
 }

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { segmentKey } from '../catalog/index.js';
+import { encodeSegmentHeader, segmentKey } from '../catalog/index.js';
 import { isPitrError, messageOf } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
 import type { ObjectStore, PutBody } from '../storage/index.js';
@@ -15,6 +15,13 @@ export interface SegmentUploaderOptions {
   level?: number;
   /** Segments compressed or uploading at once before room() waits. */
   maxPending: number;
+  /**
+   * Stored-form bytes of the pending segments before room() waits, even below `maxPending`
+   * (default: no limit). Keeps memory near one large segment uploading while the stream waits.
+   */
+  maxPendingBytes?: number;
+  /** Receives a segment's encoded parts once it is stored, for reuse (see BufferPool). */
+  recycle?: (parts: Buffer[]) => void;
   logger: Logger;
   /** Called in order, once per segment, when it is stored (durable). */
   onStored(segment: CutSegment, storedBytes: number): void;
@@ -31,7 +38,7 @@ const SINGLE_BUFFER_MAX = 4 * 1024 * 1024;
 const PERMANENT = ['STORAGE_ACCESS_DENIED', 'STORAGE_BUCKET_MISSING', 'USAGE', 'CONFIG_INVALID'] as const;
 
 /**
- * Compresses segments as soon as they are cut and stores them strictly in order, one at a time, so
+ * Compresses segments as soon as they are cut (unless the builder's body already did) and stores them strictly in order, one at a time, so
  * the repository never holds a segment whose predecessor is missing: the last stored segment is
  * always the durable end (the resume point). Compression of the next segments overlaps the upload
  * of the current one. Transient storage failures are retried with backoff, forever; meanwhile at
@@ -41,6 +48,7 @@ export class SegmentUploader {
   readonly #o: SegmentUploaderOptions;
   #chain: Promise<void> = Promise.resolve();
   #pending = 0;
+  #pendingBytes = 0;
   #failure: unknown;
   #hasFailed = false;
   #waiters: (() => void)[] = [];
@@ -67,23 +75,34 @@ export class SegmentUploader {
   /** Starts compressing `segment` and queues its upload after the ones before it. */
   enqueue(segment: CutSegment, reason: FlushReason): void {
     if (this.#hasFailed) return;
+    const sizeOf = (parts: readonly Buffer[]): number => parts.reduce((a, p) => a + p.length, 0);
+    const bytes = segment.encoded ? sizeOf(segment.encoded) : sizeOf(segment.chunks);
     this.#pending += 1;
-    const encoded = encodeSegmentParts(segment.header, segment.chunks, this.#o.level);
+    this.#pendingBytes += bytes;
+    // compressed by the builder's body as the events arrived, or compress the raw bytes now
+    const encoded = segment.encoded
+      ? Promise.resolve([encodeSegmentHeader(segment.header), ...segment.encoded])
+      : encodeSegmentParts(segment.header, segment.chunks, this.#o.level);
     encoded.catch(() => undefined); // handled in the chain
-    // release the raw bytes as soon as they are compressed
+    // release the bytes: only the encoded parts are needed from here on
     segment.chunks = [];
+    delete segment.encoded;
     this.#chain = this.#chain.then(async () => {
       if (this.#hasFailed) return;
       try {
         const parts = await encoded;
         const size = parts.reduce((a, p) => a + p.length, 0);
-        await this.#put(segment, parts, size, reason);
+        const attempts = await this.#put(segment, parts, size, reason);
+        // the store is done with the parts: their buffers can hold the next segments. Not after a
+        // retry: a failed attempt's request might, in theory, still be reading them.
+        if (attempts === 1) this.#o.recycle?.(parts);
         this.#o.onStored(segment, size);
       } catch (err) {
         this.#failure = err;
         this.#hasFailed = true;
       } finally {
         this.#pending -= 1;
+        this.#pendingBytes -= bytes;
         const w = this.#waiters;
         this.#waiters = [];
         for (const f of w) f();
@@ -91,14 +110,14 @@ export class SegmentUploader {
     });
   }
 
-  /** True when maxPending segments are pending: the stream should wait for room(). */
+  /** True when maxPending segments (or maxPendingBytes) are pending: the stream should wait for room(). */
   get full(): boolean {
-    return this.#pending >= this.#o.maxPending;
+    return this.#pending >= this.#o.maxPending || this.#pendingBytes >= (this.#o.maxPendingBytes ?? Infinity);
   }
 
-  /** Resolves when fewer than maxPending segments are pending (back-pressure for the stream). */
+  /** Resolves when fewer than maxPending segments (and maxPendingBytes) are pending (back-pressure for the stream). */
   async room(): Promise<void> {
-    while (this.#pending >= this.#o.maxPending && !this.#hasFailed) {
+    while (this.full && !this.#hasFailed) {
       await new Promise<void>((resolve) => this.#waiters.push(resolve));
     }
     this.throwIfFailed();
@@ -110,7 +129,8 @@ export class SegmentUploader {
     this.throwIfFailed();
   }
 
-  async #put(segment: CutSegment, parts: Buffer[], size: number, reason: FlushReason): Promise<void> {
+  /** Stores the segment, retrying; returns the number of attempts it took. */
+  async #put(segment: CutSegment, parts: Buffer[], size: number, reason: FlushReason): Promise<number> {
     // small objects go as one buffer (one PUT); large ones as a stream of their parts, so that the
     // object is not copied once more in memory (a fresh iterable per attempt: a body is read once)
     const whole = size <= SINGLE_BUFFER_MAX ? Buffer.concat(parts, size) : undefined;
@@ -134,7 +154,7 @@ export class SegmentUploader {
           bytes: size,
           reason,
         });
-        return;
+        return attempt;
       } catch (err) {
         if (isPitrError(err, ...PERMANENT) || this.#o.abandon?.()) throw err;
         this.#o.logger.warn(

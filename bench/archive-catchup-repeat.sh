@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# bench/archive-catchup-repeat.sh -- the catch-up comparison of archive-catchup.sh, repeated and
+# interleaved so that a busy machine (other jobs on the 2 cores) does not decide the result:
+# REPEAT rounds of, on the same source binlogs,
+#   1. mariadb-binlog --read-from-remote-server --raw --to-last-log   (stream only)
+#   2. zstd -q -1 -T2 over the same bytes from the page cache          (compression only)
+#   3. mysql-pitr archive --until-caught-up into a fresh file:// repo  (stream + zstd + store)
+# and prints min and median of each, the ratios of the minima (archive / mariadb-binlog and
+# archive / ceiling, the ceiling being max(stream, zstd -1 -T2): both fully overlapped), and the
+# compression ratios (raw / stored, raw / zstd -1).
+#
+# Needs a source left running by archive-catchup.sh (KEEP_SRC=1) or ref-stream.sh:
+#   BENCH_ROOT=/tmp/bench-ac SRC_PORT=3397 STREAM_MIN_MB=100 TABLE_SIZE=20000 TOPUP_SECONDS=15 \
+#     STREAM_REPEAT=1 KEEP_SRC=1 bench/archive-catchup.sh
+#   BENCH_ROOT=/tmp/bench-ac SRC_PORT=3397 REPEAT=5 bench/archive-catchup-repeat.sh
+# Env: SRC_PORT (required), REPEAT (default 5), SEGMENT_SIZE, COMPRESSION_LEVEL, REPL_USER/REPL_PASS
+#      (default repl / replpw, as ../shared/bench/lib.sh), NODE_OPTIONS (passed to the CLI).
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+: "${SRC_PORT:?set SRC_PORT to a source prepared by archive-catchup.sh with KEEP_SRC=1}"
+REPEAT="${REPEAT:-5}"
+REPL_USER="${REPL_USER:-repl}"
+REPL_PASS="${REPL_PASS:-replpw}"
+work="$(mktemp -d "${TMPDIR:-/tmp}/archive-catchup-repeat.XXXXXX")"
+trap 'rm -rf "$work"' EXIT
+
+mariadb --no-defaults --protocol=TCP -h127.0.0.1 -P"$SRC_PORT" -u"$REPL_USER" -p"$REPL_PASS" -N \
+  -e 'SHOW BINARY LOGS' >"$work/logs"
+first="$(head -1 "$work/logs" | cut -f1)"
+now() { date +%s.%N; }
+median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+: >"$work/stream" && : >"$work/zstd" && : >"$work/archive"
+for ((i = 1; i <= REPEAT; i++)); do
+  rm -rf "$work/raw" && mkdir "$work/raw"
+  t0=$(now)
+  mariadb-binlog --no-defaults --read-from-remote-server --protocol=TCP --host=127.0.0.1 --port="$SRC_PORT" \
+    --user="$REPL_USER" --password="$REPL_PASS" --raw --to-last-log --result-file="$work/raw/" "$first"
+  t1=$(now)
+  echo "$t1 - $t0" | bc >>"$work/stream"
+  t0=$(now)
+  zbytes=$(cat "$work/raw"/* | zstd -q -1 -T2 -c | wc -c)
+  t1=$(now)
+  echo "$t1 - $t0" | bc >>"$work/zstd"
+  raw=$(cat "$work/raw"/* | wc -c)
+  rm -rf "$work/repo"
+  t0=$(now)
+  MYSQL_PITR_SOURCE_PASSWORD="$REPL_PASS" $PITR_CMD archive --source "mysql://$REPL_USER@127.0.0.1:$SRC_PORT" \
+    --repo "file://$work/repo" --until-caught-up --segment-size "${SEGMENT_SIZE:-64MiB}" \
+    --compression-level "${COMPRESSION_LEVEL:-1}" --log-level warn >/dev/null 2>"$work/archive.stderr"
+  t1=$(now)
+  echo "$t1 - $t0" | bc >>"$work/archive"
+  stored=$(du -sb "$work/repo/binlogs" | cut -f1)
+  echo "round $i: stream $(tail -1 "$work/stream") s, zstd -1 -T2 $(tail -1 "$work/zstd") s, archive $(tail -1 "$work/archive") s" >&2
+done
+for k in stream zstd archive; do
+  printf -v "min_$k" '%s' "$(sort -n "$work/$k" | head -1)"
+  printf -v "med_$k" '%s' "$(median <"$work/$k")"
+done
+ceiling="$(awk -v a="$min_stream" -v b="$min_zstd" 'BEGIN { printf "%.3f", (a > b ? a : b) }')"
+echo "RESULT tool=archive-catchup-repeat rounds=$REPEAT raw_mb=$(awk -v b="$raw" 'BEGIN { printf "%.1f", b / 1048576 }')" \
+  "stream_min_s=$min_stream stream_median_s=$med_stream zstd1_T2_min_s=$min_zstd zstd1_T2_median_s=$med_zstd" \
+  "archive_min_s=$min_archive archive_median_s=$med_archive ceiling_s=$ceiling"
+ratio archive_vs_mariadb_binlog "$min_archive" "$min_stream"
+ratio archive_vs_ceiling "$min_archive" "$ceiling"
+ratio compression_archive "$raw" "$stored"
+ratio compression_zstd1 "$raw" "$zbytes"
