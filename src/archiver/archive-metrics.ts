@@ -1,6 +1,8 @@
-/** What one flush reports. */
+/** What one flush reports (or, with `segments: 0`, an idle archiver that is caught up). */
 export interface ArchiveFlushMetrics {
   timeline: string;
+  /** The deployment's cluster name, added as the `Cluster` dimension when set. */
+  cluster?: string | undefined;
   /** now - commit time of the last transaction in the flushed segment, in seconds; undefined without one. */
   lagSeconds: number | undefined;
   /** Uncompressed bytes made durable. */
@@ -19,8 +21,9 @@ export const METRICS_NAMESPACE = 'MysqlPitr';
 
 /**
  * One CloudWatch Embedded Metric Format line (JSON, no newline) for a flush: `ArchiveLagSeconds`
- * (commit to durable), `ArchivedBytes`, `StoredBytes` and `Segments`, with the timeline as
- * dimension. https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html
+ * (commit to durable), `ArchivedBytes`, `StoredBytes` and `Segments`, with the timeline (and the
+ * cluster, when named) as dimensions; the top-level `Cluster` field is also what the CDK metric
+ * filters read. https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html
  */
 export function formatArchiveMetrics(m: ArchiveFlushMetrics): string {
   const metrics = [
@@ -32,8 +35,15 @@ export function formatArchiveMetrics(m: ArchiveFlushMetrics): string {
   return JSON.stringify({
     _aws: {
       Timestamp: m.time,
-      CloudWatchMetrics: [{ Namespace: METRICS_NAMESPACE, Dimensions: [['Timeline']], Metrics: metrics }],
+      CloudWatchMetrics: [
+        {
+          Namespace: METRICS_NAMESPACE,
+          Dimensions: m.cluster === undefined ? [['Timeline']] : [['Cluster'], ['Cluster', 'Timeline']],
+          Metrics: metrics,
+        },
+      ],
     },
+    ...(m.cluster === undefined ? {} : { Cluster: m.cluster }),
     Timeline: m.timeline,
     ...(m.lagSeconds === undefined ? {} : { ArchiveLagSeconds: Number(m.lagSeconds.toFixed(3)) }),
     ArchivedBytes: m.bytes,

@@ -106,6 +106,14 @@ export interface ArchiveOptions {
   logger?: Logger;
   /** Receives one Embedded Metric Format JSON line per flushed segment. */
   metrics?: (line: string) => void;
+  /** Cluster name added to every metric line as the `Cluster` dimension (the deployment's name). */
+  cluster?: string;
+  /**
+   * While the source is idle and everything is durable, report `ArchiveLagSeconds` 0 this often
+   * (ms, default 60 000), so a lag alarm that treats missing data as breaching stays quiet for a
+   * healthy idle archiver and fires for a stuck one.
+   */
+  idleMetricsIntervalMs?: number;
 }
 
 /** What archiveBinlogs did. */
@@ -168,6 +176,7 @@ class BinlogArchiver {
   #lostLease: LeaseHeldError | undefined;
   #durable: Durable | undefined;
   #segments = 0;
+  #lastMetricsAt = 0;
   #bytes = 0;
   #target: BinlogCoordinates | undefined;
   /** The purge in progress (purgeSourceKeep), awaited before run() returns. */
@@ -483,7 +492,10 @@ class BinlogArchiver {
     try {
       for await (const item of stream) {
         uploader.throwIfFailed();
-        if (item.kind === 'heartbeat') continue;
+        if (item.kind === 'heartbeat') {
+          if (!builder.hasEvents && uploader.pending === 0) this.#idleMetrics();
+          continue;
+        }
         const events = parser.push(item.buffer);
         if (item.kind === 'rotate-artificial') {
           if (builder.file !== item.file || builder.fileClosed) {
@@ -595,6 +607,26 @@ class BinlogArchiver {
     });
   }
 
+  /** Lag 0 for an idle, caught-up archiver, at most once per idleMetricsIntervalMs. */
+  #idleMetrics(): void {
+    const now = Date.now();
+    if (!this.#durable || now - this.#lastMetricsAt < (this.#o.idleMetricsIntervalMs ?? 60_000)) return;
+    this.#lastMetricsAt = now;
+    this.#o.metrics?.(
+      formatArchiveMetrics({
+        cluster: this.#o.cluster,
+        timeline: this.#durable.timeline,
+        lagSeconds: 0,
+        bytes: 0,
+        storedBytes: 0,
+        segments: 0,
+        time: now,
+        file: this.#durable.file,
+        end: this.#durable.end,
+      }),
+    );
+  }
+
   #onStored(seg: CutSegment, storedBytes: number): void {
     const h: SegmentHeader = seg.header;
     this.#trxSinceRotation = h.closesFile ? 0 : this.#trxSinceRotation + h.transactions;
@@ -609,8 +641,10 @@ class BinlogArchiver {
     this.#segments += 1;
     this.#bytes += h.end - h.start;
     const now = Date.now();
+    this.#lastMetricsAt = now;
     this.#o.metrics?.(
       formatArchiveMetrics({
+        cluster: this.#o.cluster,
         timeline: h.timeline,
         lagSeconds: h.lastCommit ? Math.max(0, (now - Date.parse(h.lastCommit)) / 1000) : undefined,
         bytes: h.end - h.start,

@@ -145,6 +145,13 @@ export const archive: CliCommand = {
       description: 'zstd level of the segments',
     },
     {
+      key: 'cluster',
+      flag: 'cluster',
+      type: 'string',
+      valueName: 'NAME',
+      description: 'Cluster name added to metric lines as the Cluster dimension (set by the CDK deployment)',
+    },
+    {
       key: 'leaseTtl',
       flag: 'lease-ttl',
       type: 'duration',
@@ -179,6 +186,7 @@ export const archive: CliCommand = {
       logger: ctx.logger,
       signal: ctx.signal,
       metrics: (line) => ctx.stderr.write(`${line}\n`),
+      ...(v['cluster'] !== undefined ? { cluster: v['cluster'] as string } : {}),
     });
     const where = result.file
       ? `${result.file}:${result.position} on timeline ${result.timeline}`
