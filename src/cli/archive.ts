@@ -1,12 +1,7 @@
 import { archiveBinlogs, DEFAULT_FLUSH_INTERVAL_MS } from '../archiver/index.js';
-import {
-  ConfigError,
-  formatEndpoint,
-  parseMysqlUrl,
-  readSecret,
-  type MysqlEndpoint,
-} from '../config/index.js';
+import { ConfigError, formatEndpoint, type MysqlEndpoint } from '../config/index.js';
 import type { MysqlConnectionOptions } from '../mysql/index.js';
+import { readServer, serverOptions } from './server-options.js';
 import type { CliCommand } from './cli-command.js';
 import { REPO_OPTIONS, openRepository } from './backup-list.js';
 
@@ -65,28 +60,7 @@ export const archive: CliCommand = {
     'Example: MYSQL_PITR_SOURCE_PASSWORD=... mysql-pitr archive --source mysql://repl@db1:3306 --repo s3://bucket/pitr/db1',
   ].join('\n'),
   options: [
-    {
-      key: 'source',
-      flag: 'source',
-      type: 'string',
-      required: true,
-      valueName: 'URL',
-      description: 'Source server: mysql://USER@HOST:PORT',
-    },
-    {
-      key: 'sourcePassword',
-      type: 'string',
-      secret: true,
-      env: 'MYSQL_PITR_SOURCE_PASSWORD',
-      description: 'Password of the source user (environment only)',
-    },
-    {
-      key: 'sourcePasswordFile',
-      flag: 'source-password-file',
-      type: 'string',
-      valueName: 'FILE',
-      description: 'File whose first line is the password',
-    },
+    ...serverOptions('source', 'Source server'),
     ...REPO_OPTIONS,
     {
       key: 'untilCaughtUp',
@@ -161,12 +135,7 @@ export const archive: CliCommand = {
   ],
   async run(ctx) {
     const v = ctx.config.values;
-    const endpoint = parseMysqlUrl(v['source'] as string, '--source');
-    const password = readSecret({
-      value: v['sourcePassword'] as string | undefined,
-      file: v['sourcePasswordFile'] as string | undefined,
-      what: 'the source password',
-    });
+    const { endpoint, password } = readServer(v, 'source');
     const segmentSize = parseByteSize(v['segmentSize'] as string, '--segment-size');
     if (segmentSize < 4096)
       throw new ConfigError(`--segment-size ${segmentSize} is too small; use at least 4KiB`);

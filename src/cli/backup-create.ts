@@ -1,5 +1,5 @@
 import { createBackup, type BackupProgress } from '../archiver/index.js';
-import { parseMysqlUrl, readSecret } from '../config/index.js';
+import { readServer, serverOptions } from './server-options.js';
 import type { CliCommand, CommandContext } from './cli-command.js';
 import { REPO_OPTIONS, openRepository } from './backup-list.js';
 
@@ -59,28 +59,7 @@ export const backupCreate: CliCommand = {
     '           --repo s3://bucket/pitr/db1',
   ].join('\n'),
   options: [
-    {
-      key: 'source',
-      flag: 'source',
-      type: 'string',
-      required: true,
-      valueName: 'URL',
-      description: 'Source server: mysql://USER@HOST:PORT',
-    },
-    {
-      key: 'sourcePassword',
-      type: 'string',
-      secret: true,
-      env: 'MYSQL_PITR_SOURCE_PASSWORD',
-      description: 'Password of the source user (environment only)',
-    },
-    {
-      key: 'sourcePasswordFile',
-      flag: 'source-password-file',
-      type: 'string',
-      valueName: 'FILE',
-      description: 'File whose first line is the password of the source user',
-    },
+    ...serverOptions('source', 'Source server'),
     ...REPO_OPTIONS,
     {
       key: 'databases',
@@ -114,12 +93,7 @@ export const backupCreate: CliCommand = {
   ],
   async run(ctx) {
     const v = ctx.config.values;
-    const endpoint = parseMysqlUrl(v['source'] as string, '--source');
-    const password = readSecret({
-      value: v['sourcePassword'] as string | undefined,
-      file: v['sourcePasswordFile'] as string | undefined,
-      what: 'the source password',
-    });
+    const { endpoint, password } = readServer(v, 'source');
     const store = openRepository(v, ctx.logger);
     const progress = progressReporter(ctx);
     let manifest;
