@@ -3,7 +3,7 @@ import { ConfigError, formatEndpoint, type MysqlEndpoint } from '../config/index
 import type { MysqlConnectionOptions } from '../mysql/index.js';
 import { readServer, serverOptions } from './server-options.js';
 import type { CliCommand } from './cli-command.js';
-import { REPO_OPTIONS, openRepository } from './backup-list.js';
+import { REPO_OPTIONS, openRepository } from './repo-options.js';
 
 const UNITS: Record<string, number> = {
   '': 1,

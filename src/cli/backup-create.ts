@@ -1,7 +1,7 @@
 import { createBackup, type BackupProgress } from '../archiver/index.js';
 import { readServer, serverOptions } from './server-options.js';
 import type { CliCommand, CommandContext } from './cli-command.js';
-import { REPO_OPTIONS, openRepository } from './backup-list.js';
+import { REPO_OPTIONS, openRepository } from './repo-options.js';
 
 function mib(n: number): string {
   return (n / 1048576).toFixed(1);

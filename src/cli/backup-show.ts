@@ -2,7 +2,7 @@ import { isBackupId, readBackupManifest } from '../catalog/index.js';
 import { ConfigError } from '../config/index.js';
 import { isPitrError } from '../errors/index.js';
 import type { CliCommand } from './cli-command.js';
-import { REPO_OPTIONS, openRepository } from './backup-list.js';
+import { REPO_OPTIONS, openRepository } from './repo-options.js';
 import { PitrError } from '../errors/index.js';
 
 export const backupShow: CliCommand = {

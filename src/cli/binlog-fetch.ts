@@ -1,7 +1,7 @@
 import { fetchArchivedBinlogs } from '../archiver/index.js';
 import { ConfigError } from '../config/index.js';
 import type { CliCommand } from './cli-command.js';
-import { REPO_OPTIONS, openRepository } from './backup-list.js';
+import { REPO_OPTIONS, openRepository } from './repo-options.js';
 
 export const binlogFetch: CliCommand = {
   words: ['binlog', 'fetch'],

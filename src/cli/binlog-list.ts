@@ -5,7 +5,7 @@ import {
   type TimelineSummary,
 } from '../catalog/index.js';
 import type { CliCommand } from './cli-command.js';
-import { REPO_OPTIONS, openRepository } from './backup-list.js';
+import { REPO_OPTIONS, openRepository } from './repo-options.js';
 
 function gtidText(gtids: Record<string, { first: string; last: string }>): string {
   const parts = Object.values(gtids).map((r) => (r.first === r.last ? r.first : `${r.first}..${r.last}`));

@@ -1,7 +1,7 @@
 import { expireRepository, type ExpireResult } from '../archiver/index.js';
 import { DEFAULT_INCOMPLETE_GRACE_MS } from '../catalog/index.js';
 import type { CliCommand } from './cli-command.js';
-import { REPO_OPTIONS, openRepository } from './backup-list.js';
+import { REPO_OPTIONS, openRepository } from './repo-options.js';
 
 function formatBytes(n: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];

@@ -11,13 +11,17 @@ export function formatHelp(command: CliCommand, specs: readonly OptionSpec[]): s
     const extra: string[] = [];
     if (s.choices) extra.push(`one of: ${s.choices.join(', ')}`);
     if (s.default !== undefined && s.type !== 'boolean') {
-      extra.push(`default: ${s.type === 'duration' && typeof s.default === 'number' ? formatDuration(s.default) : String(s.default)}`);
+      extra.push(
+        `default: ${s.type === 'duration' && typeof s.default === 'number' ? formatDuration(s.default) : String(s.default)}`,
+      );
     }
     if (s.env !== false && s.flag) extra.push(`env ${s.env ?? defaultEnvName(s.key)}`);
     return [left, `${s.description}${extra.length ? ` (${extra.join('; ')})` : ''}`] as const;
   });
   const width = Math.min(34, Math.max(...rows.map(([l]) => l.length)));
-  const lines = rows.map(([l, r]) => (l.length > width ? `  ${l}\n  ${' '.repeat(width)}  ${r}` : `  ${l.padEnd(width)}  ${r}`));
+  const lines = rows.map(([l, r]) =>
+    l.length > width ? `  ${l}\n  ${' '.repeat(width)}  ${r}` : `  ${l.padEnd(width)}  ${r}`,
+  );
   return [
     `Usage: ${name} ${command.usage}`,
     '',

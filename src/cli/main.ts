@@ -40,7 +40,10 @@ function version(): string {
   // src/cli/main.ts in a checkout, dist/src/cli/main.js in a build.
   for (const rel of ['../../package.json', '../../../package.json']) {
     try {
-      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version: string };
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as {
+        name?: string;
+        version: string;
+      };
       if (pkg.name === 'mysql-pitr') return pkg.version;
     } catch {
       // try the next candidate
@@ -68,7 +71,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     .sort((a, b) => b.words.length - a.words.length)
     .find((c) => c.words.every((w, i) => words[i] === w));
   if (!entry) {
-    const wantsHelp = argv.length === 0 || argv[0] === 'help' || argv.includes('--help') || argv.includes('-h');
+    const wantsHelp =
+      argv.length === 0 || argv[0] === 'help' || argv.includes('--help') || argv.includes('-h');
     const unknown = words.length ? `unknown command: ${words.join(' ')}\n\n` : '';
     (wantsHelp && !unknown ? io.stdout : io.stderr).write(unknown + formatTopHelp());
     return wantsHelp && !unknown ? ExitCode.OK : ExitCode.USAGE;
@@ -106,7 +110,12 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   }
 }
 
-function reportError(err: unknown, command: CliCommand, logger: ReturnType<typeof createLogger>, io: CliIo): number {
+function reportError(
+  err: unknown,
+  command: CliCommand,
+  logger: ReturnType<typeof createLogger>,
+  io: CliIo,
+): number {
   const code = err instanceof PitrError ? err.code : undefined;
   const exit = exitCodeFor(code);
   const name = `mysql-pitr ${command.words.join(' ')}`;
@@ -161,7 +170,9 @@ if (isEntry) {
       process.exitCode = code;
     },
     (err: unknown) => {
-      process.stderr.write(`mysql-pitr: unexpected failure: ${err instanceof Error ? err.stack : String(err)}\n`);
+      process.stderr.write(
+        `mysql-pitr: unexpected failure: ${err instanceof Error ? err.stack : String(err)}\n`,
+      );
       process.exitCode = ExitCode.INTERNAL;
     },
   );

@@ -8,7 +8,7 @@ import {
   type RestoreReport,
 } from '../restore/index.js';
 import type { CliCommand } from './cli-command.js';
-import { REPO_OPTIONS, openRepository } from './backup-list.js';
+import { REPO_OPTIONS, openRepository } from './repo-options.js';
 import { connectionOptions } from './archive.js';
 import { RESTORE_TARGET_OPTIONS, formatPlan, planFromFlags } from './restore-plan.js';
 

@@ -6,7 +6,7 @@ import {
   type RestorePlan,
 } from '../restore/index.js';
 import type { CliCommand, CommandContext } from './cli-command.js';
-import { REPO_OPTIONS, openRepository } from './backup-list.js';
+import { REPO_OPTIONS, openRepository } from './repo-options.js';
 
 /** The target flags shared by the restore commands (see RESTORE_TARGET_HELP). */
 export const RESTORE_TARGET_OPTIONS: readonly OptionSpec[] = [

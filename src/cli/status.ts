@@ -1,7 +1,7 @@
 import { readArchiveStatus, type ArchiveStatus } from '../archiver/index.js';
 import { describeSourceIdentity } from '../catalog/index.js';
 import type { CliCommand } from './cli-command.js';
-import { REPO_OPTIONS, openRepository } from './backup-list.js';
+import { REPO_OPTIONS, openRepository } from './repo-options.js';
 
 /** The text form of a status. */
 export function formatArchiveStatus(s: ArchiveStatus): string {

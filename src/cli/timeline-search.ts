@@ -1,7 +1,7 @@
 import { PitrError } from '../errors/index.js';
 import { parseRestoreTime, searchTimeline, type TimelineMatch } from '../restore/index.js';
 import type { CliCommand } from './cli-command.js';
-import { REPO_OPTIONS, openRepository } from './backup-list.js';
+import { REPO_OPTIONS, openRepository } from './repo-options.js';
 
 function line(m: TimelineMatch): string {
   const stmt = (m.statements[0] ?? '').replace(/\s+/g, ' ').slice(0, 200);

@@ -1,6 +1,6 @@
 import { verifyRepository, type VerifyReport } from '../archiver/index.js';
 import type { CliCommand } from './cli-command.js';
-import { REPO_OPTIONS, openRepository } from './backup-list.js';
+import { REPO_OPTIONS, openRepository } from './repo-options.js';
 import { ExitCode } from './exit-codes.js';
 
 /** `2026-11-20 03:00:12` (UTC), rounded up or down to the whole second. */
