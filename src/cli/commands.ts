@@ -4,7 +4,11 @@ import type { CliCommand } from './cli-command.js';
  * Every CLI command, in the order `--help` lists them. Commands are loaded lazily so that
  * `mysql-pitr binlog inspect` does not pay for the AWS SDK.
  */
-export const COMMANDS: readonly { words: readonly string[]; summary: string; load: () => Promise<CliCommand> }[] = [
+export const COMMANDS: readonly {
+  words: readonly string[];
+  summary: string;
+  load: () => Promise<CliCommand>;
+}[] = [
   {
     words: ['binlog', 'inspect'],
     summary: 'List and verify the events of binlog files (plain or .zst) without a server',
@@ -56,6 +60,16 @@ export const COMMANDS: readonly { words: readonly string[]; summary: string; loa
     load: async () => (await import('./restore-pitr.js')).restorePitr,
   },
   {
+    words: ['restore', 'replica'],
+    summary: 'Rebuild a replica (optionally delayed) from a backup and attach it to the primary',
+    load: async () => (await import('./restore-replica.js')).restoreReplicaCommand,
+  },
+  {
+    words: ['replica', 'set-delay'],
+    summary: 'Change the delay of a (delayed) replica (MASTER_DELAY) and restart replication',
+    load: async () => (await import('./replica-set-delay.js')).replicaSetDelay,
+  },
+  {
     words: ['timeline', 'search'],
     summary: 'Find archived transactions by statement text or table: GTID, position, commit time',
     load: async () => (await import('./timeline-search.js')).timelineSearch,
@@ -67,7 +81,8 @@ export const COMMANDS: readonly { words: readonly string[]; summary: string; loa
   },
   {
     words: ['verify'],
-    summary: 'Check every backup and binlog segment checksum and the binlog chain; print the restorable windows',
+    summary:
+      'Check every backup and binlog segment checksum and the binlog chain; print the restorable windows',
     load: async () => (await import('./verify.js')).verify,
   },
 ];

@@ -32,6 +32,8 @@ export type PitrErrorCode =
   | 'DUMP_TOOL_MISSING'
   | 'RESTORE_TARGET_NOT_EMPTY'
   | 'RESTORE_APPLY_FAILED'
+  | 'REPLICA_SOURCE_BINLOGS_MISSING'
+  | 'REPLICA_NOT_RUNNING'
   | 'INTERNAL';
 
 export class PitrError extends Error {

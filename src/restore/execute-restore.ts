@@ -1,14 +1,11 @@
-import { createHash } from 'node:crypto';
-import { once } from 'node:events';
-import { createZstdDecompressStream } from '../codec/index.js';
-import { ChecksumMismatchError, PitrError } from '../errors/index.js';
+import { PitrError } from '../errors/index.js';
 import { silentLogger, type Logger } from '../log/index.js';
 import type { ObjectStore } from '../storage/index.js';
 import { readArchivedSegments } from './archived-segments.js';
 import type { BinlogApplier } from './binlog-applier.js';
 import type { ClientCommand } from './client-command.js';
 import type { RestorePlan } from './plan-restore.js';
-import { writeChunk } from './write-chunk.js';
+import { loadBackupDump } from './load-backup-dump.js';
 
 /** The small part of a mysql2 connection the executor uses (a real server or a fake in tests). */
 export interface TargetConnection {
@@ -87,59 +84,6 @@ export async function tableRowCounts(target: TargetConnection): Promise<Record<s
   return out;
 }
 
-async function loadDump(plan: RestorePlan, deps: ExecuteRestoreDeps, log: Logger): Promise<void> {
-  const { store, client } = deps;
-  const key = plan.backup.dump.key;
-  const proc = client.spawn();
-  const err: Buffer[] = [];
-  proc.stderr.on('data', (c: Buffer) => err.push(c));
-  proc.stdout.resume();
-  proc.stdin.on('error', () => undefined);
-  const exit = once(proc, 'close') as Promise<[number | null]>;
-  const stored = createHash('sha256');
-  const sql = createHash('sha256');
-  let storedBytes = 0;
-  try {
-    const source = await store.getStream(key);
-    const dec = createZstdDecompressStream({ object: key });
-    source.on('data', (c: Buffer) => {
-      stored.update(c);
-      storedBytes += c.length;
-    });
-    source.pipe(dec);
-    source.on('error', (e) => dec.destroy(e));
-    for await (const chunk of dec) {
-      deps.signal?.throwIfAborted();
-      sql.update(chunk as Buffer);
-      if (!(await writeChunk(proc.stdin, chunk as Buffer))) break;
-    }
-    proc.stdin.end();
-  } catch (e) {
-    proc.kill('SIGTERM');
-    await exit;
-    throw e;
-  }
-  const [code] = await exit;
-  if (code !== 0) {
-    throw new PitrError(
-      'RESTORE_APPLY_FAILED',
-      `loading backup ${plan.backup.id} into ${deps.targetName} failed: ${Buffer.concat(err).toString().trim()}. ` +
-        'The target is partly loaded: drop its user databases (or use a fresh server) and restore again',
-    );
-  }
-  const storedSha = stored.digest('hex');
-  if (storedBytes !== plan.backup.dump.size || storedSha !== plan.backup.dump.sha256) {
-    throw new ChecksumMismatchError(
-      key,
-      0,
-      `the dump read back as ${storedBytes} bytes with SHA-256 ${storedSha}; its manifest records ` +
-        `${plan.backup.dump.size} bytes and ${plan.backup.dump.sha256}. The target was loaded from damaged data: ` +
-        'drop its user databases and restore from another backup',
-    );
-  }
-  log.info('dump loaded', { backup: plan.backup.id, sha256: sql.digest('hex') });
-}
-
 /**
  * Carries out a restore plan: refuses a target holding user databases (unless `force`), loads the
  * backup's dump with the session's binary log off, applies the planned binlog range up to the
@@ -164,7 +108,7 @@ export async function executeRestore(plan: RestorePlan, deps: ExecuteRestoreDeps
   if (existing.length > 0) warnings.push(`loaded over existing databases: ${existing.join(', ')}`);
 
   const t0 = Date.now();
-  await loadDump(plan, deps, log);
+  await loadBackupDump(plan.backup, { ...deps, logger: log });
   const t1 = Date.now();
   const result = await deps.applier.apply(
     plan,

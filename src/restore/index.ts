@@ -40,3 +40,36 @@ export {
   type TargetConnection,
 } from './execute-restore.js';
 export { searchTimeline, type TimelineSearchQuery, type TimelineMatch } from './timeline-search.js';
+export { loadBackupDump, type LoadBackupDumpDeps } from './load-backup-dump.js';
+export {
+  replicaSourceSql,
+  replicaSetDelaySql,
+  replicaStopSql,
+  checkReplicaDelay,
+  sqlString,
+  REPLICA_SESSION_SQL,
+  MAX_REPLICA_DELAY,
+  type ReplicaFlavor,
+  type ReplicaStart,
+  type ReplicaSourceOptions,
+} from './replica-sql.js';
+export {
+  parseReplicaStatus,
+  replicaHealth,
+  replicaStatusSql,
+  ER_SOURCE_FATAL_ERROR_READING_BINLOG,
+  type ReplicaStatus,
+  type ReplicaHealth,
+} from './replica-status.js';
+export {
+  restoreReplica,
+  selectReplicaBackup,
+  replicaStartOf,
+  readReplicaStatus,
+  serverIdentity,
+  waitForReplica,
+  type ReplicaPrimary,
+  type RestoreReplicaDeps,
+  type RestoreReplicaReport,
+} from './restore-replica.js';
+export { setReplicaDelay } from './replica-set-delay.js';
