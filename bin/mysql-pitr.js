@@ -14,7 +14,9 @@ if (existsSync(built)) {
     const { register } = await import('tsx/esm/api');
     register();
   } catch {
-    process.stderr.write('mysql-pitr: dist/ is missing and tsx is not installed; run `npm ci && npm run build` in the mysql-pitr checkout.\n');
+    process.stderr.write(
+      'mysql-pitr: dist/ is missing and tsx is not installed; run `npm ci && npm run build` in the mysql-pitr checkout.\n',
+    );
     process.exit(1);
   }
   process.argv[1] = fileURLToPath(source);

@@ -2,9 +2,6 @@ import { readBackupCatalog, type BackupManifest } from '../catalog/index.js';
 import type { CliCommand } from './cli-command.js';
 import { REPO_OPTIONS, openRepository } from './repo-options.js';
 
-// Re-exported for commands still importing them from here.
-export { REPO_OPTIONS, openRepository };
-
 function formatBytes(n: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let v = n;

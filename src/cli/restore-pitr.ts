@@ -1,4 +1,4 @@
-import { parseMysqlUrl, readSecret, formatEndpoint } from '../config/index.js';
+import { formatEndpoint } from '../config/index.js';
 import { connectMysql } from '../mysql/index.js';
 import {
   ClientCommand,
@@ -7,6 +7,8 @@ import {
   executeRestore,
   type RestoreReport,
 } from '../restore/index.js';
+import { confirm } from './confirm.js';
+import { readServer, serverOptions } from './server-options.js';
 import type { CliCommand } from './cli-command.js';
 import { REPO_OPTIONS, openRepository } from './repo-options.js';
 import { connectionOptions } from './archive.js';
@@ -42,35 +44,21 @@ export const restorePitr: CliCommand = {
   options: [
     ...REPO_OPTIONS,
     ...RESTORE_TARGET_OPTIONS,
-    {
-      key: 'target',
-      flag: 'target',
-      type: 'string',
-      required: true,
-      env: false,
-      valueName: 'URL',
-      description: 'Server to restore into: mysql://USER@HOST:PORT',
-    },
-    {
-      key: 'targetPassword',
-      type: 'string',
-      secret: true,
-      env: 'MYSQL_PITR_TARGET_PASSWORD',
-      description: 'Password of the target user (environment only)',
-    },
-    {
-      key: 'targetPasswordFile',
-      flag: 'target-password-file',
-      type: 'string',
-      valueName: 'FILE',
-      description: 'File whose first line is the password of the target user',
-    },
+    ...serverOptions('target', 'Server to restore into'),
     {
       key: 'force',
       flag: 'force',
       type: 'boolean',
       env: false,
-      description: 'Load into a target that already holds user databases',
+      description: 'Load into a target that already holds user databases (asks first, unless --yes)',
+    },
+    {
+      key: 'yes',
+      flag: 'yes',
+      short: 'y',
+      type: 'boolean',
+      env: false,
+      description: 'Confirm destructive steps (--force) without asking; required off a terminal',
     },
     {
       key: 'clientProgram',
@@ -105,18 +93,20 @@ export const restorePitr: CliCommand = {
   ],
   async run(ctx) {
     const v = ctx.config.values;
-    const endpoint = parseMysqlUrl(v['target'] as string, '--target');
-    const password = readSecret({
-      value: v['targetPassword'] as string | undefined,
-      file: v['targetPasswordFile'] as string | undefined,
-      what: 'the target password',
-    });
+    const { endpoint, password } = readServer(v, 'target');
     const plan = await planFromFlags(ctx);
     if (v['dryRun']) {
       ctx.stdout.write(v['json'] ? `${JSON.stringify({ plan }, null, 2)}\n` : formatPlan(plan));
       return;
     }
     if (!v['json']) ctx.stderr.write(formatPlan(plan));
+    if (v['force'] === true) {
+      await confirm(
+        ctx,
+        `--force: backup ${plan.backup.id} will be loaded into ${formatEndpoint(endpoint)} over the databases it already holds.`,
+        v['yes'] === true,
+      );
+    }
     const store = openRepository(v, ctx.logger);
     const target = await connectMysql(connectionOptions(endpoint, password));
     const client = await ClientCommand.create(

@@ -9,7 +9,7 @@ import {
   type RestoreReplicaReport,
 } from '../restore/index.js';
 import type { CliCommand } from './cli-command.js';
-import { REPO_OPTIONS, openRepository } from './backup-list.js';
+import { REPO_OPTIONS, openRepository } from './repo-options.js';
 import { connectionOptions } from './archive.js';
 import { confirm } from './confirm.js';
 import { readServer, serverOptions } from './server-options.js';

@@ -1,4 +1,10 @@
-export { loadConfig, CONFIG_FILE_OPTION, type LoadedConfig, type ConfigValues, type ConfigValue } from './load-config.js';
+export {
+  loadConfig,
+  CONFIG_FILE_OPTION,
+  type LoadedConfig,
+  type ConfigValues,
+  type ConfigValue,
+} from './load-config.js';
 export { defaultEnvName, type OptionSpec, type OptionType } from './option-spec.js';
 export { ConfigError } from './config-error.js';
 export { parseDuration, formatDuration } from './duration.js';

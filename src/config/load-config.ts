@@ -23,7 +23,8 @@ export const CONFIG_FILE_OPTION: OptionSpec = {
   type: 'string',
   valueName: 'FILE',
   env: 'MYSQL_PITR_CONFIG',
-  description: 'JSON config file; its keys are the camelCase names of the flags (flags and MYSQL_PITR_* env win)',
+  description:
+    'JSON config file; its keys are the camelCase names of the flags (flags and MYSQL_PITR_* env win)',
 };
 
 const FLAG_FOR_SECRET = /pass(word)?$/i;
@@ -70,9 +71,12 @@ export function loadConfig(
       strict: true,
     });
   } catch (err) {
-    throw new ConfigError(`${(err as Error).message.replace(/\. To specify a positional.*$/s, '')}. See --help.`, {
-      cause: err,
-    });
+    throw new ConfigError(
+      `${(err as Error).message.replace(/\. To specify a positional.*$/s, '')}. See --help.`,
+      {
+        cause: err,
+      },
+    );
   }
 
   const flagValues = parsed.values as Record<string, string | boolean | string[] | undefined>;
@@ -105,7 +109,11 @@ export function loadConfig(
     }
     if (from === undefined) {
       if (spec.required) {
-        const ways = [spec.flag && !spec.secret ? `--${spec.flag}` : undefined, envName, `"${spec.key}" in the config file`]
+        const ways = [
+          spec.flag && !spec.secret ? `--${spec.flag}` : undefined,
+          envName,
+          `"${spec.key}" in the config file`,
+        ]
           .filter(Boolean)
           .join(', or ');
         throw new ConfigError(`missing ${spec.description.toLowerCase()}: set ${ways}.`);
@@ -156,7 +164,12 @@ function coerce(spec: OptionSpec, raw: unknown, origin: string): ConfigValue {
       if (typeof raw === 'string' && /^(0|false|no|off)$/i.test(raw)) return false;
       return bad('a boolean (true/false)');
     case 'integer': {
-      const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^-?\d+$/.test(raw.trim()) ? Number(raw) : NaN;
+      const n =
+        typeof raw === 'number'
+          ? raw
+          : typeof raw === 'string' && /^-?\d+$/.test(raw.trim())
+            ? Number(raw)
+            : NaN;
       if (!Number.isSafeInteger(n)) return bad('a whole number');
       return n;
     }
@@ -173,7 +186,10 @@ function coerce(spec: OptionSpec, raw: unknown, origin: string): ConfigValue {
     }
     case 'list': {
       const items = Array.isArray(raw) ? raw : typeof raw === 'string' ? [raw] : bad('a list');
-      const out = items.flatMap((x) => String(x).split(',')).map((x) => x.trim()).filter(Boolean);
+      const out = items
+        .flatMap((x) => String(x).split(','))
+        .map((x) => x.trim())
+        .filter(Boolean);
       return Object.freeze(out);
     }
     case 'string': {

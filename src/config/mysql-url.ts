@@ -36,7 +36,8 @@ export function parseMysqlUrl(text: string, what = 'MySQL URL', allowPassword = 
         'Remove it from the URL and set the matching MYSQL_PITR_*_PASSWORD variable or --*-password-file.',
     );
   }
-  if (!url.username) throw new ConfigError(`${what} "${redactUrl(text)}" names no user; expected mysql://USER@HOST:PORT`);
+  if (!url.username)
+    throw new ConfigError(`${what} "${redactUrl(text)}" names no user; expected mysql://USER@HOST:PORT`);
   const port = url.port ? Number(url.port) : 3306;
   const socket = url.searchParams.get('socket') ?? undefined;
   const database = url.pathname.replace(/^\//, '') || undefined;
@@ -59,5 +60,7 @@ export function redactUrl(text: string): string {
 
 /** `mysql://user@host:port` (never a password) for messages. */
 export function formatEndpoint(e: MysqlEndpoint): string {
-  return e.socket ? `mysql://${e.user}@localhost/?socket=${e.socket}` : `mysql://${e.user}@${e.host}:${e.port}`;
+  return e.socket
+    ? `mysql://${e.user}@localhost/?socket=${e.socket}`
+    : `mysql://${e.user}@${e.host}:${e.port}`;
 }

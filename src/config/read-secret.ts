@@ -10,7 +10,9 @@ export function readSecret(opts: { value?: string; file?: string; what: string }
     try {
       return readFileSync(opts.file, 'utf8').split(/\r?\n/)[0];
     } catch (err) {
-      throw new ConfigError(`cannot read ${opts.what} from ${opts.file}: ${(err as Error).message}`, { cause: err });
+      throw new ConfigError(`cannot read ${opts.what} from ${opts.file}: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
   }
   return opts.value;

@@ -1,1 +1,8 @@
-export { createLogger, silentLogger, type Logger, type LogLevel, type LogFields, type LoggerOptions } from './logger.js';
+export {
+  createLogger,
+  silentLogger,
+  type Logger,
+  type LogLevel,
+  type LogFields,
+  type LoggerOptions,
+} from './logger.js';

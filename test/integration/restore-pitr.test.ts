@@ -334,7 +334,13 @@ describe('restore plan / restore pitr / timeline search against MariaDB', () => 
     await emptyTarget();
     await target.query('CREATE DATABASE wl2');
     await target.query('CREATE TABLE wl2.items (x INT)');
-    const r = await restore(['--to-gtid', snaps[0]!.gtid, '--force']);
+    // --force is destructive: off a terminal it needs --yes, and refusing changes nothing
+    const sums = await checksums(target);
+    const refused = await restore(['--to-gtid', snaps[0]!.gtid, '--force']);
+    assert.equal(refused.code, 2, refused.stderr);
+    assert.match(refused.stderr, /over the databases it already holds.*pass --yes/s);
+    assert.deepEqual(await checksums(target), sums);
+    const r = await restore(['--to-gtid', snaps[0]!.gtid, '--force', '--yes']);
     assert.equal(r.code, 3, r.stderr);
     assert.match(
       r.stderr,

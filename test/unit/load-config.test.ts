@@ -3,14 +3,34 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadConfig, parseDuration, parseMysqlUrl, redactUrl, type OptionSpec } from '../../src/config/index.js';
+import {
+  ConfigError,
+  loadConfig,
+  parseDuration,
+  parseMysqlUrl,
+  redactUrl,
+  type OptionSpec,
+} from '../../src/config/index.js';
 
 const SPECS: OptionSpec[] = [
   { key: 'repo', flag: 'repo', type: 'string', description: 'Repository URL', required: true },
-  { key: 'flushInterval', flag: 'flush-interval', type: 'duration', default: 1000, description: 'Flush interval' },
+  {
+    key: 'flushInterval',
+    flag: 'flush-interval',
+    type: 'duration',
+    default: 1000,
+    description: 'Flush interval',
+  },
   { key: 'segmentSize', flag: 'segment-size', type: 'integer', default: 64, description: 'Segment size' },
   { key: 'yes', flag: 'yes', short: 'y', type: 'boolean', default: false, description: 'Do not ask' },
-  { key: 'format', flag: 'format', type: 'string', choices: ['json', 'text'], default: 'text', description: 'Format' },
+  {
+    key: 'format',
+    flag: 'format',
+    type: 'string',
+    choices: ['json', 'text'],
+    default: 'text',
+    description: 'Format',
+  },
   { key: 'sourcePassword', type: 'string', secret: true, description: 'Source password' },
 ];
 
@@ -40,12 +60,18 @@ test('a missing required setting names every way to set it', () => {
   assert.throws(
     () => loadConfig(SPECS, [], {}),
     (e: unknown) =>
-      e instanceof ConfigError && /--repo/.test(e.message) && /MYSQL_PITR_REPO/.test(e.message) && e.code === 'CONFIG_INVALID',
+      e instanceof ConfigError &&
+      /--repo/.test(e.message) &&
+      /MYSQL_PITR_REPO/.test(e.message) &&
+      e.code === 'CONFIG_INVALID',
   );
 });
 
 test('bad values are rejected with where they came from', () => {
-  assert.throws(() => loadConfig(SPECS, ['--repo', 'x', '--segment-size', 'lots'], {}), /--segment-size: "lots" is not a whole number/);
+  assert.throws(
+    () => loadConfig(SPECS, ['--repo', 'x', '--segment-size', 'lots'], {}),
+    /--segment-size: "lots" is not a whole number/,
+  );
   assert.throws(
     () => loadConfig(SPECS, ['--repo', 'x'], { MYSQL_PITR_FLUSH_INTERVAL: 'soon' }),
     /environment variable MYSQL_PITR_FLUSH_INTERVAL: "soon" is not a duration/,
@@ -55,7 +81,10 @@ test('bad values are rejected with where they came from', () => {
 });
 
 test('passwords are refused as flags and read from the environment', () => {
-  assert.throws(() => loadConfig(SPECS, ['--repo', 'x', '--source-password', 'hunter2'], {}), /never travel on the command line/);
+  assert.throws(
+    () => loadConfig(SPECS, ['--repo', 'x', '--source-password', 'hunter2'], {}),
+    /never travel on the command line/,
+  );
   const c = loadConfig(SPECS, ['--repo', 'x'], { MYSQL_PITR_SOURCE_PASSWORD: 'hunter2' });
   assert.equal(c.values.sourcePassword, 'hunter2');
 });
@@ -65,7 +94,10 @@ test('a broken config file is a clear error', () => {
   const path = join(dir, 'bad.json');
   writeFileSync(path, '{ not json');
   assert.throws(() => loadConfig(SPECS, ['--config', path], {}), /is not valid JSON/);
-  assert.throws(() => loadConfig(SPECS, ['--config', join(dir, 'missing.json')], {}), /cannot read config file/);
+  assert.throws(
+    () => loadConfig(SPECS, ['--config', join(dir, 'missing.json')], {}),
+    /cannot read config file/,
+  );
 });
 
 test('durations', () => {
@@ -81,7 +113,10 @@ test('mysql URLs: parsed, passwords refused on argv, redacted when printed', () 
   assert.deepEqual(parseMysqlUrl('mysql://repl@db1:3307'), { host: 'db1', port: 3307, user: 'repl' });
   assert.equal(parseMysqlUrl('mariadb://u@h').port, 3306);
   assert.equal(parseMysqlUrl('mysql://u@localhost/?socket=/tmp/s.sock').socket, '/tmp/s.sock');
-  assert.throws(() => parseMysqlUrl('mysql://repl:secret@db1'), (e: unknown) => e instanceof ConfigError && !/secret/.test(e.message));
+  assert.throws(
+    () => parseMysqlUrl('mysql://repl:secret@db1'),
+    (e: unknown) => e instanceof ConfigError && !/secret/.test(e.message),
+  );
   assert.throws(() => parseMysqlUrl('http://db1'), /must start with mysql:\/\//);
   assert.throws(() => parseMysqlUrl('mysql://db1'), /names no user/);
   assert.equal(parseMysqlUrl('mysql://repl:secret@db1', 'x', true).password, 'secret');
