@@ -12,6 +12,7 @@ if (($# == 0)); then
   npx tsc -p tsconfig.json --noEmit
   echo "== lint" >&2
   npx eslint --max-warnings=0 .
+  npx prettier --check --log-level=warn .
   files=(test/unit/*.test.ts test/integration/*.test.ts)
 else
   files=("$@")
