@@ -283,39 +283,62 @@ describe('backup create | list | show (real CLI, real MariaDB)', () => {
     const repo = pathToFileURL(join(work, 'repo-dropped')).href;
     const stallFile = join(work, 'stalled');
     const wrapper = join(work, 'stalling-dump.sh');
-    // stall the reader after 100 kB so the dump's query is still running when we kill its connection
-    await writeFile(
-      wrapper,
-      '#!/bin/bash\nset -o pipefail\nmariadb-dump "$@" | { head -c 100000; touch "$STALL_FILE"; sleep 3; cat; }\n',
-    );
-    await chmod(wrapper, 0o755);
-    const running = create(['--repo', repo, '--dump-program', wrapper], { STALL_FILE: stallFile });
-    let killed = 0;
-    for (let i = 0; i < 300 && killed === 0; i++) {
-      await sleep(50);
-      const stalled = await readFile(stallFile).then(
-        () => true,
-        () => false,
+    // A table too big for the loopback socket buffers (~24 MB), so the server is still sending its
+    // rows when the reader stalls at its first INSERT line: the connection is dropped in the middle
+    // of the data query, where mariadb-dump reports the loss (Error 2013). Killing it at an
+    // arbitrary moment sometimes hit a metadata query, which mariadb-dump fails with exit code 2
+    // and no message at all.
+    await source.query('CREATE DATABASE bulk');
+    await source.query('CREATE TABLE bulk.dropme (id INT PRIMARY KEY AUTO_INCREMENT, pad VARCHAR(1000))');
+    const rows = Array.from({ length: 100 }, () => `('${'p'.repeat(990)}')`).join(',');
+    for (let i = 0; i < 240; i++) await source.query(`INSERT INTO bulk.dropme (pad) VALUES ${rows}`);
+    try {
+      await writeFile(
+        wrapper,
+        [
+          '#!/bin/bash',
+          'set -o pipefail',
+          'mariadb-dump "$@" | {',
+          '  while IFS= read -r line; do',
+          '    printf \'%s\\n\' "$line"',
+          '    if [[ $line == "INSERT INTO \\`dropme\\`"* ]]; then touch "$STALL_FILE"; sleep 3; break; fi',
+          '  done',
+          '  cat',
+          '}',
+          '',
+        ].join('\n'),
       );
-      if (!stalled) continue;
-      // only a connection in the middle of a query: the tool must notice the loss while reading rows
-      const conns = await source.query<{ ID: string; INFO: string | null }[]>(
-        `SELECT ID, INFO FROM information_schema.PROCESSLIST WHERE USER = '${DUMPER.user}' AND COMMAND = 'Query'`,
-      );
-      for (const c of conns) {
-        t.diagnostic(`killing connection ${c.ID} while it runs ${c.INFO}`);
-        await source.query(`KILL CONNECTION ${c.ID}`);
-        killed += 1;
+      await chmod(wrapper, 0o755);
+      const running = create(['--repo', repo, '--dump-program', wrapper], { STALL_FILE: stallFile });
+      let killed = 0;
+      for (let i = 0; i < 300 && killed === 0; i++) {
+        await sleep(50);
+        const stalled = await readFile(stallFile).then(
+          () => true,
+          () => false,
+        );
+        if (!stalled) continue;
+        const conns = await source.query<{ ID: string; INFO: string | null }[]>(
+          `SELECT ID, INFO FROM information_schema.PROCESSLIST WHERE USER = '${DUMPER.user}' AND COMMAND = 'Query' ` +
+            "AND INFO LIKE '%FROM `dropme`%'",
+        );
+        for (const c of conns) {
+          t.diagnostic(`killing connection ${c.ID} while it runs ${c.INFO}`);
+          await source.query(`KILL CONNECTION ${c.ID}`);
+          killed += 1;
+        }
       }
+      assert.ok(killed > 0, 'found no dump connection reading bulk.dropme to kill');
+      const res = await running;
+      t.diagnostic(res.stderr);
+      assert.equal(res.code, 3, res.stderr);
+      assert.match(res.stderr, /failed with exit code \d+/);
+      assert.match(res.stderr, /Lost connection|server has gone away|Error 20(13|06)/i);
+      const list = await runCli(['backup', 'list', '--repo', repo, '--json'], { env });
+      assert.deepEqual(JSON.parse(list.stdout), { backups: [], incomplete: [] });
+    } finally {
+      await source.query('DROP DATABASE bulk');
     }
-    assert.ok(killed > 0, 'found no dump connection to kill');
-    const res = await running;
-    t.diagnostic(res.stderr);
-    assert.equal(res.code, 3, res.stderr);
-    assert.match(res.stderr, /failed with exit code \d+/);
-    assert.match(res.stderr, /Lost connection|server has gone away|Error 20(13|06)/i);
-    const list = await runCli(['backup', 'list', '--repo', repo, '--json'], { env });
-    assert.deepEqual(JSON.parse(list.stdout), { backups: [], incomplete: [] });
   });
 
   it('a repository that cannot be written fails with the storage error and stops the dump', async (t) => {
