@@ -3,8 +3,10 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from '../log/index.js';
 import { FsObjectStore } from './fs-object-store.js';
 import type { ObjectStore } from './object-store.js';
+import { LazyS3ObjectStore } from './lazy-s3-object-store.js';
 import { redactUrl } from './redact-url.js';
-import { S3ObjectStore, type S3Credentials, type S3ObjectStoreOptions } from './s3-object-store.js';
+// Types only: the AWS SDK behind S3ObjectStore is loaded on the first S3 operation, never for file://.
+import type { S3Credentials, S3ObjectStoreOptions } from './s3-object-store.js';
 import { StorageError } from './storage-error.js';
 
 /** Options of {@link openObjectStore}. All values come from the caller's config: nothing here reads the environment. */
@@ -15,7 +17,7 @@ export interface OpenObjectStoreOptions {
   endpoint?: string;
   /** Static credentials; when omitted the SDK's default provider chain (profile, SSO, IAM role). */
   credentials?: S3Credentials;
-  /** Tuning passed to {@link S3ObjectStore} (retries, part size, timeouts). */
+  /** Tuning passed to `S3ObjectStore` (retries, part size, timeouts). */
   s3?: Omit<S3ObjectStoreOptions, 'bucket' | 'prefix' | 'region' | 'endpoint' | 'credentials' | 'logger'>;
   logger?: Logger;
 }
@@ -25,8 +27,9 @@ const S3_URL = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/;
 
 /**
  * Opens the repository at `url`: `file:///abs/path` (or a plain absolute path) gives an
- * {@link FsObjectStore}, `s3://bucket/prefix` an {@link S3ObjectStore}. Does no I/O: a missing
- * bucket or directory shows up on the first operation.
+ * {@link FsObjectStore}, `s3://bucket/prefix` a {@link LazyS3ObjectStore}: an `S3ObjectStore` whose
+ * AWS SDK is imported on its first operation, so a file:// repository never loads the SDK. Does no
+ * I/O: a missing bucket or directory shows up on the first operation.
  *
  * @throws StorageError CONFIG_INVALID when the URL has another scheme, a relative path, a bad
  *   bucket name, or a query string or fragment.
@@ -61,7 +64,7 @@ export function openObjectStore(url: string, options: OpenObjectStoreOptions = {
       throw invalid(
         'is not s3://bucket/prefix with a valid bucket name (3-63 lowercase letters, digits, dots, hyphens)',
       );
-    return new S3ObjectStore({
+    return new LazyS3ObjectStore({
       ...options.s3,
       bucket: m[1]!,
       prefix: (m[2] ?? '').replace(/^\/+|\/+$/g, ''),

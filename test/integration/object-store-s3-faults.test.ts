@@ -4,12 +4,8 @@ import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 
 import { isPitrError } from '../../src/errors/index.js';
-import {
-  S3ObjectStore,
-  StorageError,
-  type ObjectInfo,
-  type S3ObjectStoreOptions,
-} from '../../src/storage/index.js';
+import { StorageError, type ObjectInfo } from '../../src/storage/index.js';
+import { S3ObjectStore, type S3ObjectStoreOptions } from '../../src/storage/s3-object-store.js';
 import { startFaultProxy, type FaultKind, type FaultProxy } from '../support/fault-proxy.js';
 import { freePort } from '../support/free-port.js';
 import { startS3Emulator, type S3Emulator } from '../support/s3-emulator.js';

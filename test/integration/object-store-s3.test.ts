@@ -4,11 +4,8 @@ import { after, before, describe, it } from 'node:test';
 
 import { DeleteObjectsCommand, S3Client } from '@aws-sdk/client-s3';
 
-import {
-  PreconditionFailedError,
-  S3ObjectStore,
-  type S3ObjectStoreOptions,
-} from '../../src/storage/index.js';
+import { PreconditionFailedError } from '../../src/storage/index.js';
+import { S3ObjectStore, type S3ObjectStoreOptions } from '../../src/storage/s3-object-store.js';
 import { objectStoreContract } from '../support/object-store-contract.js';
 import { startS3Emulator, type S3Emulator } from '../support/s3-emulator.js';
 

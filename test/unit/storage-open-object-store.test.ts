@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import { isPitrError } from '../../src/errors/index.js';
-import { FsObjectStore, S3ObjectStore, openObjectStore } from '../../src/storage/index.js';
+import { FsObjectStore, LazyS3ObjectStore, openObjectStore } from '../../src/storage/index.js';
 
 function configInvalid(...patterns: RegExp[]): (err: unknown) => true {
   return (err) => {
@@ -26,20 +26,20 @@ describe('openObjectStore', () => {
     assert.equal(c.root, '/srv/with space');
   });
 
-  it('opens s3://bucket/prefix as S3ObjectStore with the given region, endpoint and credentials', () => {
+  it('opens s3://bucket/prefix as a lazily loaded S3ObjectStore with the given region, endpoint and credentials', () => {
     const store = openObjectStore('s3://my-backups/pitr/orders/', {
       region: 'eu-west-1',
       endpoint: 'http://127.0.0.1:4566',
       credentials: { accessKeyId: 'AKIA', secretAccessKey: 'shh' },
     });
-    assert.ok(store instanceof S3ObjectStore);
+    assert.ok(store instanceof LazyS3ObjectStore);
     assert.equal(store.bucket, 'my-backups');
     assert.equal(store.keyPrefix, 'pitr/orders/');
     assert.equal(store.describe(), 's3://my-backups/pitr/orders');
     assert.doesNotMatch(store.describe(), /shh/);
     store.destroy();
     const root = openObjectStore('s3://my-backups');
-    assert.ok(root instanceof S3ObjectStore);
+    assert.ok(root instanceof LazyS3ObjectStore);
     assert.equal(root.keyPrefix, '');
     root.destroy();
   });
