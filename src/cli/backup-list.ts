@@ -1,17 +1,7 @@
 import { readBackupCatalog, type BackupManifest } from '../catalog/index.js';
 import type { CliCommand } from './cli-command.js';
+import { formatBytes } from './format-bytes.js';
 import { REPO_OPTIONS, openRepository } from './repo-options.js';
-
-function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u += 1;
-  }
-  return u === 0 ? `${n} B` : `${v.toFixed(1)} ${units[u]}`;
-}
 
 /** One line of the text listing. */
 export function formatBackupLine(m: BackupManifest): string {

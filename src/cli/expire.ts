@@ -1,18 +1,8 @@
 import { expireRepository, type ExpireResult } from '../archiver/index.js';
 import { DEFAULT_INCOMPLETE_GRACE_MS } from '../catalog/index.js';
 import type { CliCommand } from './cli-command.js';
+import { formatBytes } from './format-bytes.js';
 import { REPO_OPTIONS, openRepository } from './repo-options.js';
-
-function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u += 1;
-  }
-  return u === 0 ? `${n} B` : `${v.toFixed(1)} ${units[u]}`;
-}
 
 /** The text report of an expire run (or dry run). */
 export function formatExpireResult(r: ExpireResult): string {
