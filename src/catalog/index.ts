@@ -83,7 +83,7 @@ export {
   type TimelineSummary,
   type SegmentHole,
 } from './binlog-file-summary.js';
-export { locateBackupTimeline } from './retention-locate.js';
+export { locateBackupTimeline } from './backup-timeline.js';
 export {
   planRetention,
   DEFAULT_INCOMPLETE_GRACE_MS,

@@ -5,7 +5,7 @@ import { backupManifestKey } from './backup-keys.js';
 import type { BackupManifest } from './backup-manifest.js';
 import type { CatalogTimeline } from './binlog-catalog.js';
 import { compareBinlogFiles, gapKey, timelineKey } from './binlog-keys.js';
-import { locateBackupTimeline } from './retention-locate.js';
+import { locateBackupTimeline } from './backup-timeline.js';
 
 /** How long a backup folder without a manifest may exist before expire removes it (a dump may still be running). */
 export const DEFAULT_INCOMPLETE_GRACE_MS = 24 * 60 * 60 * 1000;

@@ -11,7 +11,6 @@ export {
 export {
   planRestore,
   filesToScan,
-  backupTimeline,
   ESTIMATE_RATES,
   type ArchivedTransaction,
   type ScannedFile,

@@ -2,6 +2,7 @@ import {
   binlogFileAfter,
   compareBinlogFiles,
   describeSourceIdentity,
+  locateBackupTimeline,
   type BackupManifest,
   type BinlogGap,
   type CatalogSegment,
@@ -125,60 +126,6 @@ type Headed = CatalogSegment & { header: NonNullable<CatalogSegment['header']> }
 const headed = (t: CatalogTimeline): Headed[] =>
   t.segments.filter((s): s is Headed => s.header !== undefined);
 const commitMs = (s: string | null): number | undefined => (s === null ? undefined : Date.parse(s));
-
-/**
- * The timeline a backup belongs to: one whose source identity matches the backup's (when the
- * timeline record is known) and that archived the backup's binlog file around its position. When
- * several do (RESET MASTER reuses file names), the newest created before the backup started.
- */
-export function backupTimeline(
-  backup: BackupManifest,
-  timelines: readonly CatalogTimeline[],
-): string | undefined {
-  const matches = timelines.filter((t) => {
-    const r = t.record;
-    if (r) {
-      const s = r.source;
-      const b = backup.source;
-      if (s.flavor !== b.flavor || s.serverId !== b.serverId) return false;
-      if (s.flavor === 'mysql' && s.serverUuid && b.serverUuid && s.serverUuid !== b.serverUuid) return false;
-      if ((s.gtidDomainId ?? 0) !== (b.gtidDomainId ?? 0)) return false;
-    }
-    return headed(t).some(
-      (s) =>
-        s.file === backup.binlog.file &&
-        s.start <= backup.binlog.position &&
-        backup.binlog.position <= s.header.end,
-    );
-  });
-  if (matches.length <= 1) return matches[0]?.id;
-  const consistent = matches.filter((t) => gtidConsistent(t, backup));
-  const candidates = consistent.length > 0 ? consistent : matches;
-  const started = Date.parse(backup.startedAt);
-  const before = candidates.filter((t) => !t.record || Date.parse(t.record.createdAt) <= started);
-  return (before.at(-1) ?? candidates.at(-1))!.id;
-}
-
-/**
- * MariaDB: true unless the timeline's GTIDs around the backup position contradict the backup's
- * GTID position (transactions before it must be in it, transactions after it must not).
- */
-function gtidConsistent(t: CatalogTimeline, backup: BackupManifest): boolean {
-  if (backup.source.flavor !== 'mariadb' || !backup.gtidPosition) return true;
-  const pos = MariadbGtidPos.parse(backup.gtidPosition);
-  return headed(t)
-    .filter((s) => s.file === backup.binlog.file)
-    .every((s) =>
-      Object.values(s.header.gtids).every((r) => {
-        const first = parseMariadbGtid(r.first);
-        const last = parseMariadbGtid(r.last);
-        const mine = pos.get(first.domainId)?.seqNo;
-        if (s.header.end <= backup.binlog.position) return mine !== undefined && mine >= last.seqNo;
-        if (s.start >= backup.binlog.position) return mine === undefined || mine < first.seqNo;
-        return true;
-      }),
-    );
-}
 
 function chooseTimeline(catalog: RestoreCatalog, opts: PlanRestoreOptions): CatalogTimeline {
   if (opts.timeline !== undefined) {
@@ -516,7 +463,7 @@ function chooseBackup(
   opts: PlanRestoreOptions,
 ): BackupManifest {
   const what = describeRestoreTarget(target);
-  const withTimeline = catalog.backups.map((b) => ({ b, t: backupTimeline(b, catalog.timelines) }));
+  const withTimeline = catalog.backups.map((b) => ({ b, t: locateBackupTimeline(b, catalog.timelines) }));
   const onTimeline = withTimeline
     .filter((x) => x.t === timeline.id)
     .map((x) => x.b)
@@ -583,7 +530,8 @@ function gapError(
 ): PitrError {
   const later = catalog.backups
     .filter(
-      (b) => backupTimeline(b, catalog.timelines) === timeline.id && comparePoints(b.binlog, lastGood) > 0,
+      (b) =>
+        locateBackupTimeline(b, catalog.timelines) === timeline.id && comparePoints(b.binlog, lastGood) > 0,
     )
     .sort((a, b) => comparePoints(a.binlog, b.binlog));
   const alternative =
