@@ -14,7 +14,10 @@ SHARED_BENCH="$(cd "$SHARED_BENCH" && pwd)"
 export PATH="/usr/sbin:$PATH"
 # The CLI as the benchmarks run it: compiled once by run.sh when dist/ is missing or stale,
 # otherwise through tsx (slower start-up, same code).
-if [[ -f $PROJECT_DIR/dist/src/cli/main.js ]]; then
+# PITR_CMD from the environment wins (e.g. a build in another outDir).
+if [[ -n ${PITR_CMD:-} ]]; then
+  :
+elif [[ -f $PROJECT_DIR/dist/src/cli/main.js ]]; then
   PITR_CMD="node $PROJECT_DIR/dist/src/cli/main.js"
 else
   PITR_CMD="node --import tsx $PROJECT_DIR/src/cli/main.ts"
