@@ -72,3 +72,4 @@ export {
   type RestoreReplicaReport,
 } from './restore-replica.js';
 export { setReplicaDelay } from './replica-set-delay.js';
+export type { RestoreProgress, RestoreProgressListener } from './restore-progress.js';
