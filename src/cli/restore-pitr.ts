@@ -5,20 +5,41 @@ import {
   MariadbBinlogApplier,
   RESTORE_TARGET_HELP,
   executeRestore,
+  planApplyBytes,
+  type RestorePlan,
   type RestoreReport,
 } from '../restore/index.js';
 import { confirm } from './confirm.js';
+import { formatBytes } from './format-bytes.js';
+import { PROGRESS_OPTIONS, openProgress } from './progress-options.js';
 import { readServer, serverOptions } from './server-options.js';
 import type { CliCommand } from './cli-command.js';
 import { REPO_OPTIONS, openRepository } from './repo-options.js';
 import { connectionOptions } from './archive.js';
 import { RESTORE_TARGET_OPTIONS, formatPlan, planFromFlags } from './restore-plan.js';
 
-function formatReport(r: RestoreReport): string {
+const perSecond = (n: number, seconds: number): number => (seconds > 0 ? n / seconds : 0);
+
+/** Where the time went: each step's seconds, bytes and rate. */
+function formatTimings(plan: RestorePlan, r: RestoreReport): string[] {
+  const { load, apply } = r.seconds;
+  const applied = planApplyBytes(plan);
+  const rate = (n: number, seconds: number): string => `${formatBytes(Math.round(perSecond(n, seconds)))}/s`;
+  return [
+    `load ${load.toFixed(1)} s, apply ${apply.toFixed(1)} s`,
+    `  load   ${formatBytes(plan.bytes.dumpSql)} of SQL (${formatBytes(plan.bytes.dump)} stored) in ` +
+      `${load.toFixed(1)} s: ${rate(plan.bytes.dumpSql, load)}`,
+    `  apply  ${formatBytes(applied)} of binlog, ${r.transactionsApplied} trx in ${apply.toFixed(1)} s: ` +
+      `${rate(applied, apply)}, ${Math.round(perSecond(r.transactionsApplied, apply))} trx/s ` +
+      `(${formatBytes(plan.bytes.binlogStored)} downloaded meanwhile)`,
+  ];
+}
+
+function formatReport(plan: RestorePlan, r: RestoreReport): string {
   const lines = [
     `restored backup ${r.backup} + ${r.transactionsApplied} transaction(s) up to ${r.stop.file}:${r.stop.position}`,
     `gtid position  ${r.gtidPosition ?? '(unknown)'}`,
-    `load ${r.seconds.load.toFixed(1)} s, apply ${r.seconds.apply.toFixed(1)} s`,
+    ...formatTimings(plan, r),
     'rows per table:',
     ...Object.entries(r.tables).map(([t, n]) => `  ${t}  ${n}`),
     ...r.warnings.map((w) => `warning: ${w}`),
@@ -30,14 +51,19 @@ export const restorePitr: CliCommand = {
   words: ['restore', 'pitr'],
   summary: 'Restore a backup into a target server and apply archived binlogs up to a point in time',
   usage:
-    '--repo URL --target mysql://USER@HOST:PORT (--to TIME|latest | --to-gtid G | --before-gtid G | --to-position F:P) [--force] [--dry-run] [--json]',
+    '--repo URL --target mysql://USER@HOST:PORT (--to TIME|latest | --to-gtid G | --before-gtid G | --to-position F:P) [--force] [--dry-run] [--json] [--no-progress]',
   details: [
     RESTORE_TARGET_HELP,
     '',
     'Plans as `restore plan` does, then loads the backup dump into the target with the session binary log off,',
     'and applies the archived binlogs from the backup position to the stop point (mariadb-binlog | mariadb).',
     'A target that already holds user databases is refused unless --force. The password of the target user comes',
-    'from MYSQL_PITR_TARGET_PASSWORD or --target-password-file. Ends with the GTID position and row counts.',
+    'from MYSQL_PITR_TARGET_PASSWORD or --target-password-file. Ends with the GTID position, row counts and',
+    'where the time went (load and apply seconds and rates).',
+    '',
+    'Progress goes to stderr: a bar per step (load, download, apply) with rate and ETA on a terminal, a plain',
+    'line per step every 5 s and at its end otherwise, {"progress":{...}} JSON lines with --json (the report',
+    'is JSON on stdout). --no-progress or --quiet turns it off; NO_COLOR turns off colours.',
     '',
     'Example: mysql-pitr restore pitr --repo s3://bucket/pitr/db1 --before-gtid 0-1-48213 --target mysql://admin@restore-host:3306',
   ].join('\n'),
@@ -88,8 +114,9 @@ export const restorePitr: CliCommand = {
       flag: 'json',
       type: 'boolean',
       env: false,
-      description: 'Print the plan and report as JSON',
+      description: 'Print the plan and report as JSON (progress as JSON lines on stderr)',
     },
+    ...PROGRESS_OPTIONS,
   ],
   async run(ctx) {
     const v = ctx.config.values;
@@ -99,7 +126,7 @@ export const restorePitr: CliCommand = {
       ctx.stdout.write(v['json'] ? `${JSON.stringify({ plan }, null, 2)}\n` : formatPlan(plan));
       return;
     }
-    if (!v['json']) ctx.stderr.write(formatPlan(plan));
+    if (!v['json'] && v['quiet'] !== true) ctx.stderr.write(formatPlan(plan));
     if (v['force'] === true) {
       await confirm(
         ctx,
@@ -113,19 +140,25 @@ export const restorePitr: CliCommand = {
       { ...endpoint, ...(password !== undefined ? { password } : {}) },
       v['clientProgram'] as string,
     );
+    const progress = openProgress(ctx, { json: v['json'] === true });
     try {
       const report = await executeRestore(plan, {
         store,
         target,
         targetName: formatEndpoint(endpoint),
         client,
-        applier: new MariadbBinlogApplier(client, ctx.logger, v['binlogProgram'] as string),
+        applier: new MariadbBinlogApplier(client, progress.logger, v['binlogProgram'] as string),
         force: v['force'] === true,
-        logger: ctx.logger,
+        logger: progress.logger,
         signal: ctx.signal,
+        onProgress: progress.listener,
       });
-      ctx.stdout.write(v['json'] ? `${JSON.stringify({ plan, report }, null, 2)}\n` : formatReport(report));
+      progress.close();
+      ctx.stdout.write(
+        v['json'] ? `${JSON.stringify({ plan, report }, null, 2)}\n` : formatReport(plan, report),
+      );
     } finally {
+      progress.close();
       await client.close();
       await target.end().catch(() => undefined);
     }

@@ -1,3 +1,4 @@
+import type { BackupManifest } from '../catalog/index.js';
 import { formatEndpoint } from '../config/index.js';
 import { PitrError } from '../errors/index.js';
 import { connectMysql } from '../mysql/index.js';
@@ -12,9 +13,11 @@ import type { CliCommand } from './cli-command.js';
 import { REPO_OPTIONS, openRepository } from './repo-options.js';
 import { connectionOptions } from './archive.js';
 import { confirm } from './confirm.js';
+import { formatBytes } from './format-bytes.js';
+import { PROGRESS_OPTIONS, openProgress } from './progress-options.js';
 import { readServer, serverOptions } from './server-options.js';
 
-function formatReport(r: RestoreReplicaReport): string {
+function formatReport(r: RestoreReplicaReport, backup: BackupManifest): string {
   const s = r.status;
   const start = r.start.kind === 'gtid' ? `GTID ${r.start.gtid}` : `${r.start.file}:${r.start.position}`;
   return (
@@ -23,6 +26,9 @@ function formatReport(r: RestoreReplicaReport): string {
       `Slave_IO_Running ${s.ioRunning}, Slave_SQL_Running ${s.sqlRunning}`,
       `Seconds_Behind_Master ${s.secondsBehindSource ?? 'NULL'}`,
       `SQL_Delay ${s.sqlDelay}`,
+      `load ${r.seconds.load.toFixed(1)} s: ${formatBytes(backup.dump.uncompressedSize)} of SQL ` +
+        `(${formatBytes(backup.dump.size)} stored) at ` +
+        `${formatBytes(Math.round(r.seconds.load > 0 ? backup.dump.uncompressedSize / r.seconds.load : 0))}/s`,
       ...r.warnings.map((w) => `warning: ${w}`),
     ].join('\n') + '\n'
   );
@@ -32,7 +38,7 @@ export const restoreReplicaCommand: CliCommand = {
   words: ['restore', 'replica'],
   summary: 'Rebuild a replica (optionally delayed) from a backup and attach it to the primary',
   usage:
-    '--repo URL --target mysql://USER@HOST:PORT --primary mysql://REPL@HOST:PORT [--delay SECONDS] [--backup ID] [--yes] [--force] [--json]',
+    '--repo URL --target mysql://USER@HOST:PORT --primary mysql://REPL@HOST:PORT [--delay SECONDS] [--backup ID] [--yes] [--force] [--json] [--no-progress]',
   details: [
     'Loads the newest complete backup (or --backup ID) into the target with the session binary log off, then',
     'points the target at the primary from the backup coordinates: MariaDB SET GLOBAL gtid_slave_pos and',
@@ -42,6 +48,9 @@ export const restoreReplicaCommand: CliCommand = {
     'scripts pass --yes. The target password comes from MYSQL_PITR_TARGET_PASSWORD or --target-password-file,',
     "the replication user's from MYSQL_PITR_PRIMARY_PASSWORD or --primary-password-file. The primary's",
     'host:port must be reachable from the target as written.',
+    '',
+    'Progress of the dump load goes to stderr: a bar with rate and ETA on a terminal, a plain line every 5 s',
+    'and at the end otherwise, {"progress":{...}} JSON lines with --json. --no-progress or --quiet turns it off.',
     '',
     'Exit code 6 when the primary no longer has the binlogs the backup needs (error 1236): take a new backup,',
     'or restore pitr from the archive and attach the target by hand.',
@@ -106,8 +115,9 @@ export const restoreReplicaCommand: CliCommand = {
       flag: 'json',
       type: 'boolean',
       env: false,
-      description: 'Print the report as JSON',
+      description: 'Print the report as JSON (progress as JSON lines on stderr)',
     },
+    ...PROGRESS_OPTIONS,
   ],
   async run(ctx) {
     const v = ctx.config.values;
@@ -134,6 +144,7 @@ export const restoreReplicaCommand: CliCommand = {
       { ...endpoint, ...(password !== undefined ? { password } : {}) },
       v['clientProgram'] as string,
     );
+    const progress = openProgress(ctx, { json: v['json'] === true });
     try {
       const report = await restoreReplica(backup, {
         store,
@@ -144,11 +155,14 @@ export const restoreReplicaCommand: CliCommand = {
         delaySeconds: delay,
         force: v['force'] === true,
         waitMs: v['wait'] as number,
-        logger: ctx.logger,
+        logger: progress.logger,
         signal: ctx.signal,
+        onProgress: progress.listener,
       });
-      ctx.stdout.write(v['json'] ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
+      progress.close();
+      ctx.stdout.write(v['json'] ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report, backup));
     } finally {
+      progress.close();
       await client.close();
       await target.end().catch(() => undefined);
     }

@@ -4,6 +4,7 @@ import { PitrError } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
 import type { ClientCommand } from './client-command.js';
 import type { PlanFile, RestorePlan } from './plan-restore.js';
+import type { RestoreProgressListener } from './restore-progress.js';
 import { writeChunk } from './write-chunk.js';
 
 /** What an applier reports. */
@@ -12,6 +13,15 @@ export interface ApplyResult {
   transactions: number;
   /** The last GTID applied, if any. */
   lastGtid: string | undefined;
+}
+
+/** The binlog bytes a plan applies: each file from `from` to `to` (or the end of its last segment). */
+export function planApplyBytes(plan: RestorePlan): number {
+  return plan.files.reduce((a, f) => a + fileApplyBytes(f), 0);
+}
+
+function fileApplyBytes(f: PlanFile): number {
+  return Math.max(0, (f.to ?? f.segments.at(-1)?.end ?? f.from) - f.from);
 }
 
 /**
@@ -23,12 +33,15 @@ export interface BinlogApplier {
    * Applies `plan.files` in order, each from `file.from` to `file.to` (or its end).
    *
    * @param bytes the binlog bytes of one planned file from its first byte, verified
+   * @param onProgress receives `apply` progress: binlog bytes of the planned range applied so far
+   *   (`total` is {@link planApplyBytes}) and transactions; the last report has `done === total`
    * @throws PitrError RESTORE_APPLY_FAILED naming the failing transaction and how to continue
    */
   apply(
     plan: RestorePlan,
     bytes: (file: PlanFile) => AsyncIterable<Buffer>,
     signal?: AbortSignal,
+    onProgress?: RestoreProgressListener,
   ): Promise<ApplyResult>;
 }
 
@@ -58,6 +71,7 @@ export class MariadbBinlogApplier implements BinlogApplier {
     plan: RestorePlan,
     bytes: (file: PlanFile) => AsyncIterable<Buffer>,
     signal?: AbortSignal,
+    onProgress?: RestoreProgressListener,
   ): Promise<ApplyResult> {
     const mysql = this.client.spawn();
     const clientErr: Buffer[] = [];
@@ -73,6 +87,17 @@ export class MariadbBinlogApplier implements BinlogApplier {
     let partial = '';
     let clientGone = false;
     void clientExit.then(() => (clientGone = true));
+
+    const total = planApplyBytes(plan);
+    /** Bytes of the files already applied in full. */
+    let filesDone = 0;
+    let fileStart = 0;
+    let fileRange = 0;
+    const report = (): void => {
+      // `# at POS` of the last event handed to the client, relative to the planned start of the file
+      const inFile = Math.min(fileRange, Math.max(0, pendingAt - fileStart));
+      onProgress?.({ phase: 'apply', done: filesDone + inFile, total, transactions });
+    };
 
     const scan = (file: string, chunk: Buffer): void => {
       const text = partial + chunk.toString('latin1');
@@ -103,6 +128,10 @@ export class MariadbBinlogApplier implements BinlogApplier {
           '-',
         ];
         this.logger.info('applying binlog', { file: f.file, from: f.from, to: f.to ?? 'end' });
+        fileStart = f.from;
+        fileRange = fileApplyBytes(f);
+        pendingAt = f.from;
+        report();
         const dec = spawn(this.binlogProgram, args, { stdio: ['pipe', 'pipe', 'pipe'] });
         const decErr: Buffer[] = [];
         dec.stderr.on('data', (c: Buffer) => decErr.push(c));
@@ -126,6 +155,7 @@ export class MariadbBinlogApplier implements BinlogApplier {
             scan(f.file, c as Buffer);
             if (clientGone) break;
             if (!(await writeChunk(mysql.stdin, c as Buffer))) break;
+            report();
           }
         })();
         const [feedResult] = await Promise.allSettled([feed, pump]);
@@ -143,6 +173,8 @@ export class MariadbBinlogApplier implements BinlogApplier {
         }
         if (decText && !/^WARNING/m.test(decText))
           this.logger.warn('mariadb-binlog', { file: f.file, stderr: decText });
+        filesDone += fileRange;
+        fileRange = 0;
       }
       if (partial) line += 1;
       mysql.stdin.end();
@@ -177,6 +209,8 @@ export class MariadbBinlogApplier implements BinlogApplier {
           `${prev ? ` (the last one: ${prev.gtid ?? '?'} at ${prev.file}:${prev.position})` : ''}. Fix the cause, ${next}`,
       );
     }
+    // the client has committed everything it was sent
+    if (plan.files.length > 0) onProgress?.({ phase: 'apply', done: total, total, transactions });
     return { transactions, lastGtid };
   }
 }

@@ -2,10 +2,11 @@ import { PitrError } from '../errors/index.js';
 import { silentLogger, type Logger } from '../log/index.js';
 import type { ObjectStore } from '../storage/index.js';
 import { readArchivedSegments } from './archived-segments.js';
-import type { BinlogApplier } from './binlog-applier.js';
+import { planApplyBytes, type BinlogApplier } from './binlog-applier.js';
 import type { ClientCommand } from './client-command.js';
-import type { RestorePlan } from './plan-restore.js';
+import type { PlanFile, RestorePlan } from './plan-restore.js';
 import { loadBackupDump } from './load-backup-dump.js';
+import type { RestoreProgressListener } from './restore-progress.js';
 
 /** The small part of a mysql2 connection the executor uses (a real server or a fake in tests). */
 export interface TargetConnection {
@@ -31,6 +32,12 @@ export interface ExecuteRestoreDeps {
   signal?: AbortSignal;
   /** Segments downloaded ahead of the one being applied (default 2). */
   prefetch?: number;
+  /**
+   * Receives `load` (stored dump bytes), `download` (stored binlog segment bytes, `total` the plan's
+   * `bytes.binlogStored`) and `apply` (binlog bytes, see BinlogApplier) progress. Each phase ends
+   * with a report whose `done` equals its `total`, also when a step reports nothing itself.
+   */
+  onProgress?: RestoreProgressListener;
 }
 
 /** The final report of a restore. */
@@ -85,10 +92,36 @@ export async function tableRowCounts(target: TargetConnection): Promise<Record<s
 }
 
 /**
+ * Counts the stored (compressed) bytes of the segments as they are read: each buffer that
+ * readArchivedSegments yields is one whole segment of the file, in order.
+ */
+function downloadCounter(
+  plan: RestorePlan,
+  progress: RestoreProgressListener,
+): { count: (f: PlanFile, it: AsyncIterable<Buffer>) => AsyncIterable<Buffer>; finish: () => void } {
+  const total = plan.bytes.binlogStored;
+  let done = 0;
+  return {
+    async *count(f, it) {
+      let i = 0;
+      for await (const b of it) {
+        done += f.segments[i++]?.size ?? 0;
+        progress({ phase: 'download', done, total });
+        yield b;
+      }
+    },
+    finish() {
+      progress({ phase: 'download', done: total, total });
+    },
+  };
+}
+
+/**
  * Carries out a restore plan: refuses a target holding user databases (unless `force`), loads the
  * backup's dump with the session's binary log off, applies the planned binlog range up to the
  * exact stop point through `deps.applier`, sets MariaDB's gtid_slave_pos to the position reached,
- * and reports the GTID position and per-table row counts.
+ * and reports the GTID position and per-table row counts. Progress of each step goes to
+ * `deps.onProgress`.
  *
  * @throws PitrError RESTORE_TARGET_NOT_EMPTY (nothing is changed), RESTORE_APPLY_FAILED (names the
  *   failing transaction), ChecksumMismatchError / CorruptDataError for damaged objects, StorageError
@@ -107,14 +140,27 @@ export async function executeRestore(plan: RestorePlan, deps: ExecuteRestoreDeps
   }
   if (existing.length > 0) warnings.push(`loaded over existing databases: ${existing.join(', ')}`);
 
+  const progress = deps.onProgress ?? ((): void => undefined);
+  const dumpSize = plan.backup.dump.size;
   const t0 = Date.now();
+  progress({ phase: 'load', done: 0, total: dumpSize });
+  // deps carries onProgress on to the loader, which reports the bytes in between
   await loadBackupDump(plan.backup, { ...deps, logger: log });
+  progress({ phase: 'load', done: dumpSize, total: dumpSize });
   const t1 = Date.now();
+  const applyTotal = planApplyBytes(plan);
+  const download = downloadCounter(plan, progress);
+  if (plan.files.length > 0) progress({ phase: 'download', done: 0, total: plan.bytes.binlogStored });
   const result = await deps.applier.apply(
     plan,
-    (f) => readArchivedSegments(deps.store, f.segments, deps.prefetch ?? 2),
+    (f) => download.count(f, readArchivedSegments(deps.store, f.segments, deps.prefetch ?? 2)),
     deps.signal,
+    progress,
   );
+  if (plan.files.length > 0) {
+    download.finish();
+    progress({ phase: 'apply', done: applyTotal, total: applyTotal, transactions: result.transactions });
+  }
   const t2 = Date.now();
 
   let server: RestoreReport['server'];

@@ -13,6 +13,7 @@ import {
   type ReplicaFlavor,
   type ReplicaStart,
 } from './replica-sql.js';
+import type { RestoreProgressListener } from './restore-progress.js';
 import { parseReplicaStatus, replicaHealth, replicaStatusSql, type ReplicaStatus } from './replica-status.js';
 
 /** The primary the new replica replicates from. */
@@ -43,6 +44,8 @@ export interface RestoreReplicaDeps {
   pollMs?: number;
   logger?: Logger;
   signal?: AbortSignal;
+  /** Receives `load` progress (stored dump bytes); the last report has `done === total`. */
+  onProgress?: RestoreProgressListener;
 }
 
 /** The final report of restore replica. */
@@ -54,6 +57,8 @@ export interface RestoreReplicaReport {
   /** The statements sent, password redacted. */
   statements: string[];
   status: ReplicaStatus;
+  /** Where the time went: the seconds the dump load took. */
+  seconds: { load: number };
   warnings: string[];
 }
 
@@ -227,7 +232,12 @@ export async function restoreReplica(
 
   // A replica being rebuilt with --force must not apply its old source's changes while the dump loads.
   for (const sql of replicaStopSql(id.flavor)) await deps.target.query(sql);
+  const t0 = Date.now();
+  deps.onProgress?.({ phase: 'load', done: 0, total: backup.dump.size });
+  // deps carries onProgress on to the loader, which reports the bytes in between
   await loadBackupDump(backup, { ...deps, logger: log });
+  deps.onProgress?.({ phase: 'load', done: backup.dump.size, total: backup.dump.size });
+  const loadSeconds = (Date.now() - t0) / 1000;
   await deps.target.query(REPLICA_SESSION_SQL);
   for (let i = 0; i < statements.length; i++) {
     log.info('replica setup', { sql: printable[i] });
@@ -249,5 +259,13 @@ export async function restoreReplica(
     ...(deps.pollMs !== undefined ? { pollMs: deps.pollMs } : {}),
     ...(deps.signal ? { signal: deps.signal } : {}),
   });
-  return { backup: backup.id, start, primary: primaryName, statements: printable, status, warnings };
+  return {
+    backup: backup.id,
+    start,
+    primary: primaryName,
+    statements: printable,
+    status,
+    seconds: { load: loadSeconds },
+    warnings,
+  };
 }
