@@ -3,7 +3,12 @@
  * kind. Shared by the Lambda worker (worker.ts) and the Fargate job task (job-task.ts).
  */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { createBackup, expireRepository, verifyRepository } from '../src/archiver/index.js';
+import {
+  compactRepository,
+  createBackup,
+  expireRepository,
+  verifyRepository,
+} from '../src/archiver/index.js';
 import { parseMysqlUrl } from '../src/config/mysql-url.js';
 import { PitrError } from '../src/errors/index.js';
 import type { JobFunctions } from '../src/jobs/index.js';
@@ -93,6 +98,19 @@ export function productionJobFunctions(
         { logger: log },
       );
       return { details: { deleted: result.deleted.length, segmentBytes: result.segmentBytes } };
+    },
+    async compact(_job, { repository, log }) {
+      // A run stopped by the Lambda timeout leaves a consistent repository; the next run finishes it.
+      const result = await compactRepository(repository, { logger: log });
+      return {
+        details: {
+          files: result.files.length,
+          objectsBefore: result.objectsBefore,
+          objectsAfter: result.objectsAfter,
+          storedBytesBefore: result.storedBytesBefore,
+          storedBytesAfter: result.storedBytesAfter,
+        },
+      };
     },
     async verify(job, { repository, log }) {
       const report = await verifyRepository(repository, { logger: log });

@@ -61,3 +61,17 @@ export {
   type ChainReport,
   type RestorableWindow,
 } from './verify-chain.js';
+export { compactBinlogFile, type CompactFileOptions, type CompactedFile } from './compact-binlog-file.js';
+export {
+  compactRepository,
+  COMPACT_LEASE_KEY,
+  type CompactRepositoryOptions,
+  type CompactRepositoryResult,
+} from './compact-repository.js';
+export {
+  closedBinlogFiles,
+  planFileCompaction,
+  DEFAULT_COMPACT_MAX_OBJECT_BYTES,
+  type ClosedBinlogFile,
+  type CompactionGroup,
+} from './compact-plan.js';

@@ -1,4 +1,4 @@
-import { isPitrError } from '../errors/index.js';
+import { CorruptDataError, isPitrError } from '../errors/index.js';
 import type { ObjectStore } from '../storage/index.js';
 import { parseBinlogGap, type BinlogGap } from './binlog-gap.js';
 import {
@@ -18,6 +18,8 @@ import {
   type SegmentHeader,
 } from './segment-header.js';
 import { parseTimelineRecord, type TimelineRecord } from './timeline-record.js';
+import { parseCompactedSegmentKey } from './compacted-segment-key.js';
+import { SegmentOverlapError } from './segment-overlap-error.js';
 
 /** One segment object as listed. */
 export interface CatalogSegment {
@@ -30,6 +32,13 @@ export interface CatalogSegment {
   lastModified: Date;
   /** The decoded header, when the catalog was read with `headers`. */
   header?: SegmentHeader;
+  /**
+   * End of the bytes it holds (exclusive), when known without the header: set for compacted
+   * objects, whose key carries their range (`<start>-<end>.zst`).
+   */
+  end?: number;
+  /** Written by `binlog compact`: it replaces the plain segments of its range. */
+  compacted?: boolean;
 }
 
 /** One timeline of the archive. */
@@ -40,6 +49,13 @@ export interface CatalogTimeline {
   /** Ordered by file (sequence number) then start offset. */
   segments: CatalogSegment[];
   gaps: BinlogGap[];
+  /**
+   * Objects left out of `segments` because a compacted object holds their bytes: the inputs of a
+   * compaction that stopped before deleting them all (or of a smaller earlier compaction). Same
+   * order as `segments`. Only `binlog compact` (which deletes them) and expire need them; every
+   * other reader uses `segments`. Always set by readBinlogCatalog.
+   */
+  covered?: CatalogSegment[];
 }
 
 /** Everything the repository holds about archived binlogs. */
@@ -64,6 +80,66 @@ export function compareSegments(
   b: { file: string; start: number },
 ): number {
   return compareBinlogFiles(a.file, b.file) || a.start - b.start;
+}
+
+/** Where the bytes of `s` end, when known (from a compacted key or a header). */
+function endOf(s: CatalogSegment): number | undefined {
+  return s.end ?? s.header?.end;
+}
+
+/**
+ * The overlap rule of the archive (docs/archive-layout.md, "Compaction"), applied to the objects of
+ * one timeline: an object whose range lies inside a compacted object's range is covered and left
+ * out (a plain segment covered by a compacted object, or a smaller compacted object inside a
+ * larger one); two objects of one file whose ranges overlap without one containing the other are
+ * an error. A plain segment's end is known only from its header: without headers, one that starts
+ * inside a compacted object counts as covered (segments of a closed file never straddle: compaction
+ * merges whole segments), and the check of its end is done where headers are read. Pure.
+ *
+ * @returns the kept objects in `compareSegments` order, and the covered ones
+ * @throws SegmentOverlapError (CORRUPT_DATA) naming both objects of a partial overlap
+ */
+export function resolveCoveredSegments(segments: readonly CatalogSegment[]): {
+  segments: CatalogSegment[];
+  covered: CatalogSegment[];
+} {
+  // Per file by start; at one start the larger compacted object first, plain segments last.
+  const order = [...segments].sort(
+    (a, b) =>
+      compareSegments(a, b) ||
+      (b.compacted ? (b.end ?? 0) : -1) - (a.compacted ? (a.end ?? 0) : -1) ||
+      (a.key < b.key ? -1 : a.key > b.key ? 1 : 0),
+  );
+  const kept: CatalogSegment[] = [];
+  const covered: CatalogSegment[] = [];
+  let cover: CatalogSegment | undefined;
+  const range = (s: CatalogSegment): { key: string; start: number; end: number } => ({
+    key: s.key,
+    start: s.start,
+    end: endOf(s) ?? s.start,
+  });
+  for (const s of order) {
+    if (cover && cover.file !== s.file) cover = undefined;
+    const end = endOf(s);
+    if (cover && s.start < cover.end!) {
+      if (end !== undefined && end > cover.end!) throw new SegmentOverlapError(range(cover), range(s));
+      covered.push(s);
+      continue;
+    }
+    if (s.compacted) {
+      // a kept object of this file that starts before `s` must end by its start
+      for (let i = kept.length - 1; i >= 0; i--) {
+        const k = kept[i]!;
+        if (k.file !== s.file) break;
+        const kEnd = endOf(k);
+        if (kEnd === undefined || kEnd <= s.start) break;
+        throw new SegmentOverlapError(range(k), range(s));
+      }
+      cover = s;
+    }
+    kept.push(s);
+  }
+  return { segments: kept, covered };
 }
 
 /**
@@ -127,13 +203,23 @@ export async function readBinlogCatalog(
   const segPrefix = opts.timeline ? timelineSegmentsPrefix(opts.timeline) : BINLOGS_PREFIX;
   for await (const o of store.list(segPrefix)) {
     const parts = parseSegmentKey(o.key);
-    if (!parts) continue;
-    timeline(parts.timeline).segments.push({
-      key: o.key,
-      ...parts,
-      size: o.size,
-      lastModified: o.lastModified,
-    });
+    const compacted = parts ? undefined : parseCompactedSegmentKey(o.key);
+    if (parts) {
+      timeline(parts.timeline).segments.push({
+        key: o.key,
+        ...parts,
+        size: o.size,
+        lastModified: o.lastModified,
+      });
+    } else if (compacted) {
+      timeline(compacted.timeline).segments.push({
+        key: o.key,
+        ...compacted,
+        compacted: true,
+        size: o.size,
+        lastModified: o.lastModified,
+      });
+    }
   }
   for await (const o of store.list(GAPS_PREFIX)) {
     const parts = parseGapKey(o.key);
@@ -146,18 +232,41 @@ export async function readBinlogCatalog(
   }
   const timelines = [...byId.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   for (const t of timelines) {
-    t.segments.sort(compareSegments);
+    const resolved = resolveCoveredSegments(t.segments);
+    t.segments = resolved.segments;
+    t.covered = resolved.covered;
     t.gaps.sort((a, b) => compareBinlogFiles(a.file, b.file));
     if (opts.headers) {
-      const headers = await mapLimit(t.segments, opts.concurrency ?? 8, async (s) => {
-        try {
-          return (await readSegmentHeader(store, s.key)).header;
-        } catch (err) {
-          if (isPitrError(err, 'OBJECT_NOT_FOUND')) return undefined;
-          throw err;
-        }
-      });
-      t.segments = t.segments.flatMap((s, i) => (headers[i] ? [{ ...s, header: headers[i] }] : []));
+      const withHeaders = async (list: CatalogSegment[]): Promise<CatalogSegment[]> => {
+        const headers = await mapLimit(list, opts.concurrency ?? 8, async (s) => {
+          try {
+            return (await readSegmentHeader(store, s.key)).header;
+          } catch (err) {
+            if (isPitrError(err, 'OBJECT_NOT_FOUND')) return undefined;
+            throw err;
+          }
+        });
+        return list.flatMap((s, i) => {
+          const header = headers[i];
+          if (!header) return [];
+          if (s.compacted && (header.start !== s.start || header.end !== s.end)) {
+            throw new CorruptDataError(
+              s.key,
+              0,
+              `its header says bytes ${header.start}..${header.end}, its key ${s.start}..${String(s.end)}: the ` +
+                'object was renamed or damaged. Move it aside and run `mysql-pitr binlog fetch` to see what is missing',
+            );
+          }
+          return [{ ...s, header }];
+        });
+      };
+      // With the ends of plain segments known, check again: a covered segment must end inside its cover.
+      const again = resolveCoveredSegments([
+        ...(await withHeaders(t.segments)),
+        ...(await withHeaders(t.covered)),
+      ]);
+      t.segments = again.segments;
+      t.covered = again.covered;
     }
   }
   return { timelines };

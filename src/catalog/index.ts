@@ -54,6 +54,7 @@ export {
   encodeSegmentHeader,
   decodeSegmentHeader,
   segmentHeaderFrameLength,
+  mergeSegmentHeaders,
   type SegmentHeader,
   type DomainGtidRange,
 } from './segment-header.js';
@@ -69,9 +70,16 @@ export {
 } from './timeline-record.js';
 export { serializeBinlogGap, parseBinlogGap, type BinlogGap } from './binlog-gap.js';
 export {
+  compactedSegmentKey,
+  parseCompactedSegmentKey,
+  type CompactedSegmentKeyParts,
+} from './compacted-segment-key.js';
+export { SegmentOverlapError } from './segment-overlap-error.js';
+export {
   readBinlogCatalog,
   readSegmentHeader,
   compareSegments,
+  resolveCoveredSegments,
   type BinlogCatalog,
   type CatalogSegment,
   type CatalogTimeline,

@@ -186,3 +186,74 @@ export function decodeSegmentHeader(
   };
   return { header, frameLength };
 }
+
+/**
+ * The header of one object holding the bytes of `headers` (consecutive segments of one file, in
+ * order), as compaction writes it: the range from the first start to the last end, the commit-time
+ * range of the transactions ending anywhere in it, per-domain GTID ranges from the first segment
+ * that has one to the last, summed counts, the closing flags of the last segment. `sha256` is the
+ * caller's hash of the merged bytes (it cannot be derived from the parts' hashes); `unionGtidSets`
+ * unions MySQL GTID sets (this layer cannot parse them; the archiver passes `MysqlGtidSet`'s union).
+ *
+ * `splitTransaction` is true when the first part may start inside a transaction (it is not at
+ * offset 0 and is marked split) or the last part may end inside one (marked split and not closing
+ * the file); a part's flag does not say which of its ends is split, so this is the conservative
+ * reading, and for one part it is that part's flag.
+ *
+ * @throws RangeError when `headers` is empty, mixes timelines or files, or does not join up
+ *   (each part must start where the previous ended)
+ */
+export function mergeSegmentHeaders(
+  headers: readonly SegmentHeader[],
+  sha256: string,
+  unionGtidSets: (sets: readonly string[]) => string,
+): SegmentHeader {
+  const first = headers[0];
+  const last = headers.at(-1);
+  if (!first || !last) throw new RangeError('cannot merge zero segment headers');
+  if (!/^[0-9a-f]{64}$/.test(sha256)) throw new RangeError(`"${sha256}" is not a hex SHA-256`);
+  let firstCommit: string | null = null;
+  let lastCommit: string | null = null;
+  const gtids: Record<string, DomainGtidRange> = {};
+  let transactions = 0;
+  let events = 0;
+  for (const [i, h] of headers.entries()) {
+    if (h.timeline !== first.timeline || h.file !== first.file) {
+      throw new RangeError(
+        `cannot merge ${h.timeline}/${h.file} @ ${h.start} with ${first.timeline}/${first.file}: one file per object`,
+      );
+    }
+    const prev = headers[i - 1];
+    if (prev && h.start !== prev.end) {
+      throw new RangeError(
+        `cannot merge ${h.file} segments ${prev.start}-${prev.end} and ${h.start}-${h.end}: they do not join up`,
+      );
+    }
+    firstCommit ??= h.firstCommit;
+    if (h.lastCommit !== null) lastCommit = h.lastCommit;
+    for (const [domain, range] of Object.entries(h.gtids)) {
+      gtids[domain] = { first: gtids[domain]?.first ?? range.first, last: range.last };
+    }
+    transactions += h.transactions;
+    events += h.events;
+  }
+  const sets = headers.map((h) => h.gtidSet).filter((s) => s !== '');
+  return {
+    format: SEGMENT_FORMAT,
+    timeline: first.timeline,
+    file: first.file,
+    start: first.start,
+    end: last.end,
+    sha256,
+    firstCommit,
+    lastCommit,
+    gtids,
+    gtidSet: sets.length === 0 ? '' : sets.length === 1 ? sets[0]! : unionGtidSets(sets),
+    transactions,
+    events,
+    splitTransaction:
+      (first.start > 0 && first.splitTransaction) || (!last.closesFile && last.splitTransaction),
+    closesFile: last.closesFile,
+    ...(last.nextFile !== undefined ? { nextFile: last.nextFile } : {}),
+  };
+}

@@ -16,7 +16,7 @@ import { ConfigError } from './config-error.js';
 /** Server family of a source; MariaDB and MySQL differ in GTIDs and dump tooling. */
 export type Flavour = 'mariadb' | 'mysql';
 /** Scheduled jobs run against a cluster's repository. */
-export type JobKind = 'dump' | 'expire' | 'verify';
+export type JobKind = 'dump' | 'expire' | 'verify' | 'compact';
 /**
  * Where a job runs. `lambda`: the container-image job worker Lambda, fed by the SQS job queue; cheap
  * and quick to start, but killed after at most 15 minutes. `fargate`: a one-off ECS Fargate task
@@ -28,7 +28,7 @@ export type WorkerKind = 'lambda' | 'fargate';
 export type ObjectLockMode = 'governance' | 'compliance';
 
 /** Every job kind, in schedule order. */
-export const JOB_KINDS: readonly JobKind[] = Object.freeze(['dump', 'expire', 'verify']);
+export const JOB_KINDS: readonly JobKind[] = Object.freeze(['dump', 'expire', 'verify', 'compact']);
 /** Every worker kind. */
 export const WORKER_KINDS: readonly WorkerKind[] = Object.freeze(['lambda', 'fargate']);
 /** Every flavour. */
@@ -137,8 +137,14 @@ export interface ClusterConfig {
   readonly source: SourceConfig;
   readonly flavour: Flavour;
   readonly credentials: CredentialsConfig;
-  /** EventBridge schedule expressions (UTC); `verify` is undefined when turned off. */
-  readonly schedules: { readonly dump: string; readonly expire: string; readonly verify: string | undefined };
+  /** EventBridge schedule expressions (UTC); `verify` and `compact` are undefined when turned off. */
+  readonly schedules: {
+    readonly dump: string;
+    readonly expire: string;
+    readonly verify: string | undefined;
+    /** `binlog compact` of the closed binlog files; off unless set. */
+    readonly compact: string | undefined;
+  };
   readonly retention: RetentionConfig;
   readonly archiver: ArchiverConfig;
   /** Where each job kind runs for this cluster. */
@@ -238,10 +244,15 @@ const BUILTIN_CLUSTER_DEFAULTS = {
   source: { port: 3306, tls: true },
   flavour: undefined,
   credentials: { passwordKey: 'password' },
-  schedules: { dump: 'cron(0 3 * * ? *)', expire: 'cron(30 4 * * ? *)', verify: 'cron(0 6 ? * SUN *)' },
+  schedules: {
+    dump: 'cron(0 3 * * ? *)',
+    expire: 'cron(30 4 * * ? *)',
+    verify: 'cron(0 6 ? * SUN *)',
+    compact: 'off',
+  },
   retention: { keepDays: 14, keepBackups: 7 },
   archiver: { flushIntervalSeconds: 1, segmentSizeMiB: 64, cpu: 256, memoryMiB: 512 },
-  workers: { dump: 'fargate', expire: 'lambda', verify: 'lambda' },
+  workers: { dump: 'fargate', expire: 'lambda', verify: 'lambda', compact: 'lambda' },
   alarms: { archiveLagSeconds: 300, maxBackupAgeHours: 26 },
 } as const;
 
@@ -273,10 +284,10 @@ const CLUSTER_SECTIONS = [
 const SECTION_KEYS: Record<string, readonly string[]> = {
   source: ['host', 'port', 'user', 'tls', 'securityGroupId'],
   credentials: ['secret', 'passwordKey'],
-  schedules: ['dump', 'expire', 'verify'],
+  schedules: ['dump', 'expire', 'verify', 'compact'],
   retention: ['keepDays', 'keepBackups'],
   archiver: ['flushIntervalSeconds', 'segmentSizeMiB', 'cpu', 'memoryMiB'],
-  workers: ['dump', 'expire', 'verify'],
+  workers: ['dump', 'expire', 'verify', 'compact'],
   alarms: ['archiveLagSeconds', 'maxBackupAgeHours', 'topicArn'],
 };
 /** CloudWatch Logs accepts only these retention periods (days). */
@@ -1040,6 +1051,7 @@ function readCluster(
   const dump = must(schedule('dump', false));
   const expire = must(schedule('expire', false));
   const verify = must(schedule('verify', true));
+  const compact = must(schedule('compact', true));
   const keepDays = must(field('retention', 'keepDays', (x, p) => v.integer(x, p, 1, 3650, ' days')));
   const keepBackups = must(field('retention', 'keepBackups', (x, p) => v.integer(x, p, 1, 1000)));
   const flushIntervalSeconds = must(
@@ -1057,6 +1069,7 @@ function readCluster(
     dump: must(field('workers', 'dump', (x, p) => v.oneOf(x, p, WORKER_KINDS))),
     expire: must(field('workers', 'expire', (x, p) => v.oneOf(x, p, WORKER_KINDS))),
     verify: must(field('workers', 'verify', (x, p) => v.oneOf(x, p, WORKER_KINDS))),
+    compact: must(field('workers', 'compact', (x, p) => v.oneOf(x, p, WORKER_KINDS))),
   };
   const archiveLagSeconds = must(
     field('alarms', 'archiveLagSeconds', (x, p) => v.integer(x, p, 10, 86400, ' seconds')),
@@ -1077,7 +1090,12 @@ function readCluster(
     source: { host, port, user, tls, securityGroupId },
     flavour,
     credentials: { secret, passwordKey },
-    schedules: { dump, expire, verify: verify === 'off' ? undefined : verify },
+    schedules: {
+      dump,
+      expire,
+      verify: verify === 'off' ? undefined : verify,
+      compact: compact === 'off' ? undefined : compact,
+    },
     retention: { keepDays, keepBackups },
     archiver: { flushIntervalSeconds, segmentSizeMiB, cpu, memoryMiB },
     workers,

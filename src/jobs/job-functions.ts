@@ -37,4 +37,6 @@ export interface JobFunctions {
   expire(job: JobMessage, ctx: JobContext): Promise<JobOutcome>;
   /** Checks the repository: manifests, checksums, an unbroken binlog chain (`verify`). */
   verify(job: JobMessage, ctx: JobContext): Promise<JobOutcome>;
+  /** Merges the segments of closed binlog files into few large objects (`binlog compact`). */
+  compact(job: JobMessage, ctx: JobContext): Promise<JobOutcome>;
 }

@@ -65,6 +65,7 @@ function markerDumps(runs: string[]): JobFunctions {
     },
     expire: fail('expire'),
     verify: fail('verify'),
+    compact: fail('compact'),
   };
 }
 

@@ -93,6 +93,7 @@ describe('lambda-runtime: the container image entry point speaks the Lambda Runt
         dump: async (_job, { repository }) => (await repository.put('dumps/1', Buffer.from('x')), {}),
         expire: () => Promise.reject(new Error('unused')),
         verify: () => Promise.reject(new Error('unused')),
+        compact: () => Promise.reject(new Error('unused')),
       },
       openRepository: () => store,
       log: silentLogger,

@@ -36,9 +36,20 @@ describe('loadDeploymentConfig', () => {
     const c = loadDeploymentConfig(new URL('../../cdk/clusters.example.json', import.meta.url));
     assert.equal(c.deployment, 'pitr-prod');
     const [orders, billing] = c.clusters;
-    assert.deepEqual(orders!.workers, { dump: 'fargate', expire: 'lambda', verify: 'lambda' });
-    assert.deepEqual(billing!.workers, { dump: 'fargate', expire: 'lambda', verify: 'fargate' });
+    assert.deepEqual(orders!.workers, {
+      dump: 'fargate',
+      expire: 'lambda',
+      verify: 'lambda',
+      compact: 'lambda',
+    });
+    assert.deepEqual(billing!.workers, {
+      dump: 'fargate',
+      expire: 'lambda',
+      verify: 'fargate',
+      compact: 'lambda',
+    });
     assert.equal(billing!.schedules.verify, undefined);
+    assert.equal(orders!.schedules.compact, undefined, 'compaction is off unless scheduled');
     assert.equal(orders!.archiver.flushIntervalSeconds, 1);
     assert.equal(c.repository.safetyNetExpirationDays, 60);
     assert.deepEqual(c.repository.objectLock, { enabled: true, mode: 'governance', retentionDays: 7 });

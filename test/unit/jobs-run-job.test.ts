@@ -42,6 +42,7 @@ describe('runJob', () => {
       dump: () => Promise.reject(new Error('dump not expected')),
       expire: () => Promise.reject(new Error('expire not expected')),
       verify: () => Promise.reject(new Error('verify not expected')),
+      compact: () => Promise.reject(new Error('compact not expected')),
       ...functions,
     },
     log: silentLogger,
