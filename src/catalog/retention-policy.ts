@@ -270,7 +270,9 @@ export function planRetention(catalog: RetentionCatalog, policy: RetentionPolicy
     for (const t of catalog.timelines) {
       if (t.id > keepTimeline) continue;
       const whole = t.id < keepTimeline;
-      const segments = t.segments
+      // Segments a compacted object covers (left by an interrupted `binlog compact`) go first: they
+      // are redundant, and deleting the compacted object before them would bring them back into view.
+      const segments = [...(t.covered ?? []), ...t.segments]
         .filter((s) => whole || compareBinlogFiles(s.file, keepFile) < 0)
         .map((s) => ({ key: s.key, file: s.file, start: s.start, end: s.header?.end, size: s.size }));
       const gaps = t.gaps.filter((g) => whole || compareBinlogFiles(g.file, keepFile) < 0);

@@ -441,3 +441,24 @@ describe('planRetention: incomplete backups', () => {
     );
   });
 });
+
+describe('planRetention: compacted files', () => {
+  it('deletes segments left covered by an interrupted compaction before the objects that cover them', () => {
+    const b = [manifest(20, F(1), 500), manifest(1, F(3), 100)];
+    const tl = timeline('000001', { [F(1)]: [0, 800], [F(2)]: [0, 600], [F(3)]: [0, 50, 200] });
+    // F(1) was compacted into one object (key of the first segment here), its inputs not yet deleted
+    const leftover = timeline('000001', { [F(1)]: [0, 400, 800] }).segments.map((s) => ({
+      ...s,
+      key: `${s.key}.leftover`,
+    }));
+    tl.covered = leftover;
+    const plan = planRetention(catalog(b, [tl]), { keepBackups: 1 }, NOW);
+    const keys = segKeys(plan);
+    assert.deepEqual(
+      keys.slice(0, 2),
+      leftover.map((s) => s.key),
+    );
+    assert.ok(keys.indexOf(segmentKey('000001', F(1), 0)) > 1, keys.join(' '));
+    assert.ok(!keys.some((k) => k.includes(F(3))));
+  });
+});
