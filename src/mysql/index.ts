@@ -56,3 +56,9 @@ export { MysqlServerError, type ServerErrorInfo } from './mysql-server-error.js'
 export { BinlogUnavailableError } from './binlog-unavailable-error.js';
 export { MysqlConnectionError } from './mysql-connection-error.js';
 export { MysqlPrerequisiteError, type SourcePrerequisite } from './mysql-prerequisite-error.js';
+export {
+  rawQuery,
+  enableMultiStatements,
+  SERVER_MORE_RESULTS_EXISTS,
+  type RawQueryResult,
+} from './raw-query.js';

@@ -1,0 +1,132 @@
+import { MariadbGtidPos, formatMariadbGtid, parseMariadbGtid } from '../binlog/index.js';
+import { PitrError } from '../errors/index.js';
+import type { ObjectStore } from '../storage/index.js';
+import { readArchivedSegments } from './archived-segments.js';
+import type { BinlogApplier } from './binlog-applier.js';
+import type { TargetConnection } from './execute-restore.js';
+import type { BinlogPoint, RestorePlan } from './plan-restore.js';
+import type { RestoreProgressListener } from './restore-progress.js';
+
+/** What rollForward needs. */
+export interface RollForwardDeps {
+  store: ObjectStore;
+  /** A connection to the target for the GTID bookkeeping and the report (not the applying session). */
+  target: TargetConnection;
+  /** Must accept the 4th (progress) argument to report progress. */
+  applier: BinlogApplier & {
+    apply(
+      plan: RestorePlan,
+      bytes: Parameters<BinlogApplier['apply']>[1],
+      signal?: AbortSignal,
+      onProgress?: RestoreProgressListener,
+    ): ReturnType<BinlogApplier['apply']>;
+  };
+  /** The applier logs to the target's binary log (its gtid_binlog_pos advances by itself). */
+  binlog: boolean;
+  signal?: AbortSignal;
+  onProgress?: RestoreProgressListener;
+  /** Segments downloaded ahead of the one being applied (default 2). */
+  prefetch?: number;
+}
+
+/** What rollForward did. */
+export interface RollForwardReport {
+  from: BinlogPoint;
+  stop: BinlogPoint;
+  transactionsApplied: number;
+  lastGtid: string | null;
+  /** MariaDB: what the target reports afterwards. */
+  server: { gtidBinlogPos: string; gtidSlavePos: string } | undefined;
+  seconds: number;
+  warnings: string[];
+}
+
+async function rows<T>(c: TargetConnection, sql: string): Promise<T[]> {
+  const [r] = await c.query(sql);
+  return r as T[];
+}
+
+/**
+ * The GTID a MariaDB server's state ends at, for `--from-gtid-of-target`: per domain the newer of
+ * @@gtid_binlog_pos and @@gtid_slave_pos; exactly one domain must be set.
+ *
+ * @throws PitrError USAGE when the server has no GTID position, several domains, or is not MariaDB
+ */
+export async function targetGtid(target: TargetConnection): Promise<string> {
+  let r: { b: string; s: string } | undefined;
+  try {
+    [r] = await rows<{ b: string; s: string }>(
+      target,
+      'SELECT @@gtid_binlog_pos AS b, @@gtid_slave_pos AS s',
+    );
+  } catch (err) {
+    throw new PitrError(
+      'USAGE',
+      `--from-gtid-of-target reads @@gtid_binlog_pos and @@gtid_slave_pos (MariaDB), which the target does not have ` +
+        `(${(err as Error).message}); give the start with --from FILE:POS`,
+      { cause: err },
+    );
+  }
+  const pos = MariadbGtidPos.parse(r!.b || '').union(MariadbGtidPos.parse(r!.s || ''));
+  const gtids = pos.gtids().map(formatMariadbGtid);
+  if (gtids.length !== 1) {
+    throw new PitrError(
+      'USAGE',
+      gtids.length === 0
+        ? 'the target has no GTID position (@@gtid_binlog_pos and @@gtid_slave_pos are empty), so where to start is ' +
+            'unknown; give it with --from FILE:POS (the backup coordinates, `mysql-pitr backup show`)'
+        : `the target's GTID position has several domains (${gtids.join(', ')}); give the start with --from FILE:POS`,
+    );
+  }
+  return gtids[0]!;
+}
+
+/**
+ * Applies a plan from planApplyFrom to a server that already holds everything before `plan.start`.
+ * Without the target's binlog, MariaDB's gtid_slave_pos is advanced by the last applied GTID so
+ * that a later `--from-gtid-of-target` (or replication) continues from there.
+ *
+ * @throws PitrError RESTORE_APPLY_FAILED naming the failing transaction; storage and checksum errors
+ */
+export async function rollForward(plan: RestorePlan, deps: RollForwardDeps): Promise<RollForwardReport> {
+  const warnings: string[] = [];
+  const t0 = Date.now();
+  const result = await deps.applier.apply(
+    plan,
+    (f) => readArchivedSegments(deps.store, f.segments, deps.prefetch ?? 2),
+    deps.signal,
+    deps.onProgress,
+  );
+  const seconds = (Date.now() - t0) / 1000;
+  let server: RollForwardReport['server'];
+  if (plan.backup.source.flavor === 'mariadb') {
+    if (!deps.binlog && result.lastGtid && /^\d+-\d+-\d+$/.test(result.lastGtid)) {
+      try {
+        const [s] = await rows<{ s: string }>(deps.target, 'SELECT @@gtid_slave_pos AS s');
+        const next = MariadbGtidPos.parse(s!.s || '')
+          .advance(parseMariadbGtid(result.lastGtid))
+          .toString();
+        await deps.target.query(`SET GLOBAL gtid_slave_pos = '${next}'`);
+      } catch (e) {
+        warnings.push(
+          `could not advance gtid_slave_pos by ${result.lastGtid} (${(e as Error).message}); set it before making this ` +
+            'server a replica',
+        );
+      }
+    }
+    const [g] = await rows<{ b: string; s: string }>(
+      deps.target,
+      'SELECT @@gtid_binlog_pos AS b, @@gtid_slave_pos AS s',
+    );
+    server = { gtidBinlogPos: g!.b, gtidSlavePos: g!.s };
+  }
+  return {
+    from: plan.start,
+    stop: plan.stop,
+    transactionsApplied: result.transactions,
+    lastGtid: result.lastGtid ?? null,
+    server,
+    seconds,
+    warnings,
+  };
+}
