@@ -16,6 +16,7 @@ import {
 import { isBinlogFileName } from '../catalog/index.js';
 import { confirm } from './confirm.js';
 import { formatBytes } from './format-bytes.js';
+import { PROGRESS_OPTIONS, openProgress } from './progress-options.js';
 import { readServer, serverOptions } from './server-options.js';
 import type { CliCommand } from './cli-command.js';
 import { REPO_OPTIONS, openRepository } from './repo-options.js';
@@ -135,8 +136,9 @@ export const restoreApply: CliCommand = {
       flag: 'json',
       type: 'boolean',
       env: false,
-      description: 'Print the plan and report as JSON',
+      description: 'Print the plan and report as JSON (progress as JSON lines on stderr)',
     },
+    ...PROGRESS_OPTIONS,
   ],
   async run(ctx) {
     const v = ctx.config.values;
@@ -164,7 +166,7 @@ export const restoreApply: CliCommand = {
       const start =
         from ?? (await locateAfterGtid(store, await targetGtid(conn), { timeline, signal: ctx.signal }));
       const plan = await loadApplyPlan(store, start, target, { timeline, signal: ctx.signal });
-      if (!v['json']) ctx.stderr.write(formatApplyPlan(plan));
+      if (!v['json'] && v['quiet'] !== true) ctx.stderr.write(formatApplyPlan(plan));
       await confirm(
         ctx,
         `${formatBytes(rangeBytes(plan))} of archived binlog (${plan.start.file}:${plan.start.position} .. ` +
@@ -173,6 +175,7 @@ export const restoreApply: CliCommand = {
         v['yes'] === true,
       );
       const binlog = v['binlog'] === true;
+      const progress = openProgress(ctx, { json: v['json'] === true });
       const report = await rollForward(plan, {
         store,
         target: conn,
@@ -180,10 +183,11 @@ export const restoreApply: CliCommand = {
         applier: new BatchBinlogApplier(() => connectMysql(options), {
           binlog,
           binlogProgram: v['binlogProgram'] as string,
-          logger: ctx.logger,
+          logger: progress.logger,
         }),
         signal: ctx.signal,
-      });
+        onProgress: progress.listener,
+      }).finally(() => progress.close());
       ctx.stdout.write(v['json'] ? `${JSON.stringify({ plan, report }, null, 2)}\n` : formatReport(report));
     } finally {
       await conn.end().catch(() => undefined);

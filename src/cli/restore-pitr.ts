@@ -1,7 +1,9 @@
+import { PitrError } from '../errors/index.js';
 import { formatEndpoint } from '../config/index.js';
 import { connectMysql } from '../mysql/index.js';
 import {
   ClientCommand,
+  BatchBinlogApplier,
   MariadbBinlogApplier,
   RESTORE_TARGET_HELP,
   executeRestore,
@@ -56,7 +58,7 @@ export const restorePitr: CliCommand = {
     RESTORE_TARGET_HELP,
     '',
     'Plans as `restore plan` does, then loads the backup dump into the target with the session binary log off,',
-    'and applies the archived binlogs from the backup position to the stop point (mariadb-binlog | mariadb).',
+    'and applies the archived binlogs from the backup position to the stop point, whole transactions per round trip.',
     'A target that already holds user databases is refused unless --force. The password of the target user comes',
     'from MYSQL_PITR_TARGET_PASSWORD or --target-password-file. Ends with the GTID position, row counts and',
     'where the time went (load and apply seconds and rates).',
@@ -103,6 +105,16 @@ export const restorePitr: CliCommand = {
       description: 'Binlog decoder used to apply',
     },
     {
+      key: 'applier',
+      flag: 'applier',
+      type: 'string',
+      default: 'batch',
+      valueName: 'batch|client',
+      description:
+        'How binlogs are applied: batch sends whole transactions per round trip (default, about 3x faster); ' +
+        'client pipes mariadb-binlog into the SQL client (the reference path, statement by statement)',
+    },
+    {
       key: 'dryRun',
       flag: 'dry-run',
       type: 'boolean',
@@ -121,6 +133,10 @@ export const restorePitr: CliCommand = {
   async run(ctx) {
     const v = ctx.config.values;
     const { endpoint, password } = readServer(v, 'target');
+    const applierKind = v['applier'] as string;
+    if (applierKind !== 'batch' && applierKind !== 'client') {
+      throw new PitrError('USAGE', `--applier must be batch or client, not "${applierKind}"`);
+    }
     const plan = await planFromFlags(ctx);
     if (v['dryRun']) {
       ctx.stdout.write(v['json'] ? `${JSON.stringify({ plan }, null, 2)}\n` : formatPlan(plan));
@@ -147,7 +163,13 @@ export const restorePitr: CliCommand = {
         target,
         targetName: formatEndpoint(endpoint),
         client,
-        applier: new MariadbBinlogApplier(client, progress.logger, v['binlogProgram'] as string),
+        applier:
+          applierKind === 'client'
+            ? new MariadbBinlogApplier(client, progress.logger, v['binlogProgram'] as string)
+            : new BatchBinlogApplier(() => connectMysql(connectionOptions(endpoint, password)), {
+                binlogProgram: v['binlogProgram'] as string,
+                logger: progress.logger,
+              }),
         force: v['force'] === true,
         logger: progress.logger,
         signal: ctx.signal,
