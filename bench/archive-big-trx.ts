@@ -11,7 +11,9 @@
  * Usage:  npx tsc -p tsconfig.build.json && node --import tsx bench/archive-big-trx.ts
  * Env:    BIG_TRX_MB (default 1024), SEGMENT_SIZE (default 64MiB; a comma-separated list runs the
  *         archiver once per size on the same binlogs), NODE_FLAGS (node flags for the CLI), PITR_CLI (default
- *         dist/src/cli/main.js: point it at another build to compare), KEEP_WORK=1 keeps the temp dir.
+ *         dist/src/cli/main.js: point it at another build to compare; a comma-separated list runs each
+ *         build in turn on the same binlogs), ROUNDS (default 1: repeat the whole list, interleaved),
+ *         KEEP_WORK=1 keeps the temp dir.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
@@ -25,7 +27,8 @@ const run = promisify(execFile);
 const MB = Number(process.env.BIG_TRX_MB ?? 1024);
 const SEGMENT_SIZES = (process.env.SEGMENT_SIZE ?? '64MiB').split(',');
 const NODE_FLAGS = (process.env.NODE_FLAGS ?? '').split(' ').filter(Boolean);
-const CLI = resolve(process.env.PITR_CLI ?? 'dist/src/cli/main.js');
+const CLIS = (process.env.PITR_CLI ?? 'dist/src/cli/main.js').split(',').map((c) => resolve(c));
+const ROUNDS = Number(process.env.ROUNDS ?? 1);
 const ROW = 1000; // bytes of payload per row
 
 const work = await mkdtemp(join(tmpdir(), 'pitr-bigtrx-'));
@@ -56,8 +59,12 @@ try {
     `wrote ${rows} rows in one transaction in ${((Date.now() - t0) / 1000).toFixed(1)} s; binlogs ${(total / 1048576).toFixed(0)} MiB`,
   );
 
-  for (const segmentSize of SEGMENT_SIZES) {
+  const runs = Array.from({ length: ROUNDS }, () =>
+    CLIS.flatMap((cli) => SEGMENT_SIZES.map((segmentSize) => ({ cli, segmentSize }))),
+  ).flat();
+  for (const { cli: CLI, segmentSize } of runs) {
     const repo = join(work, `repo-${segmentSize}`);
+    await rm(repo, { recursive: true, force: true });
     const env = { ...process.env, MYSQL_PITR_SOURCE_PASSWORD: server.repl.password };
     const timed = await run(
       '/usr/bin/time',
@@ -88,6 +95,7 @@ try {
 
     // every closed file comes back byte for byte
     const out = join(work, `fetched-${segmentSize}`);
+    await rm(out, { recursive: true, force: true });
     await run(process.execPath, [CLI, 'binlog', 'fetch', '--all', '--dest', out, '--repo', `file://${repo}`]);
     let mismatched = 0;
     for (const l of logs.slice(0, -1)) {
@@ -104,12 +112,13 @@ try {
     };
     await walk(join(repo, 'binlogs'));
     console.log(
-      `RESULT tool=archive-big-trx binlog_mb=${(total / 1048576).toFixed(0)} segment_size=${segmentSize} ` +
+      `RESULT tool=archive-big-trx cli=${CLI} binlog_mb=${(total / 1048576).toFixed(0)} segment_size=${segmentSize} ` +
         `peak_rss_mb=${rssMiB.toFixed(0)} seconds=${seconds.toFixed(2)} mb_per_s=${(total / 1048576 / seconds).toFixed(0)} ` +
         `user_s=${field('User time \\(seconds\\)')} sys_s=${field('System time \\(seconds\\)')} ` +
         `stored_mb=${(stored / 1048576).toFixed(1)} ratio=${(total / stored).toFixed(2)} segments=${segments} ` +
         `mismatched_files=${mismatched}`,
     );
+    await rm(out, { recursive: true, force: true });
   }
 } finally {
   await server.stop();

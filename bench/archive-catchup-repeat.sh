@@ -14,7 +14,10 @@
 #     STREAM_REPEAT=1 KEEP_SRC=1 bench/archive-catchup.sh
 #   BENCH_ROOT=/tmp/bench-ac SRC_PORT=3397 REPEAT=5 bench/archive-catchup-repeat.sh
 # Env: SRC_PORT (required), REPEAT (default 5), SEGMENT_SIZE, COMPRESSION_LEVEL, REPL_USER/REPL_PASS
-#      (default repl / replpw, as ../shared/bench/lib.sh), NODE_OPTIONS (passed to the CLI).
+#      (default repl / replpw, as ../shared/bench/lib.sh), NODE_OPTIONS (passed to the CLI),
+#      PITR_CMDS: several builds to compare in the same rounds, `label=command` separated by `;`
+#      (e.g. "before=node /tmp/a/src/cli/main.js;after=node /tmp/b/src/cli/main.js"); default: the
+#      one $PITR_CMD, labelled `archive`. Each gets its own RESULT and RATIO lines.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 : "${SRC_PORT:?set SRC_PORT to a source prepared by archive-catchup.sh with KEEP_SRC=1}"
@@ -29,7 +32,11 @@ mariadb --no-defaults --protocol=TCP -h127.0.0.1 -P"$SRC_PORT" -u"$REPL_USER" -p
 first="$(head -1 "$work/logs" | cut -f1)"
 now() { date +%s.%N; }
 median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-: >"$work/stream" && : >"$work/zstd" && : >"$work/archive"
+IFS=';' read -r -a cands <<<"${PITR_CMDS:-archive=$PITR_CMD}"
+labels=()
+for c in "${cands[@]}"; do labels+=("${c%%=*}"); done
+: >"$work/stream" && : >"$work/zstd"
+for l in "${labels[@]}"; do : >"$work/cand-$l"; done
 for ((i = 1; i <= REPEAT; i++)); do
   rm -rf "$work/raw" && mkdir "$work/raw"
   t0=$(now)
@@ -42,25 +49,38 @@ for ((i = 1; i <= REPEAT; i++)); do
   t1=$(now)
   echo "$t1 - $t0" | bc >>"$work/zstd"
   raw=$(cat "$work/raw"/* | wc -c)
-  rm -rf "$work/repo"
-  t0=$(now)
-  MYSQL_PITR_SOURCE_PASSWORD="$REPL_PASS" $PITR_CMD archive --source "mysql://$REPL_USER@127.0.0.1:$SRC_PORT" \
-    --repo "file://$work/repo" --until-caught-up --segment-size "${SEGMENT_SIZE:-64MiB}" \
-    --compression-level "${COMPRESSION_LEVEL:-1}" --log-level warn >/dev/null 2>"$work/archive.stderr"
-  t1=$(now)
-  echo "$t1 - $t0" | bc >>"$work/archive"
-  stored=$(du -sb "$work/repo/binlogs" | cut -f1)
-  echo "round $i: stream $(tail -1 "$work/stream") s, zstd -1 -T2 $(tail -1 "$work/zstd") s, archive $(tail -1 "$work/archive") s" >&2
+  line="round $i: stream $(tail -1 "$work/stream") s, zstd -1 -T2 $(tail -1 "$work/zstd") s"
+  for c in "${cands[@]}"; do
+    label="${c%%=*}" cmd="${c#*=}"
+    rm -rf "$work/repo"
+    t0=$(now)
+    MYSQL_PITR_SOURCE_PASSWORD="$REPL_PASS" $cmd archive --source "mysql://$REPL_USER@127.0.0.1:$SRC_PORT" \
+      --repo "file://$work/repo" --until-caught-up --segment-size "${SEGMENT_SIZE:-64MiB}" \
+      --compression-level "${COMPRESSION_LEVEL:-1}" --log-level warn >/dev/null 2>"$work/archive.stderr" ||
+      { tail -5 "$work/archive.stderr" >&2; echo "bench: $label archive failed" >&2; exit 1; }
+    t1=$(now)
+    echo "$t1 - $t0" | bc >>"$work/cand-$label"
+    stored=$(du -sb "$work/repo/binlogs" | cut -f1)
+    echo "$stored" >"$work/stored-$label"
+    line+=", $label $(tail -1 "$work/cand-$label") s"
+  done
+  echo "$line" >&2
 done
-for k in stream zstd archive; do
+for k in stream zstd; do
   printf -v "min_$k" '%s' "$(sort -n "$work/$k" | head -1)"
   printf -v "med_$k" '%s' "$(median <"$work/$k")"
 done
 ceiling="$(awk -v a="$min_stream" -v b="$min_zstd" 'BEGIN { printf "%.3f", (a > b ? a : b) }')"
 echo "RESULT tool=archive-catchup-repeat rounds=$REPEAT raw_mb=$(awk -v b="$raw" 'BEGIN { printf "%.1f", b / 1048576 }')" \
-  "stream_min_s=$min_stream stream_median_s=$med_stream zstd1_T2_min_s=$min_zstd zstd1_T2_median_s=$med_zstd" \
-  "archive_min_s=$min_archive archive_median_s=$med_archive ceiling_s=$ceiling"
-ratio archive_vs_mariadb_binlog "$min_archive" "$min_stream"
-ratio archive_vs_ceiling "$min_archive" "$ceiling"
-ratio compression_archive "$raw" "$stored"
+  "stream_min_s=$min_stream stream_median_s=$med_stream zstd1_T2_min_s=$min_zstd zstd1_T2_median_s=$med_zstd ceiling_s=$ceiling"
 ratio compression_zstd1 "$raw" "$zbytes"
+for l in "${labels[@]}"; do
+  min="$(sort -n "$work/cand-$l" | head -1)"
+  med="$(median <"$work/cand-$l")"
+  echo "RESULT tool=archive-catchup-repeat candidate=$l archive_min_s=$min archive_median_s=$med"
+  # one label keeps the historical names (archive_vs_mariadb_binlog, ...); several get a suffix
+  sfx="" && ((${#labels[@]} > 1)) && sfx="_$l"
+  ratio "archive_vs_mariadb_binlog$sfx" "$min" "$min_stream"
+  ratio "archive_vs_ceiling$sfx" "$min" "$ceiling"
+  ratio "compression_archive$sfx" "$raw" "$(cat "$work/stored-$l")"
+done

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 
-import { BinlogEventParser, type ChecksumAlgorithm } from '../binlog/index.js';
+import { FramedEventReader } from '../binlog/index.js';
 import {
   TIMELINES_PREFIX,
   binlogFileAfter,
@@ -61,6 +62,15 @@ const POOL_MAX_FREE = 128; // 32 MiB
  * (interval) segments still overlap their uploads; a large one is stored before the next grows.
  */
 const MAX_PENDING_BYTES = 16 * 1024 * 1024;
+/** Events between two looks at the young generation's size (see YoungGenerationSizer). */
+const YOUNG_GENERATION_CHECK_EVENTS = 4096;
+/**
+ * Received events waiting for the archiver before the socket pauses (BinlogStream's high-water
+ * mark). Small: in a catch-up the queue is always full, and with small OLTP events 4 MiB is 30 000
+ * live objects that every young-generation GC copies (and then promotes); the kernel's socket
+ * buffer keeps the source busy while the queue drains.
+ */
+const STREAM_HIGH_WATER_MARK = 512 * 1024;
 
 /** Options of archiveBinlogs. */
 export interface ArchiveOptions {
@@ -156,6 +166,45 @@ export async function archiveBinlogs(opts: ArchiveOptions): Promise<ArchiveResul
   return await new BinlogArchiver(opts).run();
 }
 
+/**
+ * Sizes V8's young generation (new space: two semi-spaces) for the events being archived. By
+ * default V8 grows it to 32 MiB during a catch-up and keeps it. That costs memory twice: the space
+ * itself, and the socket reads it keeps alive, because a Buffer's memory is freed only when a GC
+ * finds its (dead) JavaScript object: with large row events the archiver allocates few objects per
+ * MiB received, so a large young generation is collected rarely while tens of MiB of spent socket
+ * reads wait for it. Small OLTP events are the opposite: many objects per MiB, and a small young
+ * generation means a GC every few thousand events (per GiB of OLTP binlogs, 1 MiB semi-spaces
+ * cost about 1.4 s of GC, 4 MiB ones 0.7 s, V8's 16 MiB 0.4 s). So: frozen at its initial size
+ * while the events are large, allowed to grow to `maxBytes` (8 MiB) while they are small.
+ *
+ * V8 reads `--semi-space-growth-factor` whenever it considers growing, so setting it at run time
+ * works (`--max-semi-space-size` is read only when the heap is configured, before our code runs).
+ * bin/mysql-pitr.js freezes the new space before the modules load (loading them grows it first).
+ * bench/README.md (archive) has the figures.
+ */
+class YoungGenerationSizer {
+  #growing = false;
+
+  constructor(
+    private readonly maxBytes = 8 * 1024 * 1024,
+    private readonly smallEventBytes = 1024,
+  ) {
+    setFlagsFromString('--semi-space-growth-factor=1');
+  }
+
+  /** Called every few thousand events with their average size. */
+  update(bytesPerEvent: number): void {
+    let grow = bytesPerEvent < this.smallEventBytes;
+    if (grow) {
+      const newSpace = getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');
+      grow = newSpace !== undefined && newSpace.space_size < this.maxBytes;
+    }
+    if (grow === this.#growing) return;
+    this.#growing = grow;
+    setFlagsFromString(`--semi-space-growth-factor=${grow ? 2 : 1}`);
+  }
+}
+
 const isRetryableSourceError = (err: unknown): boolean => {
   if (err instanceof BinlogUnavailableError) return true; // re-plan: a purge or a new timeline
   if (err instanceof MysqlPrerequisiteError) return false;
@@ -185,6 +234,7 @@ class BinlogArchiver {
   #purgedTo: string | undefined;
   /** Transactions archived since the file last rotated (for rotateIntervalMs). */
   #trxSinceRotation = 0;
+  readonly #youngGeneration = new YoungGenerationSizer();
 
   constructor(opts: ArchiveOptions) {
     this.#o = opts;
@@ -308,6 +358,7 @@ class BinlogArchiver {
       serverId: o.serverId,
       nonBlocking: o.untilCaughtUp ?? false,
       heartbeatPeriodMs: o.heartbeatPeriodMs ?? 30_000,
+      highWaterMarkBytes: STREAM_HIGH_WATER_MARK,
       logger: this.#log,
     });
     this.#log.info('streaming binlogs', { timeline, file: plan.file, position: plan.position });
@@ -448,13 +499,11 @@ class BinlogArchiver {
       ...(o.storageRetryDelayMs ? { retryDelayMs: o.storageRetryDelayMs } : {}),
       onStored: (seg, stored) => this.#onStored(seg, stored),
     });
-    const checksum: ChecksumAlgorithm = stream.source.binlogChecksum === 'CRC32' ? 'CRC32' : 'OFF';
-    const parser = new BinlogEventParser({
+    // The stream framed each event, counted its position and verified its CRC32: wrap the events
+    // as they are (bodies decode lazily: the builder looks only at GTID and terminating events).
+    const reader = new FramedEventReader({
       object: `binlog stream from ${o.sourceAddress}`,
-      mode: 'stream',
-      startOffset: position,
-      verifyChecksums: false, // the stream verified every CRC32 already
-      checksumAlgorithm: checksum,
+      checksumAlgorithm: stream.source.binlogChecksum === 'CRC32' ? 'CRC32' : 'OFF',
     });
     let timer: NodeJS.Timeout | undefined;
     const flush = (reason: FlushReason): void => {
@@ -489,40 +538,48 @@ class BinlogArchiver {
     this.#stop.signal.addEventListener('abort', onStop, { once: true });
     if (this.#stop.signal.aborted) onStop();
     let failure: unknown;
+    // events and bytes since the young generation was last sized
+    let windowEvents = 0;
+    let windowBytes = 0;
     try {
-      for await (const item of stream) {
+      for (;;) {
+        // take what is already received without a promise per event; await only when empty
+        let item = stream.poll();
+        if (!item) {
+          const r = await stream.next();
+          if (r.done) break;
+          item = r.value;
+        }
         uploader.throwIfFailed();
-        if (item.kind === 'heartbeat') {
-          if (!builder.hasEvents && uploader.pending === 0) this.#idleMetrics();
-          continue;
-        }
-        const events = parser.push(item.buffer);
-        if (item.kind === 'rotate-artificial') {
-          if (builder.file !== item.file || builder.fileClosed) {
-            // a file that ended without ROTATE (the source crashed): keep its bytes as they are
-            if (builder.hasEvents) flush('rotate');
-            builder.startFile(item.file, item.position);
+        const kind = item.kind;
+        if (kind === 'event') {
+          windowBytes += item.buffer.length;
+          if (++windowEvents === YOUNG_GENERATION_CHECK_EVENTS) {
+            this.#youngGeneration.update(windowBytes / windowEvents);
+            windowBytes = 0;
+            windowEvents = 0;
           }
-          continue;
+          if (builder.file === undefined) builder.startFile(file, position);
+          const { transaction, closesFile } = builder.add(reader.read(item.buffer, item.position, true));
+          const now = Date.now();
+          if (transaction) policy.transactionEnded(now);
+          const reason = policy.decide(now, { bufferedBytes: builder.bufferedBytes, rotated: closesFile });
+          if (reason) flush(reason);
+          else if (builder.heldBytes >= heldMax && builder.hasComplete) flush('size');
+          arm();
+          // an await per event would cost more than the rest of the loop: wait only when full
+          if (uploader.full) await uploader.room();
+        } else if (kind === 'heartbeat') {
+          if (!builder.hasEvents && uploader.pending === 0) this.#idleMetrics();
+        } else if (kind === 'format-description-resend') {
+          // not in the file, but it says how the events after it are decoded
+          reader.read(item.buffer, item.position, false);
+        } else if (builder.file !== item.file || builder.fileClosed) {
+          // 'rotate-artificial' announcing another file. A file that ended without ROTATE (the
+          // source crashed): keep its bytes as they are
+          if (builder.hasEvents) flush('rotate');
+          builder.startFile(item.file, item.position);
         }
-        if (item.kind !== 'event') continue;
-        const event = events[0];
-        if (!event || events.length !== 1) {
-          throw new PitrError(
-            'INTERNAL',
-            `the parser returned ${events.length} events for one stream item at ${item.file}:${item.position}`,
-          );
-        }
-        if (builder.file === undefined) builder.startFile(file, position);
-        const { transaction, closesFile } = builder.add(event);
-        const now = Date.now();
-        if (transaction) policy.transactionEnded(now);
-        const reason = policy.decide(now, { bufferedBytes: builder.bufferedBytes, rotated: closesFile });
-        if (reason) flush(reason);
-        else if (builder.heldBytes >= heldMax && builder.hasComplete) flush('size');
-        arm();
-        // an await per event would cost more than the rest of the loop: wait only when full
-        if (uploader.full) await uploader.room();
       }
     } catch (err) {
       failure = err;

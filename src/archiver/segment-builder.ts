@@ -190,7 +190,8 @@ export class SegmentBuilder {
       );
     }
     this.#file = file;
-    this.#tracker = new TransactionTracker(file);
+    // the index needs boundaries, GTIDs and commit times only: no table names
+    this.#tracker = new TransactionTracker(file, { tables: false });
     this.#closed = false;
     this.#nextFile = undefined;
     this.#startsInTransaction = false;
@@ -245,7 +246,7 @@ export class SegmentBuilder {
       }
     }
     if (transaction) this.#record(transaction);
-    if (this.#tracker!.open === undefined) this.#markBoundary();
+    if (!this.#tracker!.inTransaction) this.#markBoundary();
     // an open transaction with nothing complete before it belongs to the next cut whatever it is
     else if (this.#complete.events === 0) this.#release();
     return { transaction, closesFile };

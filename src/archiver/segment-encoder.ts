@@ -122,7 +122,7 @@ class EncodingSegmentBody implements SegmentBody {
       return;
     }
     if (this.#staged + chunk.length > STAGE_SIZE) this.#flushStage();
-    chunk.copy(this.#stage, this.#staged);
+    this.#stage.set(chunk, this.#staged); // TypedArray.set: no per-call argument checks of Buffer.copy
     this.#staged += chunk.length;
   }
 

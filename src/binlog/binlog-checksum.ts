@@ -23,26 +23,62 @@ export type ChecksumAlgorithm = 'OFF' | 'CRC32';
 
 type Crc32Fn = (data: Uint8Array, value?: number) => number;
 
-/** zlib.crc32 exists from Node 20.15 / 22.2; older runtimes get a table-driven fallback. */
+/** zlib.crc32 exists from Node 20.15 / 22.2; older runtimes get the table-driven one below. */
 const nativeCrc32: Crc32Fn | undefined = (zlib as unknown as { crc32?: Crc32Fn }).crc32;
 
-let table: Uint32Array | undefined;
-function fallbackCrc32(data: Uint8Array, value = 0): number {
-  if (!table) {
-    table = new Uint32Array(256);
-    for (let n = 0; n < 256; n++) {
-      let c = n;
-      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-      table[n] = c >>> 0;
+/**
+ * Slicing-by-8 tables of the reflected zlib polynomial 0xedb88320: table k (at k * 256) advances
+ * the CRC by one byte followed by k zero bytes, so eight bytes are folded with eight lookups.
+ */
+const TABLES = ((): Int32Array => {
+  const t = new Int32Array(8 * 256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c;
+  }
+  for (let n = 0; n < 256; n++) {
+    for (let k = 1; k < 8; k++) {
+      const prev = t[(k - 1) * 256 + n]!;
+      t[k * 256 + n] = (prev >>> 8) ^ t[prev & 0xff]!;
     }
   }
-  let crc = ~value >>> 0;
-  for (let i = 0; i < data.length; i++) crc = table[(crc ^ data[i]!) & 0xff]! ^ (crc >>> 8);
-  return ~crc >>> 0;
+  return t;
+})();
+
+/**
+ * CRC32 (zlib polynomial) in JavaScript, slicing-by-8. For the short events that make up most of
+ * an OLTP binlog (GTID 42 bytes, TABLE_MAP about 60, XID 31, rows about 200) it is about twice as fast as
+ * zlib.crc32, whose cost there is the call into C++ rather than the bytes.
+ */
+export function crc32Js(data: Uint8Array, value = 0): number {
+  const t = TABLES;
+  let c = ~value | 0;
+  let i = 0;
+  const n = data.length;
+  for (const end8 = n - 7; i < end8; i += 8) {
+    const a = c ^ (data[i]! | (data[i + 1]! << 8) | (data[i + 2]! << 16) | (data[i + 3]! << 24));
+    c =
+      t[1792 + (a & 0xff)]! ^
+      t[1536 + ((a >>> 8) & 0xff)]! ^
+      t[1280 + ((a >>> 16) & 0xff)]! ^
+      t[1024 + (a >>> 24)]! ^
+      t[768 + data[i + 4]!]! ^
+      t[512 + data[i + 5]!]! ^
+      t[256 + data[i + 6]!]! ^
+      t[data[i + 7]!]!;
+  }
+  for (; i < n; i++) c = t[(c ^ data[i]!) & 0xff]! ^ (c >>> 8);
+  return ~c >>> 0;
 }
 
-/** CRC32 (zlib polynomial) of `data`, continuing from `value`. */
-export const crc32: Crc32Fn = nativeCrc32 ?? fallbackCrc32;
+/** Below this many bytes crc32Js beats the native call (measured on Node 20, x86-64). */
+const JS_CRC32_MAX = 256;
+
+/** CRC32 (zlib polynomial) of `data`, continuing from `value`: JavaScript for short inputs, zlib otherwise. */
+export const crc32: Crc32Fn = nativeCrc32
+  ? (data, value = 0) => (data.length < JS_CRC32_MAX ? crc32Js(data, value) : nativeCrc32(data, value))
+  : crc32Js;
 
 const maskedFlags = Buffer.alloc(2);
 

@@ -22,10 +22,13 @@ export const LOG_EVENT_BINLOG_IN_USE_F = 0x1;
 export const LOG_EVENT_ARTIFICIAL_F = 0x20;
 
 const OFFSET_TIMESTAMP = 0;
-const OFFSET_TYPE = 4;
+/** Offset of the 1-byte type_code in the header. */
+export const OFFSET_TYPE = 4;
 const OFFSET_SERVER_ID = 5;
-const OFFSET_EVENT_SIZE = 9;
-const OFFSET_LOG_POS = 13;
+/** Offset of the 4-byte event_size in the header. */
+export const OFFSET_EVENT_SIZE = 9;
+/** Offset of the 4-byte log_pos in the header. */
+export const OFFSET_LOG_POS = 13;
 /** Offset of the 2-byte flags field in the header. */
 export const OFFSET_FLAGS = 17;
 

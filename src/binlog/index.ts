@@ -6,6 +6,7 @@ export {
 } from './binlog-event-parser.js';
 export { BinlogEvent, type EventContext, type PayloadDecompressor } from './binlog-event.js';
 export { BinlogFormatError } from './binlog-format-error.js';
+export { FramedEventReader, type FramedEventReaderOptions } from './framed-event-reader.js';
 export { BinlogChecksumAlg, type ChecksumAlgorithm, crc32, eventCrc32Matches } from './binlog-checksum.js';
 export type { EventData, FormatDescriptionEventData, StopEventData } from './decode-event-data.js';
 export {

@@ -109,13 +109,29 @@ const IMPLICIT_START = new Set<number>([
 export class TransactionTracker {
   private state: OpenState | undefined;
   private count = 0;
+  private readonly tables: boolean;
 
-  /** @param object file or stream name for error messages */
-  constructor(private readonly object: string) {}
+  /**
+   * @param object file or stream name for error messages
+   * @param options `tables: false` skips decoding TABLE_MAP events (`BinlogTransaction.tables`
+   *   stays empty): for callers that need only boundaries, GTIDs and commit times, such as the
+   *   archiver, this saves decoding one event per rows event
+   */
+  constructor(
+    private readonly object: string,
+    options: { tables?: boolean } = {},
+  ) {
+    this.tables = options.tables ?? true;
+  }
 
   /** Transactions completed so far. */
   get completed(): number {
     return this.count;
+  }
+
+  /** True while a transaction has started and not ended (`open` without building its summary). */
+  get inTransaction(): boolean {
+    return this.state !== undefined;
   }
 
   /** The transaction that has started and not yet ended, if any. */
@@ -205,7 +221,7 @@ export class TransactionTracker {
       default: {
         if (this.state) {
           this.state.eventCount += 1;
-          if (type === EventType.TABLE_MAP) {
+          if (type === EventType.TABLE_MAP && this.tables) {
             const d = event.data;
             if (d?.kind === 'table-map') {
               const name = `${d.database}.${d.table}`;

@@ -3,6 +3,10 @@
 import {
   EVENT_HEADER_SIZE,
   LOG_EVENT_ARTIFICIAL_F,
+  OFFSET_EVENT_SIZE,
+  OFFSET_FLAGS,
+  OFFSET_LOG_POS,
+  OFFSET_TYPE,
   readEventHeader,
   type EventHeader,
 } from '../binlog/event-header.js';
@@ -38,7 +42,9 @@ export interface BinlogStreamEvent {
    */
   buffer: Buffer;
   /** The decoded 19-byte common header. */
-  header: EventHeader;
+  readonly header: EventHeader;
+  /** The event type (header byte 4), see EventType. */
+  readonly typeCode: number;
   kind: BinlogStreamEventKind;
   /** The binlog file: for 'rotate-artificial' the file that starts now, otherwise the current file. */
   file: string;
@@ -47,6 +53,23 @@ export interface BinlogStreamEvent {
    * stream continues in `file`. Otherwise: the offset the next event will have.
    */
   position: number;
+}
+
+/** A stream item; its header is decoded only when asked for (most consumers need the type only). */
+class StreamItem implements BinlogStreamEvent {
+  #header: EventHeader | undefined;
+
+  constructor(
+    readonly buffer: Buffer,
+    readonly typeCode: number,
+    readonly kind: BinlogStreamEventKind,
+    readonly file: string,
+    readonly position: number,
+  ) {}
+
+  get header(): EventHeader {
+    return (this.#header ??= readEventHeader(this.buffer));
+  }
 }
 
 /** Counters of a stream, for tests and monitoring. */
@@ -224,20 +247,20 @@ export class BinlogStream implements AsyncIterable<BinlogStreamEvent>, BinlogDum
     // payload), and Node allocates a fresh buffer for every socket read, so the bytes never change
     // under us. Queued events keep their reads alive, which is what bufferedBytes counts anyway.
     const buffer = view;
-    const header = readEventHeader(buffer);
-    if (header.eventSize !== buffer.length) {
+    const eventSize = buffer.readUInt32LE(OFFSET_EVENT_SIZE);
+    if (eventSize !== buffer.length) {
       this.fail(
         new CorruptDataError(
           `binlog stream ${this.currentFile}`,
           this.currentPosition,
-          `event header says ${header.eventSize} bytes but the packet carries ${buffer.length}`,
+          `event header says ${eventSize} bytes but the packet carries ${buffer.length}`,
         ),
       );
       return;
     }
     let item: BinlogStreamEvent;
     try {
-      item = this.classify(buffer, header);
+      item = this.classify(buffer);
       if (item.kind === 'event' || item.kind === 'format-description-resend') this.verify(item);
     } catch (err) {
       this.fail(err as PitrError);
@@ -302,7 +325,7 @@ export class BinlogStream implements AsyncIterable<BinlogStreamEvent>, BinlogDum
   }
 
   private verify(item: BinlogStreamEvent): void {
-    const isFde = item.header.typeCode === EventType.FORMAT_DESCRIPTION;
+    const isFde = item.typeCode === EventType.FORMAT_DESCRIPTION;
     if (isFde) {
       this.crc32 =
         (this.options.verifyChecksums ?? true) &&
@@ -314,48 +337,44 @@ export class BinlogStream implements AsyncIterable<BinlogStreamEvent>, BinlogDum
       throw new ChecksumMismatchError(
         `binlog stream ${item.file}`,
         item.position,
-        `the CRC32 of the ${item.buffer.length}-byte event (type ${item.header.typeCode}) received from the ` +
+        `the CRC32 of the ${item.buffer.length}-byte event (type ${item.typeCode}) received from the ` +
           'source does not match its trailer: the network or the source corrupted it. Restart the stream from ' +
           'the last position written',
       );
     }
   }
 
-  private classify(buffer: Buffer, header: EventHeader): BinlogStreamEvent {
-    const artificial = (header.flags & LOG_EVENT_ARTIFICIAL_F) !== 0;
-    switch (header.typeCode) {
+  private classify(buffer: Buffer): BinlogStreamEvent {
+    const typeCode = buffer[OFFSET_TYPE]!;
+    switch (typeCode) {
       case EventType.HEARTBEAT:
       case EventType.HEARTBEAT_V2:
-        return { buffer, header, kind: 'heartbeat', file: this.currentFile, position: this.currentPosition };
-      case EventType.ROTATE:
-        if (artificial || header.logPos === 0) {
+        return new StreamItem(buffer, typeCode, 'heartbeat', this.currentFile, this.currentPosition);
+      case EventType.ROTATE: {
+        const artificial = (buffer.readUInt16LE(OFFSET_FLAGS) & LOG_EVENT_ARTIFICIAL_F) !== 0;
+        if (artificial || buffer.readUInt32LE(OFFSET_LOG_POS) === 0) {
           const rotate = readRotateEvent(buffer);
           this.currentFile = rotate.file;
           this.currentPosition = rotate.position;
-          return { buffer, header, kind: 'rotate-artificial', file: rotate.file, position: rotate.position };
+          return new StreamItem(buffer, typeCode, 'rotate-artificial', rotate.file, rotate.position);
         }
         break;
+      }
       case EventType.FORMAT_DESCRIPTION:
         // In a file the FDE is always at 4; one that arrives elsewhere is the resend that opens a
         // dump started past 4 (the source also zeroes its log_pos).
-        if (header.logPos === 0 || this.currentPosition !== FIRST_EVENT_POSITION) {
-          return {
+        if (buffer.readUInt32LE(OFFSET_LOG_POS) === 0 || this.currentPosition !== FIRST_EVENT_POSITION) {
+          return new StreamItem(
             buffer,
-            header,
-            kind: 'format-description-resend',
-            file: this.currentFile,
-            position: this.currentPosition,
-          };
+            typeCode,
+            'format-description-resend',
+            this.currentFile,
+            this.currentPosition,
+          );
         }
         break;
     }
-    const item: BinlogStreamEvent = {
-      buffer,
-      header,
-      kind: 'event',
-      file: this.currentFile,
-      position: this.currentPosition,
-    };
+    const item = new StreamItem(buffer, typeCode, 'event', this.currentFile, this.currentPosition);
     this.currentPosition += buffer.length;
     return item;
   }
@@ -378,6 +397,14 @@ export class BinlogStream implements AsyncIterable<BinlogStreamEvent>, BinlogDum
       this.control?.resume();
     }
     return item;
+  }
+
+  /**
+   * The next event if one is already received, else undefined (then await next(), which also
+   * reports the end and errors). Lets a consumer take a burst of events without a promise each.
+   */
+  poll(): BinlogStreamEvent | undefined {
+    return this.take();
   }
 
   /** The next event; `done` after EOF or close(); rejects with the stream's error. */

@@ -267,4 +267,31 @@ describe('BinlogStream (the raw event stream of a dump)', () => {
     assert.equal(control.destroyed, 1);
     await stream.close(); // twice is fine
   });
+  it('poll() hands over received events without a promise, then next() reports the end or the error', async () => {
+    const { stream } = newStream();
+    assert.equal(stream.poll(), undefined, 'nothing received yet');
+    stream.onEvent(artificialRotate(FILE, 4));
+    for (const e of events.slice(0, 10)) stream.onEvent(e.buffer);
+    const polled: BinlogStreamEvent[] = [];
+    for (let item = stream.poll(); item; item = stream.poll()) polled.push(item);
+    assert.equal(polled.length, 11);
+    assert.deepEqual(
+      polled.slice(1).map((i) => i.position),
+      events.slice(0, 10).map((e) => e.position),
+    );
+    // typeCode without decoding the header, and the header on demand agrees with it
+    for (const [i, item] of polled.entries()) {
+      assert.equal(item.typeCode, item.buffer[4]);
+      assert.equal(item.header.typeCode, item.typeCode);
+      assert.equal(item.header.eventSize, item.buffer.length);
+      if (i > 0) assert.equal(item.header.logPos, item.buffer.readUInt32LE(13));
+    }
+    // a corrupt event after the polled ones: poll() says nothing, next() throws it
+    const bad = Buffer.from(events[10]!.buffer);
+    bad[25] = (bad[25] ?? 0) ^ 0xff;
+    stream.onEvent(bad);
+    assert.equal(stream.poll(), undefined);
+    await assert.rejects(stream.next(), (err: unknown) => isPitrError(err, 'CHECKSUM_MISMATCH'));
+    assert.deepEqual(await stream.next(), { value: undefined, done: true });
+  });
 });
