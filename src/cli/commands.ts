@@ -45,6 +45,11 @@ export const COMMANDS: readonly {
     load: async () => (await import('./binlog-fetch.js')).binlogFetch,
   },
   {
+    words: ['binlog', 'compact'],
+    summary: "Merge closed binlog files' many small segments into few large objects (crash-safe)",
+    load: async () => (await import('./binlog-compact.js')).binlogCompact,
+  },
+  {
     words: ['status'],
     summary: 'Show the archive: last durable position and commit time, lag, gaps, lease holder',
     load: async () => (await import('./status.js')).status,
@@ -58,6 +63,16 @@ export const COMMANDS: readonly {
     words: ['restore', 'pitr'],
     summary: 'Restore a backup into a target server and apply archived binlogs up to a point in time',
     load: async () => (await import('./restore-pitr.js')).restorePitr,
+  },
+  {
+    words: ['restore', 'apply'],
+    summary: 'Roll an existing server forward: apply the archived binlogs from a position to a point in time',
+    load: async () => (await import('./restore-apply.js')).restoreApply,
+  },
+  {
+    words: ['restore', 'backup'],
+    summary: 'Load one backup into a target server (no binlog apply), in parallel sessions',
+    load: async () => (await import('./restore-backup.js')).restoreBackupCommand,
   },
   {
     words: ['restore', 'replica'],

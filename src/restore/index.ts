@@ -29,7 +29,12 @@ export {
 } from './archived-segments.js';
 export { loadRestorePlan } from './load-restore-plan.js';
 export { ClientCommand } from './client-command.js';
-export { MariadbBinlogApplier, type BinlogApplier, type ApplyResult } from './binlog-applier.js';
+export {
+  MariadbBinlogApplier,
+  planApplyBytes,
+  type BinlogApplier,
+  type ApplyResult,
+} from './binlog-applier.js';
 export {
   executeRestore,
   userDatabases,
@@ -39,7 +44,26 @@ export {
   type TargetConnection,
 } from './execute-restore.js';
 export { searchTimeline, type TimelineSearchQuery, type TimelineMatch } from './timeline-search.js';
-export { loadBackupDump, type LoadBackupDumpDeps } from './load-backup-dump.js';
+export { loadBackupDump, DEFAULT_LOAD_THREADS, type LoadBackupDumpDeps } from './load-backup-dump.js';
+export {
+  DumpStatementSplitter,
+  splitDumpStatements,
+  classifyStatement,
+  type DumpStatement,
+  type DumpStatementKind,
+} from './dump-statement-splitter.js';
+export { ParallelDumpLoader, type ParallelLoadStats } from './parallel-dump-loader.js';
+export {
+  openMysqlLoadSession,
+  type ParallelLoadSession,
+  type OpenLoadSession,
+} from './parallel-load-session.js';
+export {
+  restoreBackup,
+  selectBackup,
+  type RestoreBackupDeps,
+  type RestoreBackupReport,
+} from './parallel-restore-backup.js';
 export {
   replicaSourceSql,
   replicaSetDelaySql,
@@ -73,3 +97,19 @@ export {
 } from './restore-replica.js';
 export { setReplicaDelay } from './replica-set-delay.js';
 export type { RestoreProgress, RestoreProgressListener } from './restore-progress.js';
+export { BatchSqlSplitter, type BinlogSqlItem } from './batch-sql-splitter.js';
+export { BatchBinlogApplier, type BatchApplierOptions, type ConnectTarget } from './batch-applier.js';
+export {
+  planApplyFrom,
+  applyScanRequests,
+  applyTimeline,
+  loadApplyPlan,
+  locateAfterGtid,
+  APPLY_FROM_BACKUP_ID,
+} from './batch-apply-plan.js';
+export {
+  rollForward,
+  targetGtid,
+  type RollForwardDeps,
+  type RollForwardReport,
+} from './batch-roll-forward.js';

@@ -1,0 +1,139 @@
+import { formatEndpoint } from '../config/index.js';
+import { PitrError } from '../errors/index.js';
+import { connectMysql } from '../mysql/index.js';
+import {
+  ClientCommand,
+  DEFAULT_LOAD_THREADS,
+  openMysqlLoadSession,
+  restoreBackup,
+  selectBackup,
+  type RestoreBackupReport,
+} from '../restore/index.js';
+import type { CliCommand } from './cli-command.js';
+import { connectionOptions } from './archive.js';
+import { confirm } from './confirm.js';
+import { REPO_OPTIONS, openRepository } from './repo-options.js';
+import { readServer, serverOptions } from './server-options.js';
+
+/** The most sessions --load-threads accepts (each is one server connection). */
+const MAX_LOAD_THREADS = 64;
+
+function formatReport(r: RestoreBackupReport): string {
+  const lines = [
+    `restored backup ${r.backup} (${r.loadThreads} load session(s), ${r.seconds.load.toFixed(1)} s)`,
+    `binlog position  ${r.binlog.file}:${r.binlog.position}`,
+    `gtid position    ${r.gtidPosition ?? '(none)'}`,
+    ...(r.server ? [`gtid_slave_pos   ${r.server.gtidSlavePos || '(empty)'}`] : []),
+    'rows per table:',
+    ...Object.entries(r.tables).map(([t, n]) => `  ${t}  ${n}`),
+    ...r.warnings.map((w) => `warning: ${w}`),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+export const restoreBackupCommand: CliCommand = {
+  words: ['restore', 'backup'],
+  summary: 'Load one backup into a target server (no binlog apply), in parallel sessions',
+  usage:
+    '--repo URL --backup ID|latest --target mysql://USER@HOST:PORT [--load-threads N] [--yes] [--force] [--json]',
+  details: [
+    "Loads the backup's dump into the target with the session binary log off: --load-threads tables at once,",
+    'each on its own session, which reads its own copy of the stored dump; the first session also runs the',
+    'schema (databases, views, routines, triggers, events) in dump order, waiting for the data before it.',
+    'The stored dump is checked against its manifest (size, SHA-256); a mismatch is found at the end, when',
+    "the target is already loaded. On MariaDB, gtid_slave_pos is then set to the backup's GTID position.",
+    'Ends with the binlog and GTID position and row counts per table.',
+    'A target that already holds user databases is refused unless --force (asks first, unless --yes).',
+    'The password of the target user comes from MYSQL_PITR_TARGET_PASSWORD or --target-password-file.',
+    '',
+    'Example: mysql-pitr restore backup --repo s3://bucket/pitr/db1 --backup latest --target mysql://admin@restore-host:3306',
+  ].join('\n'),
+  options: [
+    ...REPO_OPTIONS,
+    ...serverOptions('target', 'Server to restore into'),
+    {
+      key: 'backup',
+      flag: 'backup',
+      type: 'string',
+      env: false,
+      default: 'latest',
+      valueName: 'ID',
+      description: 'Backup to load, or latest (the newest complete one)',
+    },
+    {
+      key: 'loadThreads',
+      flag: 'load-threads',
+      type: 'integer',
+      default: DEFAULT_LOAD_THREADS,
+      valueName: 'N',
+      description:
+        'Tables loaded at once, each on its own session reading its own copy of the stored dump; 1 = the whole dump in order on one session',
+    },
+    {
+      key: 'force',
+      flag: 'force',
+      type: 'boolean',
+      env: false,
+      description: 'Load into a target that already holds user databases (asks first, unless --yes)',
+    },
+    {
+      key: 'yes',
+      flag: 'yes',
+      short: 'y',
+      type: 'boolean',
+      env: false,
+      description: 'Confirm destructive steps (--force) without asking; required off a terminal',
+    },
+    {
+      key: 'json',
+      flag: 'json',
+      type: 'boolean',
+      env: false,
+      description: 'Print the report as JSON',
+    },
+  ],
+  async run(ctx) {
+    const v = ctx.config.values;
+    const { endpoint, password } = readServer(v, 'target');
+    const threads = v['loadThreads'] as number;
+    if (!Number.isInteger(threads) || threads < 1 || threads > MAX_LOAD_THREADS) {
+      throw new PitrError(
+        'USAGE',
+        `--load-threads ${threads} is out of range: give 1 to ${MAX_LOAD_THREADS} (about the target's CPU count)`,
+      );
+    }
+    const store = openRepository(v, ctx.logger);
+    const backup = await selectBackup(store, v['backup'] as string);
+    const targetName = formatEndpoint(endpoint);
+    if (v['force'] === true) {
+      await confirm(
+        ctx,
+        `--force: backup ${backup.id} will be loaded into ${targetName} over the databases it already holds.`,
+        v['yes'] === true,
+      );
+    }
+    const conn = connectionOptions(endpoint, password);
+    const target = await connectMysql(conn);
+    const client = await ClientCommand.create({
+      ...endpoint,
+      ...(password !== undefined ? { password } : {}),
+    });
+    try {
+      const report = await restoreBackup(backup, {
+        store,
+        target,
+        targetName,
+        client,
+        openLoadSession: () => openMysqlLoadSession(conn),
+        loadThreads: threads,
+        force: v['force'] === true,
+        logger: ctx.logger,
+        signal: ctx.signal,
+      });
+      ctx.stdout.write(v['json'] ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
+    } finally {
+      await client.close();
+      await target.end().catch(() => undefined);
+    }
+  },
+};
