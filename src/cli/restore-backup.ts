@@ -1,9 +1,7 @@
 import { formatEndpoint } from '../config/index.js';
-import { PitrError } from '../errors/index.js';
 import { connectMysql } from '../mysql/index.js';
 import {
   ClientCommand,
-  DEFAULT_LOAD_THREADS,
   openMysqlLoadSession,
   restoreBackup,
   selectBackup,
@@ -12,11 +10,12 @@ import {
 import type { CliCommand } from './cli-command.js';
 import { connectionOptions } from './archive.js';
 import { confirm } from './confirm.js';
+import { LOAD_THREADS_OPTION, readLoadThreads } from './load-threads-option.js';
+import { PROGRESS_OPTIONS, openProgress } from './progress-options.js';
 import { REPO_OPTIONS, openRepository } from './repo-options.js';
 import { readServer, serverOptions } from './server-options.js';
 
 /** The most sessions --load-threads accepts (each is one server connection). */
-const MAX_LOAD_THREADS = 64;
 
 function formatReport(r: RestoreBackupReport): string {
   const lines = [
@@ -60,15 +59,7 @@ export const restoreBackupCommand: CliCommand = {
       valueName: 'ID',
       description: 'Backup to load, or latest (the newest complete one)',
     },
-    {
-      key: 'loadThreads',
-      flag: 'load-threads',
-      type: 'integer',
-      default: DEFAULT_LOAD_THREADS,
-      valueName: 'N',
-      description:
-        'Tables loaded at once, each on its own session reading its own copy of the stored dump; 1 = the whole dump in order on one session',
-    },
+    LOAD_THREADS_OPTION,
     {
       key: 'force',
       flag: 'force',
@@ -89,19 +80,14 @@ export const restoreBackupCommand: CliCommand = {
       flag: 'json',
       type: 'boolean',
       env: false,
-      description: 'Print the report as JSON',
+      description: 'Print the report as JSON (progress as JSON lines on stderr)',
     },
+    ...PROGRESS_OPTIONS,
   ],
   async run(ctx) {
     const v = ctx.config.values;
     const { endpoint, password } = readServer(v, 'target');
-    const threads = v['loadThreads'] as number;
-    if (!Number.isInteger(threads) || threads < 1 || threads > MAX_LOAD_THREADS) {
-      throw new PitrError(
-        'USAGE',
-        `--load-threads ${threads} is out of range: give 1 to ${MAX_LOAD_THREADS} (about the target's CPU count)`,
-      );
-    }
+    const threads = readLoadThreads(v);
     const store = openRepository(v, ctx.logger);
     const backup = await selectBackup(store, v['backup'] as string);
     const targetName = formatEndpoint(endpoint);
@@ -118,6 +104,7 @@ export const restoreBackupCommand: CliCommand = {
       ...endpoint,
       ...(password !== undefined ? { password } : {}),
     });
+    const progress = openProgress(ctx, { json: v['json'] === true });
     try {
       const report = await restoreBackup(backup, {
         store,
@@ -127,11 +114,14 @@ export const restoreBackupCommand: CliCommand = {
         openLoadSession: () => openMysqlLoadSession(conn),
         loadThreads: threads,
         force: v['force'] === true,
-        logger: ctx.logger,
+        logger: progress.logger,
         signal: ctx.signal,
+        onProgress: progress.listener,
       });
+      progress.close();
       ctx.stdout.write(v['json'] ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
     } finally {
+      progress.close();
       await client.close();
       await target.end().catch(() => undefined);
     }

@@ -10,8 +10,10 @@ import {
   planApplyBytes,
   type RestorePlan,
   type RestoreReport,
+  openMysqlLoadSession,
 } from '../restore/index.js';
 import { confirm } from './confirm.js';
+import { LOAD_THREADS_OPTION, readLoadThreads } from './load-threads-option.js';
 import { formatBytes } from './format-bytes.js';
 import { PROGRESS_OPTIONS, openProgress } from './progress-options.js';
 import { readServer, serverOptions } from './server-options.js';
@@ -128,11 +130,13 @@ export const restorePitr: CliCommand = {
       env: false,
       description: 'Print the plan and report as JSON (progress as JSON lines on stderr)',
     },
+    LOAD_THREADS_OPTION,
     ...PROGRESS_OPTIONS,
   ],
   async run(ctx) {
     const v = ctx.config.values;
     const { endpoint, password } = readServer(v, 'target');
+    const loadThreads = readLoadThreads(v);
     const applierKind = v['applier'] as string;
     if (applierKind !== 'batch' && applierKind !== 'client') {
       throw new PitrError('USAGE', `--applier must be batch or client, not "${applierKind}"`);
@@ -174,6 +178,8 @@ export const restorePitr: CliCommand = {
         logger: progress.logger,
         signal: ctx.signal,
         onProgress: progress.listener,
+        openLoadSession: () => openMysqlLoadSession(connectionOptions(endpoint, password)),
+        loadThreads,
       });
       progress.close();
       ctx.stdout.write(

@@ -8,11 +8,13 @@ import {
   restoreReplica,
   selectReplicaBackup,
   type RestoreReplicaReport,
+  openMysqlLoadSession,
 } from '../restore/index.js';
 import type { CliCommand } from './cli-command.js';
 import { REPO_OPTIONS, openRepository } from './repo-options.js';
 import { connectionOptions } from './archive.js';
 import { confirm } from './confirm.js';
+import { LOAD_THREADS_OPTION, readLoadThreads } from './load-threads-option.js';
 import { formatBytes } from './format-bytes.js';
 import { PROGRESS_OPTIONS, openProgress } from './progress-options.js';
 import { readServer, serverOptions } from './server-options.js';
@@ -117,11 +119,13 @@ export const restoreReplicaCommand: CliCommand = {
       env: false,
       description: 'Print the report as JSON (progress as JSON lines on stderr)',
     },
+    LOAD_THREADS_OPTION,
     ...PROGRESS_OPTIONS,
   ],
   async run(ctx) {
     const v = ctx.config.values;
     const { endpoint, password } = readServer(v, 'target');
+    const loadThreads = readLoadThreads(v);
     const { endpoint: primary, password: primaryPassword } = readServer(v, 'primary');
     if (primary.socket) {
       throw new PitrError(
@@ -158,6 +162,8 @@ export const restoreReplicaCommand: CliCommand = {
         logger: progress.logger,
         signal: ctx.signal,
         onProgress: progress.listener,
+        openLoadSession: () => openMysqlLoadSession(connectionOptions(endpoint, password)),
+        loadThreads,
       });
       progress.close();
       ctx.stdout.write(v['json'] ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report, backup));

@@ -6,6 +6,7 @@ import { planApplyBytes, type BinlogApplier } from './binlog-applier.js';
 import type { ClientCommand } from './client-command.js';
 import type { PlanFile, RestorePlan } from './plan-restore.js';
 import { loadBackupDump } from './load-backup-dump.js';
+import type { OpenLoadSession } from './parallel-load-session.js';
 import type { RestoreProgressListener } from './restore-progress.js';
 
 /** The small part of a mysql2 connection the executor uses (a real server or a fake in tests). */
@@ -38,6 +39,10 @@ export interface ExecuteRestoreDeps {
    * with a report whose `done` equals its `total`, also when a step reports nothing itself.
    */
   onProgress?: RestoreProgressListener;
+  /** Opens a load session: the dump is then loaded in `loadThreads` parallel sessions (see loadBackupDump). */
+  openLoadSession?: OpenLoadSession | undefined;
+  /** Tables loaded at once (default 2). */
+  loadThreads?: number | undefined;
 }
 
 /** The final report of a restore. */

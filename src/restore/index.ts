@@ -63,7 +63,7 @@ export {
   selectBackup,
   type RestoreBackupDeps,
   type RestoreBackupReport,
-} from './parallel-restore-backup.js';
+} from './restore-backup.js';
 export {
   replicaSourceSql,
   replicaSetDelaySql,

@@ -6,6 +6,7 @@ import type { ObjectStore } from '../storage/index.js';
 import type { ClientCommand } from './client-command.js';
 import { userDatabases, type TargetConnection } from './execute-restore.js';
 import { loadBackupDump } from './load-backup-dump.js';
+import type { OpenLoadSession } from './parallel-load-session.js';
 import {
   REPLICA_SESSION_SQL,
   replicaSourceSql,
@@ -46,6 +47,10 @@ export interface RestoreReplicaDeps {
   signal?: AbortSignal;
   /** Receives `load` progress (stored dump bytes); the last report has `done === total`. */
   onProgress?: RestoreProgressListener;
+  /** Opens a load session: the dump is then loaded in `loadThreads` parallel sessions (see loadBackupDump). */
+  openLoadSession?: OpenLoadSession | undefined;
+  /** Tables loaded at once (default 2). */
+  loadThreads?: number | undefined;
 }
 
 /** The final report of restore replica. */

@@ -1,0 +1,33 @@
+import type { OptionSpec } from '../config/index.js';
+import { PitrError } from '../errors/index.js';
+import { DEFAULT_LOAD_THREADS } from '../restore/index.js';
+
+/** More sessions than this would only queue on the target. */
+const MAX_LOAD_THREADS = 64;
+
+/** `--load-threads N`, shared by the commands that load a backup's dump. */
+export const LOAD_THREADS_OPTION: OptionSpec = {
+  key: 'loadThreads',
+  flag: 'load-threads',
+  type: 'integer',
+  default: DEFAULT_LOAD_THREADS,
+  valueName: 'N',
+  description:
+    'Tables loaded at once, each on its own session reading its own copy of the stored dump; 1 = the whole dump in order on one session',
+};
+
+/**
+ * The validated `--load-threads` value.
+ *
+ * @throws PitrError USAGE when it is not an integer from 1 to 64
+ */
+export function readLoadThreads(values: Record<string, unknown>): number {
+  const threads = values['loadThreads'] as number;
+  if (!Number.isInteger(threads) || threads < 1 || threads > MAX_LOAD_THREADS) {
+    throw new PitrError(
+      'USAGE',
+      `--load-threads ${threads} is out of range: give 1 to ${MAX_LOAD_THREADS} (about the target's CPU count)`,
+    );
+  }
+  return threads;
+}
