@@ -13,6 +13,13 @@ export const DEFAULT_STREAM_LEVEL = 1;
 export interface ZstdCompressOptions {
   /** zstd level, 1 (fast) to 19 (small); negative levels are faster still. Default {@link DEFAULT_STREAM_LEVEL}. */
   level?: number;
+  /**
+   * libzstd worker threads (default 0: compress on the calling thread, inside `write`). With 1 or
+   * more, `write` hands the bytes to libzstd's own thread and returns, so the event loop stays free
+   * to read the producer (a dump tool's pipe) while earlier bytes compress. Ignored by a libzstd
+   * built without threads. The output is the same kind of frame either way.
+   */
+  workers?: number;
 }
 
 /**
@@ -24,6 +31,14 @@ export interface ZstdCompressOptions {
 export function createZstdCompressStream(opts: ZstdCompressOptions = {}): Transform {
   const level = opts.level ?? DEFAULT_STREAM_LEVEL;
   checkLevel(level);
+  const workers = opts.workers ?? 0;
+  if (workers > 0) {
+    try {
+      return new CompressStream({ compressionLevel: level, checksumFlag: true, nbWorkers: workers });
+    } catch {
+      // a single-threaded libzstd rejects nbWorkers: compress on this thread
+    }
+  }
   return new CompressStream({ compressionLevel: level, checksumFlag: true });
 }
 
