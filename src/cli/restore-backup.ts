@@ -1,21 +1,12 @@
 import { formatEndpoint } from '../config/index.js';
-import { connectMysql } from '../mysql/index.js';
-import {
-  ClientCommand,
-  openMysqlLoadSession,
-  restoreBackup,
-  selectBackup,
-  type RestoreBackupReport,
-} from '../restore/index.js';
+import { restoreBackup, selectBackup, type RestoreBackupReport } from '../restore/index.js';
 import type { CliCommand } from './cli-command.js';
-import { connectionOptions } from './archive.js';
 import { confirm } from './confirm.js';
+import { openLoadTarget } from './load-target.js';
 import { LOAD_THREADS_OPTION, readLoadThreads } from './load-threads-option.js';
-import { PROGRESS_OPTIONS, openProgress } from './progress-options.js';
+import { PROGRESS_OPTIONS } from './progress-options.js';
 import { REPO_OPTIONS, openRepository } from './repo-options.js';
 import { readServer, serverOptions } from './server-options.js';
-
-/** The most sessions --load-threads accepts (each is one server connection). */
 
 function formatReport(r: RestoreBackupReport): string {
   const lines = [
@@ -98,32 +89,13 @@ export const restoreBackupCommand: CliCommand = {
         v['yes'] === true,
       );
     }
-    const conn = connectionOptions(endpoint, password);
-    const target = await connectMysql(conn);
-    const client = await ClientCommand.create({
-      ...endpoint,
-      ...(password !== undefined ? { password } : {}),
-    });
-    const progress = openProgress(ctx, { json: v['json'] === true });
+    const t = await openLoadTarget(ctx, endpoint, password, threads);
     try {
-      const report = await restoreBackup(backup, {
-        store,
-        target,
-        targetName,
-        client,
-        openLoadSession: () => openMysqlLoadSession(conn),
-        loadThreads: threads,
-        force: v['force'] === true,
-        logger: progress.logger,
-        signal: ctx.signal,
-        onProgress: progress.listener,
-      });
-      progress.close();
+      const report = await restoreBackup(backup, { ...t.load, store, force: v['force'] === true });
+      t.progress.close();
       ctx.stdout.write(v['json'] ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
     } finally {
-      progress.close();
-      await client.close();
-      await target.end().catch(() => undefined);
+      await t.close();
     }
   },
 };

@@ -2,7 +2,6 @@ import { PitrError } from '../errors/index.js';
 import { formatEndpoint } from '../config/index.js';
 import { connectMysql } from '../mysql/index.js';
 import {
-  ClientCommand,
   BatchBinlogApplier,
   MariadbBinlogApplier,
   RESTORE_TARGET_HELP,
@@ -10,12 +9,12 @@ import {
   planApplyBytes,
   type RestorePlan,
   type RestoreReport,
-  openMysqlLoadSession,
 } from '../restore/index.js';
 import { confirm } from './confirm.js';
+import { openLoadTarget } from './load-target.js';
 import { LOAD_THREADS_OPTION, readLoadThreads } from './load-threads-option.js';
 import { formatBytes } from './format-bytes.js';
-import { PROGRESS_OPTIONS, openProgress } from './progress-options.js';
+import { PROGRESS_OPTIONS } from './progress-options.js';
 import { readServer, serverOptions } from './server-options.js';
 import type { CliCommand } from './cli-command.js';
 import { REPO_OPTIONS, openRepository } from './repo-options.js';
@@ -155,40 +154,26 @@ export const restorePitr: CliCommand = {
       );
     }
     const store = openRepository(v, ctx.logger);
-    const target = await connectMysql(connectionOptions(endpoint, password));
-    const client = await ClientCommand.create(
-      { ...endpoint, ...(password !== undefined ? { password } : {}) },
-      v['clientProgram'] as string,
-    );
-    const progress = openProgress(ctx, { json: v['json'] === true });
+    const t = await openLoadTarget(ctx, endpoint, password, loadThreads);
     try {
       const report = await executeRestore(plan, {
+        ...t.load,
         store,
-        target,
-        targetName: formatEndpoint(endpoint),
-        client,
         applier:
           applierKind === 'client'
-            ? new MariadbBinlogApplier(client, progress.logger, v['binlogProgram'] as string)
+            ? new MariadbBinlogApplier(t.load.client, t.progress.logger, v['binlogProgram'] as string)
             : new BatchBinlogApplier(() => connectMysql(connectionOptions(endpoint, password)), {
                 binlogProgram: v['binlogProgram'] as string,
-                logger: progress.logger,
+                logger: t.progress.logger,
               }),
         force: v['force'] === true,
-        logger: progress.logger,
-        signal: ctx.signal,
-        onProgress: progress.listener,
-        openLoadSession: () => openMysqlLoadSession(connectionOptions(endpoint, password)),
-        loadThreads,
       });
-      progress.close();
+      t.progress.close();
       ctx.stdout.write(
         v['json'] ? `${JSON.stringify({ plan, report }, null, 2)}\n` : formatReport(plan, report),
       );
     } finally {
-      progress.close();
-      await client.close();
-      await target.end().catch(() => undefined);
+      await t.close();
     }
   },
 };

@@ -1,22 +1,19 @@
 import type { BackupManifest } from '../catalog/index.js';
 import { formatEndpoint } from '../config/index.js';
 import { PitrError } from '../errors/index.js';
-import { connectMysql } from '../mysql/index.js';
 import {
-  ClientCommand,
   checkReplicaDelay,
   restoreReplica,
-  selectReplicaBackup,
+  selectBackup,
   type RestoreReplicaReport,
-  openMysqlLoadSession,
 } from '../restore/index.js';
 import type { CliCommand } from './cli-command.js';
 import { REPO_OPTIONS, openRepository } from './repo-options.js';
-import { connectionOptions } from './archive.js';
 import { confirm } from './confirm.js';
+import { openLoadTarget } from './load-target.js';
 import { LOAD_THREADS_OPTION, readLoadThreads } from './load-threads-option.js';
 import { formatBytes } from './format-bytes.js';
-import { PROGRESS_OPTIONS, openProgress } from './progress-options.js';
+import { PROGRESS_OPTIONS } from './progress-options.js';
 import { readServer, serverOptions } from './server-options.js';
 
 function formatReport(r: RestoreReplicaReport, backup: BackupManifest): string {
@@ -135,7 +132,7 @@ export const restoreReplicaCommand: CliCommand = {
     }
     const delay = v['delay'] === undefined ? undefined : checkReplicaDelay(v['delay'] as number);
     const store = openRepository(v, ctx.logger);
-    const backup = await selectReplicaBackup(store, v['backup'] as string | undefined);
+    const backup = await selectBackup(store, (v['backup'] as string | undefined) ?? 'latest');
     const targetName = formatEndpoint(endpoint);
     await confirm(
       ctx,
@@ -143,34 +140,20 @@ export const restoreReplicaCommand: CliCommand = {
         `and make it a replica of ${formatEndpoint(primary)}${delay !== undefined ? ` delayed by ${delay} s` : ''}.`,
       v['yes'] === true,
     );
-    const target = await connectMysql(connectionOptions(endpoint, password));
-    const client = await ClientCommand.create(
-      { ...endpoint, ...(password !== undefined ? { password } : {}) },
-      v['clientProgram'] as string,
-    );
-    const progress = openProgress(ctx, { json: v['json'] === true });
+    const t = await openLoadTarget(ctx, endpoint, password, loadThreads);
     try {
       const report = await restoreReplica(backup, {
+        ...t.load,
         store,
-        target,
-        targetName,
-        client,
         primary: { host: primary.host, port: primary.port, user: primary.user, password: primaryPassword },
         delaySeconds: delay,
         force: v['force'] === true,
         waitMs: v['wait'] as number,
-        logger: progress.logger,
-        signal: ctx.signal,
-        onProgress: progress.listener,
-        openLoadSession: () => openMysqlLoadSession(connectionOptions(endpoint, password)),
-        loadThreads,
       });
-      progress.close();
+      t.progress.close();
       ctx.stdout.write(v['json'] ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report, backup));
     } finally {
-      progress.close();
-      await client.close();
-      await target.end().catch(() => undefined);
+      await t.close();
     }
   },
 };

@@ -9,7 +9,7 @@ import { BinlogStream, FIRST_EVENT_POSITION, type DumpSourceInfo } from './binlo
 import { connectMysql, describeTarget, describeUrl, type MysqlConnectionOptions } from './connect-mysql.js';
 import { MysqlPrerequisiteError } from './mysql-prerequisite-error.js';
 import { coreConnectionOf, type Mysql2CoreConnection } from './mysql2-internals.js';
-import { RegisterReplicaCommand } from './register-replica-command.js';
+import { SimpleCommand } from './simple-command.js';
 import {
   BINLOG_DUMP_NON_BLOCK,
   BINLOG_SEND_ANNOTATE_ROWS_EVENT,
@@ -159,7 +159,7 @@ export async function openBinlogStream(options: BinlogDumpOptions): Promise<Binl
     }
     await conn.query('SET SESSION net_write_timeout = ?', [options.netWriteTimeoutSeconds ?? 600]);
 
-    const register = new RegisterReplicaCommand(
+    const register = new SimpleCommand(
       encodeRegisterReplica({ serverId, hostname: options.replicaHostname ?? 'mysql-pitr', port: 0 }),
     );
     core.addCommand(register);

@@ -13,6 +13,7 @@ import {
   type Mysql2Packet,
 } from './mysql2-internals.js';
 import type { ServerErrorInfo } from './mysql-server-error.js';
+import { SimpleCommand } from './simple-command.js';
 
 /** Command byte of COM_QUERY. */
 export const COM_QUERY = 0x03;
@@ -206,42 +207,6 @@ function queryFlags(connection: Mysql2CoreConnection): number {
   return (c.config?.clientFlags ?? 0) & (c.serverCapabilityFlags ?? 0);
 }
 
-/** COM_SET_OPTION: answered by an EOF (success) or an ERR packet. */
-class SetOptionCommand implements Mysql2Command {
-  private started = false;
-  readonly done: Promise<void>;
-  private resolve!: () => void;
-  private reject!: (err: Error) => void;
-
-  constructor(private readonly option: number) {
-    this.done = new Promise<void>((resolve, reject) => {
-      this.resolve = resolve;
-      this.reject = reject;
-    });
-  }
-
-  execute(packet: Mysql2Packet | undefined, connection: Mysql2CoreConnection): boolean {
-    if (!this.started) {
-      this.started = true;
-      connection._resetSequenceId();
-      const payload = Buffer.alloc(3);
-      payload[0] = COM_SET_OPTION;
-      payload.writeUInt16LE(this.option, 1);
-      writePayload(connection, payload);
-      return false;
-    }
-    if (!packet) return false;
-    const p = packet.buffer.subarray(packet.offset, packet.end);
-    if (p[0] === ERR_HEADER) this.reject(decodeErrPacket(p));
-    else this.resolve();
-    return true;
-  }
-
-  onResult(err: Error): void {
-    this.reject(err);
-  }
-}
-
 /**
  * Allows several statements per COM_QUERY on this session (COM_SET_OPTION
  * MYSQL_OPTION_MULTI_STATEMENTS_ON), whatever flags the connection was opened with.
@@ -249,7 +214,10 @@ class SetOptionCommand implements Mysql2Command {
  * @throws the server's error (errno, sqlState, sqlMessage) or mysql2's connection error
  */
 export async function enableMultiStatements(conn: Connection): Promise<void> {
-  const cmd = new SetOptionCommand(MYSQL_OPTION_MULTI_STATEMENTS_ON);
+  const payload = Buffer.alloc(3);
+  payload[0] = COM_SET_OPTION;
+  payload.writeUInt16LE(MYSQL_OPTION_MULTI_STATEMENTS_ON, 1);
+  const cmd = new SimpleCommand(payload);
   coreConnectionOf(conn).addCommand(cmd);
   await cmd.done;
 }

@@ -1,14 +1,12 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import type { Connection } from 'mysql2/promise';
 import { PitrError } from '../errors/index.js';
 import { silentLogger, type Logger } from '../log/index.js';
 import { enableMultiStatements, rawQuery, type RawQueryResult } from '../mysql/index.js';
 import type { ApplyResult, BinlogApplier } from './binlog-applier.js';
 import { BatchSqlSplitter } from './batch-sql-splitter.js';
+import { startBinlogDecoder } from './binlog-decoder.js';
 import type { PlanFile, RestorePlan } from './plan-restore.js';
 import type { RestoreProgressListener } from './restore-progress.js';
-import { writeChunk } from './write-chunk.js';
 
 /** Options of BatchBinlogApplier. */
 export interface BatchApplierOptions {
@@ -180,31 +178,8 @@ export class BatchBinlogApplier implements BinlogApplier {
       for (const f of plan.files) {
         signal?.throwIfAborted();
         current = f;
-        const args = [
-          ...(f.from > 4 ? [`--start-position=${f.from}`] : []),
-          ...(f.to !== undefined ? [`--stop-position=${f.to}`] : []),
-          '-',
-        ];
         this.logger.info('applying binlog', { file: f.file, from: f.from, to: f.to ?? 'end', batched: true });
-        const dec = spawn(program, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-        const decErr: Buffer[] = [];
-        dec.stderr.on('data', (c: Buffer) => decErr.push(c));
-        dec.stdin.on('error', () => undefined);
-        const decExit = once(dec, 'close') as Promise<[number | null]>;
-        const feed = (async () => {
-          try {
-            for await (const b of bytes(f)) {
-              if (!(await writeChunk(dec.stdin, b))) break;
-            }
-          } catch (err) {
-            // damaged or unreadable segment: stop the decoder at once so no more SQL flows
-            dec.kill('SIGKILL');
-            dec.stdin.destroy();
-            throw err;
-          }
-          dec.stdin.end();
-        })();
-        feed.catch(() => undefined); // awaited below
+        const dec = startBinlogDecoder(program, f, bytes(f));
 
         const splitter = new BatchSqlSplitter();
         let unit: Unit = { gtid: undefined, file: f.file, position: f.from };
@@ -242,13 +217,13 @@ export class BatchBinlogApplier implements BinlogApplier {
             }
           }
         } catch (err) {
-          dec.kill('SIGKILL');
-          await decExit;
+          dec.process.kill('SIGKILL');
+          await dec.exit;
           throw err;
         }
-        const [code] = await decExit;
-        await feed; // a storage or checksum error is the real cause: report it first
-        const decText = Buffer.concat(decErr).toString().trim();
+        const [code] = await dec.exit;
+        await dec.feed; // a storage or checksum error is the real cause: report it first
+        const decText = dec.stderrText();
         const unfinished = splitter.end();
         if (code !== 0 || unfinished !== undefined) {
           await settle();

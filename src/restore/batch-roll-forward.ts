@@ -3,7 +3,7 @@ import { PitrError } from '../errors/index.js';
 import type { ObjectStore } from '../storage/index.js';
 import { readArchivedSegments } from './archived-segments.js';
 import type { BinlogApplier } from './binlog-applier.js';
-import type { TargetConnection } from './execute-restore.js';
+import { serverGtidState, type ServerGtidState, type TargetConnection } from './execute-restore.js';
 import type { BinlogPoint, RestorePlan } from './plan-restore.js';
 import type { RestoreProgressListener } from './restore-progress.js';
 
@@ -53,12 +53,9 @@ async function rows<T>(c: TargetConnection, sql: string): Promise<T[]> {
  * @throws PitrError USAGE when the server has no GTID position, several domains, or is not MariaDB
  */
 export async function targetGtid(target: TargetConnection): Promise<string> {
-  let r: { b: string; s: string } | undefined;
+  let r: ServerGtidState;
   try {
-    [r] = await rows<{ b: string; s: string }>(
-      target,
-      'SELECT @@gtid_binlog_pos AS b, @@gtid_slave_pos AS s',
-    );
+    r = await serverGtidState(target);
   } catch (err) {
     throw new PitrError(
       'USAGE',
@@ -67,7 +64,7 @@ export async function targetGtid(target: TargetConnection): Promise<string> {
       { cause: err },
     );
   }
-  const pos = MariadbGtidPos.parse(r!.b || '').union(MariadbGtidPos.parse(r!.s || ''));
+  const pos = MariadbGtidPos.parse(r.gtidBinlogPos || '').union(MariadbGtidPos.parse(r.gtidSlavePos || ''));
   const gtids = pos.gtids().map(formatMariadbGtid);
   if (gtids.length !== 1) {
     throw new PitrError(
@@ -114,11 +111,7 @@ export async function rollForward(plan: RestorePlan, deps: RollForwardDeps): Pro
         );
       }
     }
-    const [g] = await rows<{ b: string; s: string }>(
-      deps.target,
-      'SELECT @@gtid_binlog_pos AS b, @@gtid_slave_pos AS s',
-    );
-    server = { gtidBinlogPos: g!.b, gtidSlavePos: g!.s };
+    server = await serverGtidState(deps.target);
   }
   return {
     from: plan.start,

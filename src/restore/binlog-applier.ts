@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { PitrError } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
+import { startBinlogDecoder } from './binlog-decoder.js';
 import type { ClientCommand } from './client-command.js';
 import type { PlanFile, RestorePlan } from './plan-restore.js';
 import type { RestoreProgressListener } from './restore-progress.js';
@@ -122,34 +122,12 @@ export class MariadbBinlogApplier implements BinlogApplier {
       for (const f of plan.files) {
         if (clientGone) break;
         signal?.throwIfAborted();
-        const args = [
-          ...(f.from > 4 ? [`--start-position=${f.from}`] : []),
-          ...(f.to !== undefined ? [`--stop-position=${f.to}`] : []),
-          '-',
-        ];
         this.logger.info('applying binlog', { file: f.file, from: f.from, to: f.to ?? 'end' });
         fileStart = f.from;
         fileRange = fileApplyBytes(f);
         pendingAt = f.from;
         report();
-        const dec = spawn(this.binlogProgram, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-        const decErr: Buffer[] = [];
-        dec.stderr.on('data', (c: Buffer) => decErr.push(c));
-        dec.stdin.on('error', () => undefined);
-        const decExit = once(dec, 'close') as Promise<[number | null]>;
-        const feed = (async () => {
-          try {
-            for await (const b of bytes(f)) {
-              if (!(await writeChunk(dec.stdin, b))) break;
-            }
-          } catch (err) {
-            // damaged or unreadable segment: stop the decoder at once so no more SQL flows
-            dec.kill('SIGKILL');
-            dec.stdin.destroy();
-            throw err;
-          }
-          dec.stdin.end();
-        })();
+        const dec = startBinlogDecoder(this.binlogProgram, f, bytes(f));
         const pump = (async () => {
           for await (const c of dec.stdout) {
             scan(f.file, c as Buffer);
@@ -158,10 +136,10 @@ export class MariadbBinlogApplier implements BinlogApplier {
             report();
           }
         })();
-        const [feedResult] = await Promise.allSettled([feed, pump]);
-        const [code] = await decExit;
+        const [feedResult] = await Promise.allSettled([dec.feed, pump]);
+        const [code] = await dec.exit;
         if (feedResult.status === 'rejected') throw feedResult.reason;
-        const decText = Buffer.concat(decErr).toString().trim();
+        const decText = dec.stderrText();
         // the client stopped (an SQL error): its exit status and stderr say why, below
         if (clientGone || mysql.stdin.destroyed) break;
         if (code !== 0) {

@@ -78,6 +78,63 @@ export async function userDatabases(target: TargetConnection): Promise<string[]>
   return list.map((r) => r.name);
 }
 
+/**
+ * Refuses a target that holds user databases unless `force`; with `force`, the warning to report.
+ *
+ * @param instead what the operator can do instead (ends the error message)
+ * @throws PitrError RESTORE_TARGET_NOT_EMPTY (nothing is changed)
+ */
+export async function checkTargetEmpty(
+  target: TargetConnection,
+  targetName: string,
+  force: boolean | undefined,
+  instead = 'Restore into a fresh server, drop them first, or pass --force to load over them (tables of the ' +
+    'backup are replaced, other tables are left as they are)',
+): Promise<string[]> {
+  const existing = await userDatabases(target);
+  if (existing.length === 0) return [];
+  if (!force) {
+    throw new PitrError(
+      'RESTORE_TARGET_NOT_EMPTY',
+      `the target ${targetName} already holds user databases (${existing.join(', ')}); nothing was changed. ${instead}`,
+    );
+  }
+  return [`loaded over existing databases: ${existing.join(', ')}`];
+}
+
+/** The GTID state a MariaDB target reports. */
+export interface ServerGtidState {
+  gtidBinlogPos: string;
+  gtidSlavePos: string;
+}
+
+/** Reads `@@gtid_binlog_pos` and `@@gtid_slave_pos` of a MariaDB target. */
+export async function serverGtidState(target: TargetConnection): Promise<ServerGtidState> {
+  const [g] = await rows<{ b: string; s: string }>(
+    target,
+    'SELECT @@gtid_binlog_pos AS b, @@gtid_slave_pos AS s',
+  );
+  return { gtidBinlogPos: g!.b, gtidSlavePos: g!.s };
+}
+
+/**
+ * Sets a MariaDB target's gtid_slave_pos to the position its data is at, so it can be attached as a
+ * replica; a failure becomes a warning (the data is restored either way).
+ */
+export async function setGtidSlavePos(
+  target: TargetConnection,
+  position: string,
+  warnings: string[],
+): Promise<void> {
+  try {
+    await target.query(`SET GLOBAL gtid_slave_pos = '${position.replace(/'/g, "''")}'`);
+  } catch (e) {
+    warnings.push(
+      `could not set gtid_slave_pos to ${position} (${(e as Error).message}); set it before making this server a replica`,
+    );
+  }
+}
+
 /** Exact row counts of every user table. */
 export async function tableRowCounts(target: TargetConnection): Promise<Record<string, number>> {
   const tables = await rows<{ db: string; t: string }>(
@@ -133,17 +190,7 @@ function downloadCounter(
  */
 export async function executeRestore(plan: RestorePlan, deps: ExecuteRestoreDeps): Promise<RestoreReport> {
   const log = deps.logger ?? silentLogger;
-  const warnings: string[] = [];
-  const existing = await userDatabases(deps.target);
-  if (existing.length > 0 && !deps.force) {
-    throw new PitrError(
-      'RESTORE_TARGET_NOT_EMPTY',
-      `the target ${deps.targetName} already holds user databases (${existing.join(', ')}); nothing was changed. ` +
-        'Restore into a fresh server, drop them first, or pass --force to load over them (tables of the ' +
-        'backup are replaced, other tables are left as they are)',
-    );
-  }
-  if (existing.length > 0) warnings.push(`loaded over existing databases: ${existing.join(', ')}`);
+  const warnings = await checkTargetEmpty(deps.target, deps.targetName, deps.force);
 
   const progress = deps.onProgress ?? ((): void => undefined);
   const dumpSize = plan.backup.dump.size;
@@ -170,21 +217,8 @@ export async function executeRestore(plan: RestorePlan, deps: ExecuteRestoreDeps
 
   let server: RestoreReport['server'];
   if (plan.backup.source.flavor === 'mariadb') {
-    if (plan.expectedGtidPosition) {
-      try {
-        await deps.target.query(`SET GLOBAL gtid_slave_pos = '${plan.expectedGtidPosition}'`);
-      } catch (e) {
-        warnings.push(
-          `could not set gtid_slave_pos to ${plan.expectedGtidPosition} (${(e as Error).message}); set it before ` +
-            'making this server a replica',
-        );
-      }
-    }
-    const [g] = await rows<{ b: string; s: string }>(
-      deps.target,
-      'SELECT @@gtid_binlog_pos AS b, @@gtid_slave_pos AS s',
-    );
-    server = { gtidBinlogPos: g!.b, gtidSlavePos: g!.s };
+    if (plan.expectedGtidPosition) await setGtidSlavePos(deps.target, plan.expectedGtidPosition, warnings);
+    server = await serverGtidState(deps.target);
   }
   return {
     backup: plan.backup.id,

@@ -39,6 +39,10 @@ export {
   executeRestore,
   userDatabases,
   tableRowCounts,
+  checkTargetEmpty,
+  serverGtidState,
+  setGtidSlavePos,
+  type ServerGtidState,
   type ExecuteRestoreDeps,
   type RestoreReport,
   type TargetConnection,
@@ -86,7 +90,6 @@ export {
 } from './replica-status.js';
 export {
   restoreReplica,
-  selectReplicaBackup,
   replicaStartOf,
   readReplicaStatus,
   serverIdentity,

@@ -2,7 +2,13 @@ import { readBackupCatalog, type BackupManifest } from '../catalog/index.js';
 import { PitrError } from '../errors/index.js';
 import { silentLogger } from '../log/index.js';
 import type { ObjectStore } from '../storage/index.js';
-import { tableRowCounts, userDatabases, type TargetConnection } from './execute-restore.js';
+import {
+  checkTargetEmpty,
+  serverGtidState,
+  setGtidSlavePos,
+  tableRowCounts,
+  type TargetConnection,
+} from './execute-restore.js';
 import { DEFAULT_LOAD_THREADS, loadBackupDump, type LoadBackupDumpDeps } from './load-backup-dump.js';
 
 /** What restoreBackup needs: loadBackupDump's dependencies plus a connection for checks and report. */
@@ -69,35 +75,14 @@ export async function restoreBackup(
   deps: RestoreBackupDeps,
 ): Promise<RestoreBackupReport> {
   const log = deps.logger ?? silentLogger;
-  const warnings: string[] = [];
-  const existing = await userDatabases(deps.target);
-  if (existing.length > 0 && !deps.force) {
-    throw new PitrError(
-      'RESTORE_TARGET_NOT_EMPTY',
-      `the target ${deps.targetName} already holds user databases (${existing.join(', ')}); nothing was changed. ` +
-        'Restore into a fresh server, drop them first, or pass --force to load over them (tables of the ' +
-        'backup are replaced, other tables are left as they are)',
-    );
-  }
-  if (existing.length > 0) warnings.push(`loaded over existing databases: ${existing.join(', ')}`);
+  const warnings = await checkTargetEmpty(deps.target, deps.targetName, deps.force);
   const t0 = Date.now();
   await loadBackupDump(backup, { ...deps, logger: log });
   const t1 = Date.now();
   let server: RestoreBackupReport['server'];
   if (backup.source.flavor === 'mariadb') {
-    if (backup.gtidPosition) {
-      try {
-        await deps.target.query(`SET GLOBAL gtid_slave_pos = '${backup.gtidPosition.replace(/'/g, "''")}'`);
-      } catch (e) {
-        warnings.push(
-          `could not set gtid_slave_pos to ${backup.gtidPosition} (${(e as Error).message}); set it before ` +
-            'making this server a replica',
-        );
-      }
-    }
-    const [r] = await deps.target.query('SELECT @@gtid_binlog_pos AS b, @@gtid_slave_pos AS s');
-    const g = (r as { b: string; s: string }[])[0]!;
-    server = { gtidBinlogPos: g.b, gtidSlavePos: g.s };
+    if (backup.gtidPosition) await setGtidSlavePos(deps.target, backup.gtidPosition, warnings);
+    server = await serverGtidState(deps.target);
   }
   return {
     backup: backup.id,

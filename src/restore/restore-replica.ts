@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { readBackupCatalog, type BackupManifest } from '../catalog/index.js';
+import type { BackupManifest } from '../catalog/index.js';
 import { PitrError } from '../errors/index.js';
 import { silentLogger, type Logger } from '../log/index.js';
 import type { ObjectStore } from '../storage/index.js';
 import type { ClientCommand } from './client-command.js';
-import { userDatabases, type TargetConnection } from './execute-restore.js';
+import { checkTargetEmpty, type TargetConnection } from './execute-restore.js';
 import { loadBackupDump } from './load-backup-dump.js';
 import type { OpenLoadSession } from './parallel-load-session.js';
 import {
@@ -65,33 +65,6 @@ export interface RestoreReplicaReport {
   /** Where the time went: the seconds the dump load took. */
   seconds: { load: number };
   warnings: string[];
-}
-
-/**
- * The backup to build a replica from: `id`, or the newest complete one.
- *
- * @throws PitrError USAGE when `id` is not a complete backup, NOT found when the repository has none
- */
-export async function selectReplicaBackup(store: ObjectStore, id?: string): Promise<BackupManifest> {
-  const { complete } = await readBackupCatalog(store);
-  if (id !== undefined) {
-    const found = complete.find((b) => b.id === id);
-    if (!found) {
-      throw new PitrError(
-        'USAGE',
-        `backup ${id} is not a complete backup of this repository; \`mysql-pitr backup list\` shows the ones there are`,
-      );
-    }
-    return found;
-  }
-  const newest = complete.at(-1);
-  if (!newest) {
-    throw new PitrError(
-      'TARGET_OUT_OF_RANGE',
-      'the repository holds no complete backup to build a replica from: take one with `mysql-pitr backup create` first',
-    );
-  }
-  return newest;
 }
 
 /** Where a replica of this backup starts: its GTID position when it has one, else its binlog coordinates. */
@@ -200,15 +173,14 @@ export async function restoreReplica(
   const log = deps.logger ?? silentLogger;
   const warnings: string[] = [];
   const primaryName = `${deps.primary.host}:${deps.primary.port}`;
-  const existing = await userDatabases(deps.target);
-  if (existing.length > 0 && !deps.force) {
-    throw new PitrError(
-      'RESTORE_TARGET_NOT_EMPTY',
-      `the target ${deps.targetName} already holds user databases (${existing.join(', ')}); nothing was changed. ` +
-        'Build the replica on a fresh server, drop them first, or pass --force to load over them',
-    );
-  }
-  if (existing.length > 0) warnings.push(`loaded over existing databases: ${existing.join(', ')}`);
+  warnings.push(
+    ...(await checkTargetEmpty(
+      deps.target,
+      deps.targetName,
+      deps.force,
+      'Build the replica on a fresh server, drop them first, or pass --force to load over them',
+    )),
+  );
   const id = await serverIdentity(deps.target);
   if (id.flavor !== backup.source.flavor) {
     throw new PitrError(

@@ -1,5 +1,7 @@
-// COM_REGISTER_SLAVE as a mysql2 command: send, then one OK or ERR packet.
+// A mysql2 command for the simple exchanges: send one payload, then one OK/EOF or ERR packet
+// (COM_REGISTER_SLAVE, COM_SET_OPTION).
 // https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_com_register_slave.html
+// https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_com_set_option.html
 import { ERR_HEADER, decodeErrPacket } from './err-packet.js';
 import {
   outgoingPacket,
@@ -8,8 +10,8 @@ import {
   type Mysql2Packet,
 } from './mysql2-internals.js';
 
-/** Sends a COM_REGISTER_SLAVE payload and settles on the server's answer. */
-export class RegisterReplicaCommand implements Mysql2Command {
+/** Sends one command payload and settles on the server's answer: resolves on OK/EOF, rejects on ERR. */
+export class SimpleCommand implements Mysql2Command {
   private started = false;
   readonly done: Promise<void>;
   private resolve!: () => void;
