@@ -3,6 +3,7 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
 import {
+  mapLimit,
   compactedSegmentKey,
   decodeSegmentHeader,
   encodeSegmentHeader,
@@ -217,20 +218,6 @@ async function verifyWritten(store: ObjectStore, key: string, expected: SegmentH
         `${header.end - header.start} bytes and ${header.sha256}`,
     );
   }
-}
-
-/** `fn` over `items`, at most `limit` at a time; results in order. */
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }
 
 function stopIfAborted(signal: AbortSignal | undefined, what: string): void {

@@ -3,6 +3,7 @@ import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
 import {
+  mapLimit,
   readBackupCatalog,
   readBinlogCatalog,
   readSegmentHeader,
@@ -48,19 +49,6 @@ export interface VerifyReport {
   /** Folders without a manifest (never used for a restore; expire removes them after a grace period). */
   incomplete: { id: string; reason: string }[];
   segments: { checked: number; ok: number; bytes: number };
-}
-
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  return out;
 }
 
 /** Hashes and counts a stream without keeping it. */

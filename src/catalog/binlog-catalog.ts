@@ -20,6 +20,7 @@ import {
 import { parseTimelineRecord, type TimelineRecord } from './timeline-record.js';
 import { parseCompactedSegmentKey } from './compacted-segment-key.js';
 import { SegmentOverlapError } from './segment-overlap-error.js';
+import { mapLimit } from './map-limit.js';
 
 /** One segment object as listed. */
 export interface CatalogSegment {
@@ -157,19 +158,6 @@ export async function readSegmentHeader(
   const length = segmentHeaderFrameLength(data, key);
   if (length > data.length) data = await store.get(key, { start: 0, end: length });
   return decodeSegmentHeader(data, key);
-}
-
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }
 
 /**

@@ -105,3 +105,4 @@ export {
   type ExpiredBinlogs,
   type RestorableStart,
 } from './retention-policy.js';
+export { mapLimit } from './map-limit.js';
