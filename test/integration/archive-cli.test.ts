@@ -14,47 +14,7 @@ import { startMariadb, type MariadbServer } from '../support/mariadb-server.js';
 import { runWorkload } from '../support/workload.js';
 import { cliCommand, runCli, PROJECT_ROOT, type CliResult } from '../support/run-cli.js';
 import { startS3Emulator, type S3Emulator } from '../support/s3-emulator.js';
-import { LOG_EVENT_BINLOG_IN_USE_F, OFFSET_FLAGS } from '../../src/binlog/event-header.js';
-
-/** File offset of the FDE's flags low byte: the source's in-use bit of its active file lives here. */
-const IN_USE_FLAG_OFFSET = 4 + OFFSET_FLAGS;
-
-interface BinaryLog {
-  Log_name: string;
-  File_size: string | number;
-}
-
-function differences(a: Buffer, b: Buffer): number[] {
-  const out: number[] = [];
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n && out.length < 10; i++) if (a[i] !== b[i]) out.push(i);
-  if (a.length !== b.length) out.push(-1);
-  return out;
-}
-
-/** Asserts that every source binlog was fetched into `dir` byte for byte (the active one but its in-use bit). */
-async function assertIdentical(server: MariadbServer, dir: string, from = 0): Promise<number> {
-  const logs = (await server.query<BinaryLog[]>('SHOW BINARY LOGS')).slice(from);
-  const fetched = (await readdir(dir)).filter((f) => !f.endsWith('.partial')).sort();
-  assert.deepEqual(fetched, logs.map((l) => l.Log_name).sort(), 'fetched files = source binlogs');
-  for (const [i, log] of logs.entries()) {
-    const source = await readFile(join(server.binlogDir, log.Log_name));
-    const copy = await readFile(join(dir, log.Log_name));
-    if (i < logs.length - 1) {
-      assert.ok(copy.equals(source), `${log.Log_name} differs at ${differences(copy, source).join(',')}`);
-    } else {
-      assert.equal(copy.length, source.length, `active ${log.Log_name} length`);
-      const diff = differences(copy, source);
-      assert.ok(
-        diff.length === 0 || (diff.length === 1 && diff[0] === IN_USE_FLAG_OFFSET),
-        `active ${log.Log_name} differs at ${diff}`,
-      );
-      if (diff.length === 1)
-        assert.equal(source[IN_USE_FLAG_OFFSET]! ^ copy[IN_USE_FLAG_OFFSET]!, LOG_EVENT_BINLOG_IN_USE_F);
-    }
-  }
-  return logs.length;
-}
+import { assertBinlogsIdentical, type BinaryLog } from '../support/binlog-compare.js';
 
 describe('mysql-pitr archive / binlog fetch / binlog list / status against MariaDB', () => {
   let server: MariadbServer;
@@ -138,7 +98,7 @@ describe('mysql-pitr archive / binlog fetch / binlog list / status against Maria
     const dest = join(work, 'fetch-fs');
     const fetched = await runCli(['binlog', 'fetch', '--all', '--dest', dest, '--repo', repo], { env });
     assert.equal(fetched.code, 0, fetched.stderr);
-    const files = await assertIdentical(server, dest);
+    const files = await assertBinlogsIdentical(server, dest);
     assert.ok(files >= 3, `rotations: ${files} files`);
     // the zstd CLI skips the header frames: concatenated segments decompress into the file
     const segDir = join(work, 'repo-fs', 'binlogs', '000001', 'mysql-bin.000001');
@@ -196,7 +156,7 @@ describe('mysql-pitr archive / binlog fetch / binlog list / status against Maria
       env: { ...env, ...s3Env },
     });
     assert.equal(f.code, 0, f.stderr);
-    await assertIdentical(server, dest);
+    await assertBinlogsIdentical(server, dest);
 
     // flip one byte in the compressed data of a segment of a copy of the file:// repository
     const fsRepo = join(work, 'repo-fs');
@@ -340,7 +300,7 @@ describe('mysql-pitr archive / binlog fetch / binlog list / status against Maria
     const dest = join(work, 'fetch-rotate');
     const f = await runCli(['binlog', 'fetch', '--all', '--dest', dest, '--repo', repo], { env });
     assert.equal(f.code, 0, f.stderr);
-    await assertIdentical(server, dest);
+    await assertBinlogsIdentical(server, dest);
   });
 
   it('--purge-source purges archived files on the source, keeping --purge-keep of them', async () => {
@@ -486,7 +446,7 @@ describe('mysql-pitr archive / binlog fetch / binlog list / status against Maria
       { env },
     );
     assert.equal(f.code, 0, f.stderr);
-    await assertIdentical(server, dest);
+    await assertBinlogsIdentical(server, dest);
   });
 
   it('switching --source to another server with the same file names starts a new timeline', async () => {
@@ -509,7 +469,7 @@ describe('mysql-pitr archive / binlog fetch / binlog list / status against Maria
       { env },
     );
     assert.equal(f.code, 0, f.stderr);
-    await assertIdentical(other, dest);
+    await assertBinlogsIdentical(other, dest);
     const list = await runCli(['binlog', 'list', '--repo', repo], { env });
     assert.match(list.stdout, /timeline 000001[\s\S]*timeline 000002[\s\S]*timeline 000003/);
   });

@@ -6,55 +6,14 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startMariadb, type MariadbServer } from '../support/mariadb-server.js';
 import { runWorkload } from '../support/workload.js';
 import { cliCommand, runCli, PROJECT_ROOT } from '../support/run-cli.js';
-import { LOG_EVENT_BINLOG_IN_USE_F, OFFSET_FLAGS } from '../../src/binlog/event-header.js';
-
-// (the same check as in archive-cli.test.ts; test files cannot import each other)
-/** File offset of the FDE's flags low byte: the source's in-use bit of its active file lives here. */
-const IN_USE_FLAG_OFFSET = 4 + OFFSET_FLAGS;
-
-interface BinaryLog {
-  Log_name: string;
-  File_size: string | number;
-}
-
-function differences(a: Buffer, b: Buffer): number[] {
-  const out: number[] = [];
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n && out.length < 10; i++) if (a[i] !== b[i]) out.push(i);
-  if (a.length !== b.length) out.push(-1);
-  return out;
-}
-
-/** Asserts that every source binlog was fetched into `dir` byte for byte (the active one but its in-use bit). */
-async function assertIdentical(server: MariadbServer, dir: string, from = 0): Promise<number> {
-  const logs = (await server.query<BinaryLog[]>('SHOW BINARY LOGS')).slice(from);
-  const fetched = (await readdir(dir)).filter((f) => !f.endsWith('.partial')).sort();
-  assert.deepEqual(fetched, logs.map((l) => l.Log_name).sort(), 'fetched files = source binlogs');
-  for (const [i, log] of logs.entries()) {
-    const source = await readFile(join(server.binlogDir, log.Log_name));
-    const copy = await readFile(join(dir, log.Log_name));
-    if (i < logs.length - 1) {
-      assert.ok(copy.equals(source), `${log.Log_name} differs at ${differences(copy, source).join(',')}`);
-    } else {
-      assert.equal(copy.length, source.length, `active ${log.Log_name} length`);
-      const diff = differences(copy, source);
-      assert.ok(
-        diff.length === 0 || (diff.length === 1 && diff[0] === IN_USE_FLAG_OFFSET),
-        `active ${log.Log_name} differs at ${diff}`,
-      );
-      if (diff.length === 1)
-        assert.equal(source[IN_USE_FLAG_OFFSET]! ^ copy[IN_USE_FLAG_OFFSET]!, LOG_EVENT_BINLOG_IN_USE_F);
-    }
-  }
-  return logs.length;
-}
+import { assertBinlogsIdentical } from '../support/binlog-compare.js';
 
 /** A deterministic PRNG so a failing run can be replayed (seed printed on failure). */
 function prng(seed: number): () => number {
@@ -180,7 +139,7 @@ describe('archiver crash safety (SIGKILL during load)', () => {
     const dest = join(work, 'fetched');
     const fetched = await runCli(['binlog', 'fetch', '--all', '--dest', dest, '--repo', repo], { env });
     assert.equal(fetched.code, 0, fetched.stderr);
-    const files = await assertIdentical(server, dest);
+    const files = await assertBinlogsIdentical(server, dest);
     assert.ok(files >= 3, `${files} files`);
     const list = JSON.parse((await runCli(['binlog', 'list', '--repo', repo, '--json'], { env })).stdout) as {
       timelines: { files: { holes: unknown[] }[]; gaps: unknown[] }[];

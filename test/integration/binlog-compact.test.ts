@@ -19,12 +19,12 @@ import { runWorkload } from '../support/workload.js';
 import { cliCommand, runCli, PROJECT_ROOT, type CliResult } from '../support/run-cli.js';
 import { startS3Emulator, type S3Emulator } from '../support/s3-emulator.js';
 import { openObjectStore, type ObjectStore } from '../../src/storage/index.js';
-import { LOG_EVENT_BINLOG_IN_USE_F, OFFSET_FLAGS } from '../../src/binlog/event-header.js';
+import { LOG_EVENT_BINLOG_IN_USE_F } from '../../src/binlog/event-header.js';
+import { IN_USE_FLAG_OFFSET } from '../support/binlog-compare.js';
 import { runJob, jobMarkerKeys, type JobMessage } from '../../src/jobs/index.js';
 import { silentLogger } from '../../src/log/index.js';
 import { productionJobFunctions } from '../../lambdas/job-functions.js';
 
-const IN_USE_FLAG_OFFSET = 4 + OFFSET_FLAGS;
 const COMPACTED = /\/\d{20}-\d{20}\.zst$/;
 const PLAIN = /\/\d{20}\.zst$/;
 

@@ -13,30 +13,12 @@ import { startMariadb, type MariadbServer } from '../support/mariadb-server.js';
 import { runWorkload, type WorkloadResult } from '../support/workload.js';
 import { openBinlogStream, type BinlogDumpOptions, type BinlogStreamEvent } from '../../src/mysql/index.js';
 import { BinlogFileReader, copyBinlogStream } from '../../src/binlog-file/index.js';
-import { LOG_EVENT_BINLOG_IN_USE_F, OFFSET_FLAGS } from '../../src/binlog/event-header.js';
-
-/**
- * File offset of the low byte of the FORMAT_DESCRIPTION_EVENT's header flags: 4 (magic) + 17
- * (flags offset in the 19-byte header). The source keeps LOG_EVENT_BINLOG_IN_USE_F (0x01) set
- * there in its active binlog until it closes the file; the dump thread sends the event with the bit
- * clear (its CRC32 was computed with the bit clear, so both versions verify). A copy of the active
- * file therefore differs from the source's in exactly this bit and nowhere else.
- */
-const IN_USE_FLAG_OFFSET = 4 + OFFSET_FLAGS;
-
-interface BinaryLog {
-  Log_name: string;
-  File_size: string | number;
-}
-
-/** Byte offsets where a and b differ (and the length difference as a pseudo-offset). */
-function differences(a: Buffer, b: Buffer): number[] {
-  const out: number[] = [];
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) out.push(i);
-  if (a.length !== b.length) out.push(-1);
-  return out;
-}
+import { LOG_EVENT_BINLOG_IN_USE_F } from '../../src/binlog/event-header.js';
+import {
+  IN_USE_FLAG_OFFSET,
+  binlogDifferences as differences,
+  type BinaryLog,
+} from '../support/binlog-compare.js';
 
 describe('replication client: live binlog streaming from MariaDB', () => {
   let server: MariadbServer;
