@@ -21,9 +21,9 @@ const say = (text: string): void => void process.stdout.write(`\n\x1b[1m== ${tex
 async function pitr(
   args: string[],
   env: Record<string, string>,
-  opts: { quiet?: boolean } = {},
+  opts: { quiet?: boolean; silent?: boolean } = {},
 ): Promise<string> {
-  process.stdout.write(`$ mysql-pitr ${args.join(' ')}\n`);
+  if (!opts.silent) process.stdout.write(`$ mysql-pitr ${args.join(' ')}\n`);
   const child = spawn(process.execPath, [BIN, ...args], {
     env: { ...process.env, ...env, MYSQL_PITR_LOG_FORMAT: 'text' },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -31,11 +31,39 @@ async function pitr(
   const out: Buffer[] = [];
   child.stdout.on('data', (c: Buffer) => {
     out.push(c);
-    if (!opts.quiet) process.stdout.write(c);
+    if (!opts.quiet && !opts.silent) process.stdout.write(c);
   });
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   if (code !== 0) throw new Error(`mysql-pitr ${args[0]} ${args[1] ?? ''} exited with ${code}`);
   return Buffer.concat(out).toString();
+}
+
+/**
+ * Waits until the archive holds everything the source has written so far (its SHOW MASTER STATUS
+ * position is durable), so stopping the archiver cannot race its start on a slow machine.
+ */
+async function waitUntilArchived(
+  src: MariadbServer,
+  env: Record<string, string>,
+  archiver: ChildProcess,
+): Promise<void> {
+  const [master] = await src.query<{ File: string; Position: number | string }[]>('SHOW MASTER STATUS');
+  const want = { file: master!.File, position: Number(master!.Position) };
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const status = JSON.parse(await pitr(['status', '--json'], env, { silent: true })) as {
+      lastDurable?: { file: string; position: number };
+    };
+    const d = status.lastDurable;
+    if (d && (d.file > want.file || (d.file === want.file && d.position >= want.position))) return;
+    if (archiver.exitCode !== null) throw new Error(`the archiver exited with ${archiver.exitCode}`);
+    if (Date.now() > deadline) {
+      throw new Error(
+        `the archiver did not reach ${want.file}:${want.position} within 120 s (now at ${JSON.stringify(d)})`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
 }
 
 /** CHECKSUM TABLE of shop.orders on `server`. */
@@ -90,6 +118,8 @@ async function main(): Promise<void> {
     await src.query('DELETE FROM shop.orders');
     console.log(`shop.orders had ${count?.n} rows (CHECKSUM ${before}); now it has 0.`);
 
+    say('Waiting until the archive holds the DELETE (within about a second of its commit)');
+    await waitUntilArchived(src, env, archiver);
     say('Stopping the archiver with SIGTERM: it flushes what it has and exits 0');
     await stopArchiver(archiver);
     archiver = undefined;
