@@ -7,7 +7,7 @@
  * schedule runs it again. The same idempotency markers as the Lambda worker apply, so a task
  * started twice for one scheduled run (a retried dispatch) makes one backup.
  */
-import { exitCodeFor } from '../src/cli/exit-codes.js';
+import { exitCodeFor } from '../src/errors/exit-codes.js';
 import { isPitrError } from '../src/errors/index.js';
 import { JOB_ENV_VAR, parseJobMessage, runJob } from '../src/jobs/index.js';
 import { createLogger } from '../src/log/index.js';

@@ -1,4 +1,4 @@
-import { MariadbGtidPos, MysqlGtidSet, parseMariadbGtid } from '../binlog/index.js';
+import { MariadbGtidPos, MysqlGtidSet, parseMariadbGtid } from '../gtid/index.js';
 import {
   binlogFileAfter,
   compareBinlogFiles,

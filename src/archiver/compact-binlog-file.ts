@@ -15,7 +15,7 @@ import {
   type CatalogSegment,
   type SegmentHeader,
 } from '../catalog/index.js';
-import { MysqlGtidSet } from '../binlog/index.js';
+import { MysqlGtidSet } from '../gtid/index.js';
 import {
   DEFAULT_STREAM_LEVEL,
   createZstdCompressStream,

@@ -17,12 +17,18 @@ import {
   type NonTransactionalTable,
 } from '../catalog/index.js';
 import { createZstdCompressStream } from '../codec/index.js';
-import type { MysqlEndpoint } from '../config/index.js';
+import type { MysqlEndpoint } from '../mysql/index.js';
 import { PitrError, messageOf } from '../errors/index.js';
 import { silentLogger, type Logger } from '../log/index.js';
-import { connectMysql, readSourceFacts, type SourceFacts, type SqlConnection } from '../mysql/index.js';
+import {
+  connectMysql,
+  formatDefaultsFile,
+  readSourceFacts,
+  type SourceFacts,
+  type SqlConnection,
+} from '../mysql/index.js';
 import type { ObjectStore } from '../storage/index.js';
-import { buildDumpCommand, formatDefaultsFile } from './dump-command.js';
+import { buildDumpCommand } from './dump-command.js';
 import { DumpCoordinatesScanner, type DumpCoordinates } from './dump-coordinates-scanner.js';
 import { DumpError } from './dump-error.js';
 

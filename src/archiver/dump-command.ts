@@ -1,6 +1,6 @@
 /**
  * Chooses the dump program and its arguments from what the source is (pure). The password never
- * appears here: it goes into a defaults file (see `formatDefaultsFile`) whose path is the first
+ * appears here: it goes into a defaults file (see `formatDefaultsFile` in src/mysql) whose path is the first
  * argument, so neither `ps` nor the manifest shows it.
  *
  * References: https://mariadb.com/kb/en/mariadb-dump/ and
@@ -83,22 +83,4 @@ export function buildDumpCommand(opts: DumpCommandOptions): DumpCommand {
     programs: source.flavor === 'mariadb' ? ['mariadb-dump', 'mysqldump'] : ['mysqldump'],
     args,
   };
-}
-
-/** Quotes an option-file value: double quotes, with `\` and `"` escaped and no line breaks. */
-function quoteOptionValue(value: string): string {
-  if (/[\r\n]/.test(value)) throw new RangeError('an option file value cannot contain a line break');
-  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
-}
-
-/**
- * The text of the defaults file given to the dump tool with `--defaults-extra-file`: a `[client]`
- * group with the user and, when set, the password. Write it with mode 0600 and delete it after.
- *
- * @throws RangeError when the user or password contains a line break (an option file cannot hold one)
- */
-export function formatDefaultsFile(user: string, password: string | undefined): string {
-  const lines = ['[client]', `user=${quoteOptionValue(user)}`];
-  if (password !== undefined) lines.push(`password=${quoteOptionValue(password)}`);
-  return `${lines.join('\n')}\n`;
 }

@@ -6,7 +6,6 @@ export {
 } from './create-backup.js';
 export {
   buildDumpCommand,
-  formatDefaultsFile,
   type DumpCommand,
   type DumpCommandOptions,
   type DumpEndpoint,

@@ -4,11 +4,10 @@ import {
   BINLOG_MAGIC,
   EventType,
   TransactionTracker,
-  MysqlGtidSet,
-  parseMysqlGtid,
   type BinlogEvent,
   type BinlogTransaction,
 } from '../binlog/index.js';
+import { MysqlGtidSet, parseMysqlGtid } from '../gtid/index.js';
 import { SEGMENT_FORMAT, type DomainGtidRange, type SegmentHeader } from '../catalog/index.js';
 import { CorruptDataError } from '../errors/index.js';
 

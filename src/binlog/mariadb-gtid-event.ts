@@ -9,7 +9,7 @@
 // The GTID's server_id is the event header's server_id.
 
 import type { BinlogEvent } from './binlog-event.js';
-import type { MariadbGtid } from './mariadb-gtid-pos.js';
+import type { MariadbGtid } from '../gtid/mariadb-gtid-pos.js';
 
 /** flags2 bits of MariaDB's Gtid_log_event. */
 export const MariadbGtidFlags = {

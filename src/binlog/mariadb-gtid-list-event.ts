@@ -6,7 +6,7 @@
 // (domain_id uint32, server_id uint32, seq_no uint64).
 
 import type { BinlogEvent } from './binlog-event.js';
-import { MariadbGtidPos, type MariadbGtid } from './mariadb-gtid-pos.js';
+import { MariadbGtidPos, type MariadbGtid } from '../gtid/mariadb-gtid-pos.js';
 
 /** The low 28 bits of count_and_flags are the count. */
 const GTID_COUNT_MASK = 0x0fffffff;

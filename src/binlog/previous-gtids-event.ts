@@ -8,7 +8,7 @@
 
 import type { BinlogEvent } from './binlog-event.js';
 import { formatUuid } from './gtid-event.js';
-import { MysqlGtidSet, type GnoInterval } from './mysql-gtid-set.js';
+import { MysqlGtidSet, type GnoInterval } from '../gtid/mysql-gtid-set.js';
 
 /** Format byte of the tagged encoding (top byte of n_sids). */
 const GTID_FORMAT_TAGGED = 1;

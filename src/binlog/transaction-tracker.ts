@@ -14,9 +14,9 @@
 import { CorruptDataError } from '../errors/index.js';
 import type { BinlogEvent } from './binlog-event.js';
 import { EventType } from './event-type.js';
-import { formatMariadbGtid } from './mariadb-gtid-pos.js';
+import { formatMariadbGtid } from '../gtid/mariadb-gtid-pos.js';
 import { MariadbGtidFlags } from './mariadb-gtid-event.js';
-import { formatMysqlGtid } from './mysql-gtid-set.js';
+import { formatMysqlGtid } from '../gtid/mysql-gtid-set.js';
 import { queryStatementKind } from './query-event.js';
 
 /** How a transaction ended. */

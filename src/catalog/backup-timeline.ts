@@ -1,4 +1,4 @@
-import { MariadbGtidPos, parseMariadbGtid } from '../binlog/index.js';
+import { MariadbGtidPos, parseMariadbGtid } from '../gtid/index.js';
 import type { BackupManifest } from './backup-manifest.js';
 import type { CatalogTimeline } from './binlog-catalog.js';
 

@@ -1,6 +1,6 @@
 import { archiveBinlogs, DEFAULT_FLUSH_INTERVAL_MS } from '../archiver/index.js';
-import { ConfigError, formatEndpoint, type MysqlEndpoint } from '../config/index.js';
-import type { MysqlConnectionOptions } from '../mysql/index.js';
+import { ConfigError, formatEndpoint } from '../config/index.js';
+import type { MysqlConnectionOptions, MysqlEndpoint } from '../mysql/index.js';
 import { readServer, serverOptions } from './server-options.js';
 import type { CliCommand } from './cli-command.js';
 import { REPO_OPTIONS, openRepository } from './repo-options.js';

@@ -1,5 +1,5 @@
-import { formatEndpoint, type MysqlEndpoint } from '../config/index.js';
-import { connectMysql } from '../mysql/index.js';
+import { formatEndpoint } from '../config/index.js';
+import { connectMysql, type MysqlEndpoint } from '../mysql/index.js';
 import {
   ClientCommand,
   openMysqlLoadSession,

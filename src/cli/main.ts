@@ -5,7 +5,7 @@ import { PitrError, messageOf } from '../errors/index.js';
 import { createLogger, type LogLevel } from '../log/index.js';
 import type { CliCommand } from './cli-command.js';
 import { COMMANDS } from './commands.js';
-import { ExitCode, exitCodeFor } from './exit-codes.js';
+import { ExitCode, exitCodeFor } from '../errors/exit-codes.js';
 import { formatHelp } from './format-help.js';
 
 /** Options every command accepts. */

@@ -1,10 +1,5 @@
-import {
-  parseMysqlUrl,
-  readSecret,
-  type ConfigValues,
-  type MysqlEndpoint,
-  type OptionSpec,
-} from '../config/index.js';
+import { parseMysqlUrl, readSecret, type ConfigValues, type OptionSpec } from '../config/index.js';
+import type { MysqlEndpoint } from '../mysql/index.js';
 
 /** Which server an option set names; it prefixes the flags (`--source`, `--source-password-file`). */
 export type ServerRole = 'source' | 'target' | 'primary';

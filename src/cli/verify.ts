@@ -1,7 +1,7 @@
 import { verifyRepository, type VerifyReport } from '../archiver/index.js';
 import type { CliCommand } from './cli-command.js';
 import { REPO_OPTIONS, openRepository } from './repo-options.js';
-import { ExitCode } from './exit-codes.js';
+import { ExitCode } from '../errors/index.js';
 
 /** `2026-11-20 03:00:12` (UTC), rounded up or down to the whole second. */
 function second(iso: string, round: 'up' | 'down'): string {

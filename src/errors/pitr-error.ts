@@ -1,7 +1,7 @@
 /**
  * The one base class for every error mysql-pitr raises on purpose.
  *
- * `code` is stable: scripts, the CLI's exit-code table (src/cli/exit-codes.ts) and tests match on
+ * `code` is stable: scripts, the exit-code table (src/errors/exit-codes.ts) and tests match on
  * it, never on the message. The message is for the operator paged at 3 a.m.: it says what
  * happened and what to do next. `cause` carries the lower-level error through ErrorOptions.
  */

@@ -1,3 +1,5 @@
+export { formatDefaultsFile } from './format-defaults-file.js';
+export { type MysqlEndpoint } from './mysql-endpoint.js';
 export { connectMysql, describeTarget, describeUrl, type MysqlConnectionOptions } from './connect-mysql.js';
 export {
   readSourceFacts,

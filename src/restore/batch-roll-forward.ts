@@ -1,4 +1,4 @@
-import { MariadbGtidPos, formatMariadbGtid, parseMariadbGtid } from '../binlog/index.js';
+import { MariadbGtidPos, formatMariadbGtid, parseMariadbGtid } from '../gtid/index.js';
 import { PitrError } from '../errors/index.js';
 import type { ObjectStore } from '../storage/index.js';
 import { readArchivedSegments } from './archived-segments.js';

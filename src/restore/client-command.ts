@@ -2,8 +2,8 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { formatDefaultsFile } from '../archiver/dump-command.js';
-import type { MysqlEndpoint } from '../config/index.js';
+import { formatDefaultsFile } from '../mysql/index.js';
+import type { MysqlEndpoint } from '../mysql/index.js';
 
 /**
  * How to run the `mariadb` (or `mysql`) command-line client against the restore target: the

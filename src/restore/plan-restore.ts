@@ -8,7 +8,7 @@ import {
   type CatalogSegment,
   type CatalogTimeline,
 } from '../catalog/index.js';
-import { MariadbGtidPos, MysqlGtidSet, parseMariadbGtid, parseMysqlGtid } from '../binlog/index.js';
+import { MariadbGtidPos, MysqlGtidSet, parseMariadbGtid, parseMysqlGtid } from '../gtid/index.js';
 import { PitrError } from '../errors/index.js';
 import { describeRestoreTarget, type RestoreTarget } from './restore-target.js';
 

@@ -10,13 +10,12 @@ import {
   crc32,
   EventType,
   LOG_EVENT_BINLOG_IN_USE_F,
-  MariadbGtidPos,
   TransactionTracker,
-  parseMariadbGtid,
   type BinlogEvent,
   type BinlogTransaction,
 } from '../../src/binlog/index.js';
-import { ExitCode } from '../../src/cli/exit-codes.js';
+import { MariadbGtidPos, parseMariadbGtid } from '../../src/gtid/index.js';
+import { ExitCode } from '../../src/errors/index.js';
 import { startMariadb, type MariadbServer } from '../support/mariadb-server.js';
 import { runCli } from '../support/run-cli.js';
 

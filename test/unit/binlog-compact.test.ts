@@ -31,7 +31,7 @@ import {
 import { closedBinlogFiles, planFileCompaction } from '../../src/archiver/compact-plan.js';
 import { compactBinlogFile } from '../../src/archiver/compact-binlog-file.js';
 import { encodeSegment } from '../../src/archiver/segment-encoder.js';
-import { MysqlGtidSet } from '../../src/binlog/index.js';
+import { MysqlGtidSet } from '../../src/gtid/index.js';
 import { FsObjectStore, type ObjectStore, type PutBody, type PutOptions } from '../../src/storage/index.js';
 import { isPitrError } from '../../src/errors/index.js';
 

@@ -7,12 +7,12 @@ import {
   EventType,
   LOG_EVENT_ARTIFICIAL_F,
   LOG_EVENT_BINLOG_IN_USE_F,
-  MysqlGtidSet,
   TransactionTracker,
   transactionPayloadEvents,
   type BinlogEvent,
   type BinlogTransaction,
 } from '../../src/binlog/index.js';
+import { MysqlGtidSet } from '../../src/gtid/index.js';
 import { PitrError } from '../../src/errors/index.js';
 import { FIXTURES, readFixture, resealEvent } from '../support/binlog-fixtures.js';
 

@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildDumpCommand, formatDefaultsFile } from '../../src/archiver/dump-command.js';
+import { buildDumpCommand } from '../../src/archiver/dump-command.js';
+import { formatDefaultsFile } from '../../src/mysql/format-defaults-file.js';
 
 const endpoint = { host: 'db1.example', port: 3307 };
 const mariadb = { flavor: 'mariadb' as const, version: { major: 10, minor: 11, patch: 19 } };

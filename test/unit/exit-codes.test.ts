@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ExitCode, exitCodeFor } from '../../src/cli/exit-codes.js';
+import { ExitCode, exitCodeFor } from '../../src/errors/index.js';
 
 test('every error class maps to its documented exit code', () => {
   assert.equal(exitCodeFor('CONFIG_INVALID'), ExitCode.USAGE);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MariadbGtidPos, MysqlGtidSet, parseMariadbGtid, parseMysqlGtid } from '../../src/binlog/index.js';
+import { MariadbGtidPos, MysqlGtidSet, parseMariadbGtid, parseMysqlGtid } from '../../src/gtid/index.js';
 import { PitrError } from '../../src/errors/index.js';
 
 const A = '3e11fa47-71ca-11e1-9e33-c80aa9429562';

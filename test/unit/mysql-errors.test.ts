@@ -10,7 +10,7 @@ import {
   toMysqlError,
   type SourceFacts,
 } from '../../src/mysql/index.js';
-import { exitCodeFor } from '../../src/cli/exit-codes.js';
+import { exitCodeFor } from '../../src/errors/index.js';
 
 const serverError = (errno: number, sqlMessage: string, sqlState = 'HY000') =>
   Object.assign(new Error(sqlMessage), { errno, sqlState, sqlMessage });

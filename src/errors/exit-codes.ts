@@ -1,4 +1,4 @@
-import type { PitrErrorCode } from '../errors/index.js';
+import type { PitrErrorCode } from './pitr-error.js';
 
 /**
  * The one table mapping error codes to process exit codes. Documented in the README

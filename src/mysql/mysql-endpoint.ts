@@ -1,0 +1,14 @@
+/** Where and as whom to connect to a MySQL/MariaDB server. The password never comes from the URL text on argv. */
+export interface MysqlEndpoint {
+  host: string;
+  port: number;
+  user: string;
+  /** From the environment, a file or a secret store; undefined for socket auth or no password. */
+  password?: string;
+  /** Unix socket path (`mysql://user@localhost/?socket=/path`). */
+  socket?: string;
+  /** Default database, rarely needed. */
+  database?: string;
+  /** Use TLS (`?ssl=true`). */
+  tls?: boolean;
+}
