@@ -1,5 +1,5 @@
 # mysql-pitr image: the binlog archiver (ECS service), the Fargate job task and the job worker
-# Lambda (container image). Debian slim + Node 20 + mariadb-client (mariadb-dump for dumps).
+# Lambda (container image). Debian slim + Node 22 LTS + mariadb-client (mariadb-dump for dumps).
 #
 #   docker build -t mysql-pitr:0.1.0 .
 #
@@ -7,7 +7,7 @@
 # cdk/lib/job-worker.ts) and the worker Lambda sets its own entry point, lambdas/lambda-runtime.js,
 # a small Lambda Runtime API client, so this image needs neither the AWS base image nor aws-lambda-ric.
 
-FROM node:20-bookworm-slim AS build
+FROM node:22-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -16,7 +16,7 @@ COPY src ./src
 COPY lambdas ./lambdas
 RUN npx tsc -p tsconfig.build.json && npm prune --omit=dev --no-audit --no-fund
 
-FROM node:20-bookworm-slim
+FROM node:22-bookworm-slim
 RUN apt-get update \
   && apt-get install -y --no-install-recommends mariadb-client ca-certificates \
   && rm -rf /var/lib/apt/lists/*

@@ -8,7 +8,7 @@
  * A thrown error makes Lambda retry the same event; the plan is deterministic, so retries are
  * idempotent.
  *
- * Runtime: nodejs20.x, ESM, bundled by esbuild at synth time (cdk/lib/job-dispatcher.ts). Only
+ * Runtime: nodejs22.x, ESM, bundled by esbuild at synth time (cdk/lib/job-dispatcher.ts). Only
  * `@aws-sdk/*` (provided by the runtime) and relative imports are allowed.
  */
 import { SQSClient, SendMessageCommand, type MessageAttributeValue } from '@aws-sdk/client-sqs';
@@ -25,7 +25,7 @@ import {
   type EcsRunTaskInput,
 } from '../src/jobs/index.js';
 
-/** The ECS client is not a dependency of the project; the nodejs20.x runtime ships the whole AWS SDK v3. */
+/** The ECS client is not a dependency of the project; the nodejs22.x runtime ships the whole AWS SDK v3. */
 const ECS_CLIENT_MODULE: string = '@aws-sdk/client-ecs';
 
 interface EcsModule {
