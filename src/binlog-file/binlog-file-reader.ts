@@ -7,12 +7,19 @@ import { eventCrc32Matches } from '../binlog/binlog-checksum.js';
 import {
   BINLOG_MAGIC,
   CHECKSUM_SIZE,
+  ENCRYPTED_BINLOG_MAGIC,
   EVENT_HEADER_SIZE,
   readEventHeader,
   type EventHeader,
 } from '../binlog/event-header.js';
 import { EventType } from '../binlog/event-type.js';
-import { ChecksumMismatchError, CorruptDataError, PitrError, messageOf } from '../errors/index.js';
+import {
+  BinlogEncryptedError,
+  ChecksumMismatchError,
+  CorruptDataError,
+  PitrError,
+  messageOf,
+} from '../errors/index.js';
 import { BINLOG_CHECKSUM_ALG_CRC32, checksumAlgorithmOf } from './checksum-algorithm.js';
 
 /** One event read from a binlog file. */
@@ -53,6 +60,8 @@ const DEFAULT_CHUNK_BYTES = 1024 * 1024;
  * Errors (thrown by open() or during iteration): CorruptDataError when the magic is missing, a
  * header is impossible (event_size < 19) or the file ends inside an event (TRUNCATED_DATA unless
  * `allowPartialTail`); ChecksumMismatchError when an event's CRC32 does not match;
+ * BinlogEncryptedError when the file is encrypted at rest (MySQL's `\xfdbin` magic, or MariaDB's
+ * START_ENCRYPTION_EVENT: every event before it is yielded first);
  * PitrError('INTERNAL') when the file cannot be read.
  */
 export class BinlogFileReader implements AsyncIterable<BinlogFileEvent> {
@@ -161,6 +170,9 @@ export class BinlogFileReader implements AsyncIterable<BinlogFileEvent> {
         buf = buf.subarray(need);
         const position = this.offset;
         if (this.checksummed) this.verify(event, position);
+        // The events after a START_ENCRYPTION_EVENT are encrypted (MariaDB encrypt_binlog=ON).
+        if (event[4] === EventType.START_ENCRYPTION)
+          throw new BinlogEncryptedError(this.path, position, 'mariadb');
         this.offset += need;
         yield { buffer: event, header: readEventHeader(event), position };
       }
@@ -192,6 +204,9 @@ export class BinlogFileReader implements AsyncIterable<BinlogFileEvent> {
     const { bytesRead } = await fsCall(this.path, 'read the magic', () =>
       this.handle.read(head, 0, head.length, 0),
     );
+    if (bytesRead >= ENCRYPTED_BINLOG_MAGIC.length && head.subarray(0, 4).equals(ENCRYPTED_BINLOG_MAGIC)) {
+      throw new BinlogEncryptedError(this.path, 0, 'mysql');
+    }
     if (bytesRead < BINLOG_MAGIC.length || !head.subarray(0, BINLOG_MAGIC.length).equals(BINLOG_MAGIC)) {
       throw new CorruptDataError(
         this.path,

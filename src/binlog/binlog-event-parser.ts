@@ -7,7 +7,7 @@
 // chunks may be split anywhere. Offsets are counted here from the file start (64-bit safe up to 2^53),
 // never taken from the header's 32-bit log_pos, which wraps past 4 GiB and is 0 in some events.
 
-import { ChecksumMismatchError, CorruptDataError } from '../errors/index.js';
+import { BinlogEncryptedError, ChecksumMismatchError, CorruptDataError } from '../errors/index.js';
 import type { ChecksumAlgorithm } from './binlog-checksum.js';
 import { eventCrc32Matches } from './binlog-checksum.js';
 import { BinlogEvent, type EventContext, type PayloadDecompressor } from './binlog-event.js';
@@ -16,6 +16,7 @@ import type { FormatDescriptionEventData } from './decode-event-data.js';
 import {
   BINLOG_MAGIC,
   CHECKSUM_SIZE,
+  ENCRYPTED_BINLOG_MAGIC,
   EVENT_HEADER_SIZE,
   LOG_EVENT_ARTIFICIAL_F,
   OFFSET_FLAGS,
@@ -74,14 +75,21 @@ export interface BinlogEventParserOptions {
  *
  * ```ts
  * const parser = new BinlogEventParser({ object: 'mysql-bin.000001' });
- * for await (const chunk of stream) for (const event of parser.push(chunk)) handle(event);
+ * for await (const chunk of stream) for (const event of parser.pushEach(chunk)) handle(event);
  * parser.end(); // throws TRUNCATED_DATA if the input stopped inside an event
  * ```
+ *
+ * `pushEach` yields every whole event before a damaged one, then throws: a reader that prints or
+ * keeps events (`binlog inspect`) shows all the valid data before the damage. `push` returns a
+ * chunk's events only when the whole chunk parsed, which is enough for callers that stop at the
+ * first error anyway.
  *
  * Errors (all PitrError, each naming the object and the event's offset):
  * - ChecksumMismatchError (CHECKSUM_MISMATCH): an event's CRC32 does not match its bytes;
  * - CorruptDataError (CORRUPT_DATA): bad magic, an impossible event size; (TRUNCATED_DATA) from end();
- * - BinlogFormatError (BINLOG_FORMAT): not a v4 binlog, an unknown checksum algorithm.
+ * - BinlogFormatError (BINLOG_FORMAT): not a v4 binlog, an unknown checksum algorithm;
+ * - BinlogEncryptedError (BINLOG_ENCRYPTED): a MySQL encrypted file (magic `\xfdbin`) or a
+ *   MariaDB START_ENCRYPTION_EVENT, after which every event is encrypted.
  * After an error the parser is unusable: the position of the next event is unknown.
  */
 export class BinlogEventParser {
@@ -155,15 +163,39 @@ export class BinlogEventParser {
    * @throws see the class comment
    */
   push(chunk: Buffer): BinlogEvent[] {
-    if (this.failed) throw this.failed;
     const out: BinlogEvent[] = [];
-    if (chunk.length === 0) return out;
+    this.pushInto(chunk, out);
+    return out;
+  }
+
+  /**
+   * Feeds the next chunk and yields the events it completed one by one. When the chunk holds a
+   * damaged event (bad CRC32, impossible size, encryption), every whole event before it is yielded
+   * first, then the error is thrown (and thrown again by any later call).
+   *
+   * @throws see the class comment
+   */
+  *pushEach(chunk: Buffer): Generator<BinlogEvent, void, undefined> {
+    const out: BinlogEvent[] = [];
+    let failure: { error: unknown } | undefined;
+    try {
+      this.pushInto(chunk, out);
+    } catch (error) {
+      failure = { error };
+    }
+    yield* out;
+    if (failure) throw failure.error;
+  }
+
+  private pushInto(chunk: Buffer, out: BinlogEvent[]): void {
+    if (this.failed) throw this.failed;
+    if (chunk.length === 0) return;
     let buf: Buffer;
     const pendingStart = this.offsetValue;
     if (this.pendingBytes > 0) {
       this.pending.push(chunk);
       this.pendingBytes += chunk.length;
-      if (this.pendingBytes < this.needed) return out;
+      if (this.pendingBytes < this.needed) return;
       buf = Buffer.concat(this.pending, this.pendingBytes);
     } else {
       buf = chunk;
@@ -176,7 +208,6 @@ export class BinlogEventParser {
       this.failed = err;
       throw err;
     }
-    return out;
   }
 
   /**
@@ -242,6 +273,9 @@ export class BinlogEventParser {
       if (buf.length < BINLOG_MAGIC.length) {
         this.keep(buf, 0, BINLOG_MAGIC.length);
         return;
+      }
+      if (buf.compare(ENCRYPTED_BINLOG_MAGIC, 0, 4, 0, 4) === 0) {
+        throw new BinlogEncryptedError(this.object, 0, 'mysql');
       }
       if (buf.compare(BINLOG_MAGIC, 0, BINLOG_MAGIC.length, 0, BINLOG_MAGIC.length) !== 0) {
         throw new CorruptDataError(
@@ -320,6 +354,9 @@ export class BinlogEventParser {
             .padStart(8, '0')} does not match its contents`,
         );
       }
+      // Every event after this one is encrypted: its CRC32 would not match and its body is noise.
+      if (typeCode === EventType.START_ENCRYPTION)
+        throw new BinlogEncryptedError(this.object, offset, 'mariadb');
     }
     this.eventsSeen += 1;
     const event = new BinlogEvent(

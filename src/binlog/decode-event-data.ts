@@ -7,6 +7,7 @@ import { EventType } from './event-type.js';
 import { decodeFormatDescriptionEvent, type FormatDescription } from './format-description-event.js';
 import { decodeGtidEvent, type MysqlGtidEventData } from './gtid-event.js';
 import { decodeHeartbeatEvent, type HeartbeatEventData } from './heartbeat-event.js';
+import { decodeIncidentEvent, type IncidentEventData } from './incident-event.js';
 import { decodeMariadbGtidEvent, type MariadbGtidEventData } from './mariadb-gtid-event.js';
 import { decodeMariadbGtidListEvent, type MariadbGtidListEventData } from './mariadb-gtid-list-event.js';
 import { decodePreviousGtidsEvent, type PreviousGtidsEventData } from './previous-gtids-event.js';
@@ -45,7 +46,8 @@ export type EventData =
   | MariadbGtidListEventData
   | BinlogCheckpointEventData
   | TransactionPayloadEventData
-  | HeartbeatEventData;
+  | HeartbeatEventData
+  | IncidentEventData;
 
 /**
  * Decodes the body of `event`, or returns undefined for types this layer does not decode (rows
@@ -93,6 +95,8 @@ export function decodeEventData(event: BinlogEvent): EventData | undefined {
     case EventType.HEARTBEAT:
     case EventType.HEARTBEAT_V2:
       return decodeHeartbeatEvent(event);
+    case EventType.INCIDENT:
+      return decodeIncidentEvent(event);
     default:
       return undefined;
   }

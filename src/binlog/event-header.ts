@@ -13,6 +13,12 @@
 export const EVENT_HEADER_SIZE = 19;
 /** The magic 4 bytes `\xfebin` at the start of every binlog file. */
 export const BINLOG_MAGIC = Buffer.from([0xfe, 0x62, 0x69, 0x6e]);
+/**
+ * The magic `\xfdbin` of a MySQL 8.0.14+ binlog encrypted at rest (`binlog_encryption=ON`): a
+ * 512-byte encryption header (version, keyring key id, encrypted file password, IV) follows, then
+ * the encrypted events. https://dev.mysql.com/doc/refman/8.0/en/replication-binlog-encryption.html
+ */
+export const ENCRYPTED_BINLOG_MAGIC = Buffer.from([0xfd, 0x62, 0x69, 0x6e]);
 /** Size of the CRC32 checksum trailer when binlog_checksum=CRC32. */
 export const CHECKSUM_SIZE = 4;
 

@@ -12,6 +12,7 @@ export type { EventData, FormatDescriptionEventData, StopEventData } from './dec
 export {
   BINLOG_MAGIC,
   CHECKSUM_SIZE,
+  ENCRYPTED_BINLOG_MAGIC,
   EVENT_HEADER_SIZE,
   LOG_EVENT_ARTIFICIAL_F,
   LOG_EVENT_BINLOG_IN_USE_F,
@@ -32,6 +33,7 @@ export { MariadbGtidFlags, type MariadbGtidEventData } from './mariadb-gtid-even
 export type { MariadbGtidListEventData } from './mariadb-gtid-list-event.js';
 export type { BinlogCheckpointEventData } from './binlog-checkpoint-event.js';
 export type { HeartbeatEventData } from './heartbeat-event.js';
+export { Incident, type IncidentEventData } from './incident-event.js';
 export { PayloadCompression, type TransactionPayloadEventData } from './transaction-payload-event.js';
 export { transactionPayloadEvents } from './transaction-payload-events.js';
 export {

@@ -3,6 +3,7 @@ import { basename } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import {
   BinlogEventParser,
+  EventType,
   PayloadCompression,
   TransactionTracker,
   type BinlogEvent,
@@ -37,7 +38,12 @@ interface FileSummary {
   checksum: ChecksumAlgorithm | undefined;
   openTransaction: { startOffset: number; gtid: string | undefined } | undefined;
   serverVersion: string | undefined;
+  /** INCIDENT events: the source lost events at these offsets. */
+  incidents: number;
 }
+
+/** Type codes this reader has a name for. */
+const KNOWN_TYPE_CODES = new Set<number>(Object.values(EventType));
 
 async function write(out: Writable, text: string): Promise<void> {
   if (!out.write(text)) await new Promise<void>((resolve) => out.once('drain', resolve));
@@ -88,8 +94,12 @@ function describe(event: BinlogEvent): string | undefined {
       return `one_phase=${d.onePhase}`;
     case 'heartbeat':
       return `${d.file}:${d.position}`;
+    case 'incident':
+      return `${d.incidentName} (${d.incident}): ${d.message || '(no message)'}`;
     default:
-      return undefined;
+      return KNOWN_TYPE_CODES.has(event.typeCode)
+        ? undefined
+        : `type code ${event.typeCode}, unknown to this reader: skipped by its size`;
   }
 }
 
@@ -140,6 +150,9 @@ function jsonLine(
     size: event.size,
   };
   if (gtid) obj['gtid'] = gtid;
+  const d = event.data;
+  if (d?.kind === 'incident')
+    obj['incident'] = { number: d.incident, name: d.incidentName, message: d.message };
   const info = describe(event);
   if (info !== undefined) obj['info'] = info;
   if (trx) {
@@ -177,26 +190,48 @@ function ioError(path: string, err: unknown): PitrError {
   return new PitrError('INTERNAL', `reading ${path} failed: ${e.message}`, { cause: err });
 }
 
-/** Streams one file through the parser and the tracker, printing every event. */
+/** The warning printed (on stderr) for an INCIDENT event. */
+function incidentWarning(path: string, event: BinlogEvent): string | undefined {
+  const d = event.data;
+  if (d?.kind !== 'incident') return undefined;
+  return (
+    `warning: ${path} at offset ${event.offset}: INCIDENT ${d.incidentName} ` +
+    `(${d.message || 'no message'}): the source lost events here, so this binlog does not hold every ` +
+    'change it made. A restore or replica that crosses this point misses them: check the source, ' +
+    'and take a new backup after this point.\n'
+  );
+}
+
+/**
+ * Streams one file through the parser and the tracker, printing every event. Events before a
+ * damaged one are printed before the error is thrown.
+ */
 async function inspectFile(
   path: string,
   json: boolean,
   out: Writable,
+  err: Writable,
   signal: AbortSignal,
 ): Promise<FileSummary> {
   const name = basename(path);
   const parser = new BinlogEventParser({ object: path, decompress: decompressPayload });
   const tracker = new TransactionTracker(path);
   let events = 0;
+  let incidents = 0;
   const input = openInput(path);
   try {
     for await (const chunk of input as AsyncIterable<Buffer>) {
       if (signal.aborted) throw signal.reason;
-      for (const event of parser.push(chunk)) {
+      for (const event of parser.pushEach(chunk)) {
         events += 1;
         const trx = tracker.add(event);
         const gtid = gtidOf(event) ?? trx?.gtid ?? tracker.open?.gtid;
         await write(out, json ? jsonLine(name, event, gtid, trx) : humanLine(event, gtid, trx));
+        const warning = event.typeCode === EventType.INCIDENT ? incidentWarning(path, event) : undefined;
+        if (warning) {
+          incidents += 1;
+          await write(err, warning);
+        }
       }
     }
   } catch (err) {
@@ -215,6 +250,7 @@ async function inspectFile(
     checksum: parser.checksumAlgorithm,
     openTransaction: open && { startOffset: open.startOffset, gtid: open.gtid },
     serverVersion: parser.formatDescription?.serverVersion,
+    incidents,
   };
 }
 
@@ -234,7 +270,9 @@ export const binlogInspect: CliCommand = {
     'server_id, size, GTID and a short description; at the end of each transaction its number,',
     'how it ended and its commit time. A summary line follows each file.',
     '',
-    'Exit code 5 (DATA) when a file is corrupt or truncated; the message names the file and offset.',
+    'Every event before a damaged one is printed, then the error: exit code 5 (DATA) when a file is',
+    'corrupt, truncated or encrypted at rest (not supported: read it through the server); the message',
+    'names the file and offset. An INCIDENT event (the source lost events) prints a warning on stderr.',
     '',
     'Examples:',
     '  mysql-pitr binlog inspect /var/lib/mysql/mysql-bin.000042',
@@ -248,19 +286,20 @@ export const binlogInspect: CliCommand = {
     if (files.length === 0) throw new PitrError('USAGE', 'name at least one binlog file');
     const json = ctx.config.values['json'] === true;
     for (const file of files) {
-      const s = await inspectFile(file, json, ctx.stdout, ctx.signal);
+      const s = await inspectFile(file, json, ctx.stdout, ctx.stderr, ctx.signal);
       if (json) {
         await write(
           ctx.stdout,
           JSON.stringify({ summary: true, ...s, checksumStatus: checksumText(s) }) + '\n',
         );
       } else {
+        const incidents = s.incidents ? `, ${s.incidents} INCIDENT event(s): events were lost` : '';
         const open = s.openTransaction
           ? `, 1 open transaction from offset ${s.openTransaction.startOffset}${s.openTransaction.gtid ? ` (${s.openTransaction.gtid})` : ''}`
           : '';
         await write(
           ctx.stdout,
-          `# ${s.file}: ${s.events} events, ${s.transactions} transactions${open}, ${s.bytes} bytes, ` +
+          `# ${s.file}: ${s.events} events, ${s.transactions} transactions${open}${incidents}, ${s.bytes} bytes, ` +
             `server ${s.serverVersion ?? 'unknown'}, checksums: ${checksumText(s)}\n`,
         );
       }

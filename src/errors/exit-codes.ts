@@ -14,7 +14,10 @@ export const ExitCode = {
   MYSQL: 3,
   /** The repository (file:// or s3://) failed: missing, denied, unavailable or full. */
   STORAGE: 4,
-  /** Data failed verification: checksum mismatch, corrupt or truncated binlog or object. */
+  /**
+   * Data failed verification (checksum mismatch, corrupt or truncated binlog or object), or a binlog
+   * this reader cannot use (unsupported format, encrypted at rest).
+   */
   DATA: 5,
   /** The archive cannot serve what was asked: a gap in the binlog chain or a target outside it. */
   NOT_RECOVERABLE: 6,
@@ -40,6 +43,7 @@ const BY_CODE: Record<PitrErrorCode, number> = {
   CORRUPT_DATA: ExitCode.DATA,
   TRUNCATED_DATA: ExitCode.DATA,
   BINLOG_FORMAT: ExitCode.DATA,
+  BINLOG_ENCRYPTED: ExitCode.DATA,
   GTID_INVALID: ExitCode.USAGE,
   BINLOG_GAP: ExitCode.NOT_RECOVERABLE,
   TARGET_OUT_OF_RANGE: ExitCode.NOT_RECOVERABLE,

@@ -1,4 +1,5 @@
 export { PitrError, isPitrError, messageOf, type PitrErrorCode } from './pitr-error.js';
 export { ChecksumMismatchError } from './checksum-mismatch-error.js';
 export { CorruptDataError } from './corrupt-data-error.js';
+export { BinlogEncryptedError } from './binlog-encrypted-error.js';
 export { ExitCode, exitCodeFor } from './exit-codes.js';

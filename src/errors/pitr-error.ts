@@ -19,6 +19,7 @@ export type PitrErrorCode =
   | 'TRUNCATED_DATA'
   | 'BINLOG_GAP'
   | 'BINLOG_FORMAT'
+  | 'BINLOG_ENCRYPTED'
   | 'GTID_INVALID'
   | 'MYSQL_SERVER_ERROR'
   | 'MYSQL_CONNECTION'

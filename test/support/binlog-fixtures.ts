@@ -1,13 +1,28 @@
 /**
- * The real MySQL binlogs in ../shared/fixtures/binlogs (see its README) and what each holds, as
- * checked against `mariadb-binlog` output: event counts per type, transactions, GTIDs.
+ * Binlog fixtures:
+ * - the real MySQL binlogs in ../shared/fixtures/binlogs (see its README), with what each holds as
+ *   checked against `mariadb-binlog` output: event counts per type, transactions, GTIDs. They stay
+ *   outside this repository (see test/fixtures/README.md); `MYSQL_PITR_SHARED_FIXTURES` overrides
+ *   where they are;
+ * - the project's own MariaDB binlogs in test/fixtures/binlogs (`ownFixture`).
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { crc32 } from '../../src/binlog/index.js';
 
-export const FIXTURE_DIR = fileURLToPath(new URL('../../../shared/fixtures/binlogs/', import.meta.url));
+/** The shared MySQL fixtures (ends with a slash). */
+export const FIXTURE_DIR = process.env['MYSQL_PITR_SHARED_FIXTURES']
+  ? `${process.env['MYSQL_PITR_SHARED_FIXTURES'].replace(/\/+$/, '')}/`
+  : fileURLToPath(new URL('../../../shared/fixtures/binlogs/', import.meta.url));
+
+/** The project's own fixtures, made by test/fixtures/make-mariadb-fixtures.ts (ends with a slash). */
+export const OWN_FIXTURE_DIR = fileURLToPath(new URL('../fixtures/binlogs/', import.meta.url));
+
+/** A fresh copy of one of the project's own fixtures (tests may damage it). */
+export function ownFixture(file: string): Buffer {
+  return readFileSync(OWN_FIXTURE_DIR + file);
+}
 
 /** What a fixture holds. */
 export interface FixtureExpectation {

@@ -10,10 +10,10 @@ import {
   type CopyableStreamItem,
 } from '../../src/binlog-file/index.js';
 import { isPitrError } from '../../src/errors/index.js';
+import { FIXTURE_DIR } from '../support/binlog-fixtures.js';
 
-const FIXTURES = new URL('../../../shared/fixtures/binlogs/', import.meta.url).pathname;
-const CRC32_FILE = join(FIXTURES, 'mysql-bin.checksum-crc32');
-const NONE_FILE = join(FIXTURES, 'mysql-bin.checksum-none');
+const CRC32_FILE = join(FIXTURE_DIR, 'mysql-bin.checksum-crc32');
+const NONE_FILE = join(FIXTURE_DIR, 'mysql-bin.checksum-none');
 
 async function readAll(path: string, opts: Parameters<typeof BinlogFileReader.open>[1] = {}) {
   const reader = await BinlogFileReader.open(path, opts);

@@ -6,9 +6,9 @@ import { BinlogStream, type BinlogStreamEvent, type StreamControl } from '../../
 import { BinlogFileReader } from '../../src/binlog-file/index.js';
 import { PitrError, isPitrError } from '../../src/errors/index.js';
 import { EventType } from '../../src/binlog/event-type.js';
+import { FIXTURE_DIR } from '../support/binlog-fixtures.js';
 
-const FIXTURE = new URL('../../../shared/fixtures/binlogs/mysql-bin.checksum-crc32', import.meta.url)
-  .pathname;
+const FIXTURE = `${FIXTURE_DIR}mysql-bin.checksum-crc32`;
 const FILE = 'mysql-bin.000001';
 
 /** An event with a CRC32 trailer: header fields + body. */
