@@ -1,3 +1,4 @@
 export { PitrError, isPitrError, messageOf, type PitrErrorCode } from './pitr-error.js';
 export { ChecksumMismatchError } from './checksum-mismatch-error.js';
 export { CorruptDataError } from './corrupt-data-error.js';
+export { FormatTooNewError } from './format-too-new-error.js';
