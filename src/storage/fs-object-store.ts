@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { constants as fsConstants, type Dirent } from 'node:fs';
 import {
+  chmod,
   link,
   lstat,
   mkdir,
@@ -41,6 +42,13 @@ export interface FsObjectStoreOptions {
   logger?: Logger;
 }
 
+/**
+ * Objects are readable by their owner only: dumps hold every row, `mysql.global_priv` password
+ * hashes included. Folders likewise. Set explicitly, whatever the process umask.
+ */
+const FILE_MODE = 0o600;
+const DIR_MODE = 0o700;
+
 /** How often `put` re-creates a directory that a concurrent `delete` pruned under it. */
 const MKDIR_ATTEMPTS = 3;
 
@@ -54,6 +62,9 @@ type Operation = 'put' | 'get' | 'head' | 'list' | 'delete' | 'clean';
  * which fails with EEXIST when the target exists) and fsyncs the directory. After a crash a reader
  * sees the old object or the new one, never a part; a leftover temporary file is never listed and
  * `cleanTempFiles` removes it.
+ *
+ * Permissions: objects are created 0600 and folders 0700 whatever the umask (a dump holds password
+ * hashes). Folders and files that existed before are left as they are.
  *
  * Limitation of a filesystem: a key cannot be both an object and a prefix of another key
  * (`a` and `a/b`); such a put fails with code INTERNAL.
@@ -289,7 +300,11 @@ export class FsObjectStore implements ObjectStore {
     for (let attempt = 1; ; attempt++) {
       await ensureDir(dir);
       try {
-        return await open(tmp, 'wx', 0o644);
+        const fh = await open(tmp, 'wx', FILE_MODE);
+        // The umask can only clear bits of FILE_MODE, never add any; an odd one (0400) could clear
+        // the owner's own, so set the mode outright.
+        await fh.chmod(FILE_MODE);
+        return fh;
       } catch (err) {
         // A concurrent delete may prune the directory between mkdir and open.
         if (errnoOf(err) !== 'ENOENT' || attempt >= MKDIR_ATTEMPTS) throw err;
@@ -433,11 +448,15 @@ async function writeAll(fh: FileHandle, buf: Buffer): Promise<void> {
   }
 }
 
-/** mkdir -p, then fsync the parent of every directory it created so the new entries survive a crash. */
+/**
+ * mkdir -p with mode 0700 on every directory it creates (the repository root included), then fsync
+ * the parent of each so the new entries survive a crash.
+ */
 async function ensureDir(dir: string): Promise<void> {
-  const first = await mkdir(dir, { recursive: true });
+  const first = await mkdir(dir, { recursive: true, mode: DIR_MODE });
   if (first === undefined) return;
   for (let d = dir; ; d = dirname(d)) {
+    await chmod(d, DIR_MODE); // the umask may have cleared bits of DIR_MODE
     await fsyncDir(dirname(d));
     if (d === first || d === dirname(d)) break;
   }
