@@ -4,16 +4,22 @@
  * - expire meets a backup manifest it cannot read (one damaged byte; a newer format): it exits
  *   REFUSED (8) naming the manifest and deletes nothing (the repository is listed before and after);
  *   verify fails on it and names it.
+ * - debris: `backup create` killed with SIGKILL mid-dump (under umask 000) leaves a hidden
+ *   `.pitr-tmp-dump.sql.zst-*` in its backup folder and a private temp folder whose `client.cnf`
+ *   holds the password; the next run of any command (`backup list`) removes both. After SIGTERM no
+ *   secret file is left at all. The dump program is a wrapper that runs mariadb-dump and then
+ *   sleeps, so "mid-dump" is a state, not a race.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { chmod, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { startMariadb, type MariadbServer } from '../support/mariadb-server.js';
 import { runWorkload } from '../support/workload.js';
-import { runCli, type CliResult } from '../support/run-cli.js';
+import { cliCommand, runCli, PROJECT_ROOT, type CliResult } from '../support/run-cli.js';
 import type { BackupManifest } from '../../src/catalog/index.js';
 import { ExitCode } from '../../src/cli/exit-codes.js';
 
@@ -145,5 +151,131 @@ describe('repository safety (real CLI, real MariaDB, file:// repository)', () =>
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, new RegExp(`expired backup ${ids[0]}`));
     assert.deepEqual(await readdir(join(repoDir, 'backups')), [ids[1]]);
+  });
+
+  describe('debris of stopped commands', () => {
+    let repo2Dir: string;
+    let repo2: string;
+    let tmp: string;
+    let slowDump: string;
+
+    before(async () => {
+      repo2Dir = join(work, 'repo2');
+      repo2 = pathToFileURL(repo2Dir).href;
+      tmp = join(work, 'tmp');
+      await mkdir(tmp);
+      slowDump = join(work, 'slow-dump.sh');
+      await writeFile(
+        slowDump,
+        '#!/bin/sh\n' +
+          'case "$*" in *--version*) exec /usr/bin/mariadb-dump "$@";; esac\n' +
+          '/usr/bin/mariadb-dump "$@" || exit $?\n' +
+          'exec sleep 300\n',
+      );
+      await chmod(slowDump, 0o755);
+    });
+
+    /** `backup create` into repo2 with the slow dump, TMPDIR=tmp, umask 000, in its own process group. */
+    function startBackup(): { pid: number; closed: Promise<{ code: number | null; signal: string | null }> } {
+      const { command, args } = cliCommand([
+        'backup',
+        'create',
+        '--source',
+        server.url(server.admin.user),
+        '--repo',
+        repo2,
+        '--dump-program',
+        slowDump,
+      ]);
+      const env: Record<string, string | undefined> = {};
+      for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('MYSQL_PITR_')) env[k] = v;
+      const child = spawn('sh', ['-c', 'umask 000; exec "$0" "$@"', command, ...args], {
+        cwd: PROJECT_ROOT,
+        env: { ...env, TMPDIR: tmp, MYSQL_PITR_SOURCE_PASSWORD: server.admin.password },
+        stdio: 'ignore',
+        detached: true,
+      });
+      const closed = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
+        child.on('close', (code, signal) => resolve({ code, signal })),
+      );
+      return { pid: child.pid!, closed };
+    }
+
+    async function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
+      for (let i = 0; i < 600; i++) {
+        const got = await probe();
+        if (got !== undefined) return got;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error(`timed out waiting for ${what}`);
+    }
+
+    const secretFiles = async (): Promise<string[]> =>
+      (await readdir(tmp)).filter((n) => n.startsWith('mysql-pitr-')).map((n) => join(tmp, n, 'client.cnf'));
+
+    it('kill -9 of `backup create` mid-dump: the next command removes the temporary object and the secret file', async () => {
+      const b = startBackup();
+      try {
+        const tempObject = await until('the dump to be stored', async () => {
+          const files = await walk(repo2Dir).catch(() => []);
+          return files.find((f) =>
+            /^backups\/[^/]+\/\.pitr-tmp-dump\.sql\.zst-h[0-9a-f]{8}-p\d+-[0-9a-f]{12}$/.test(f),
+          );
+        });
+        const [cnf] = await until('the defaults file', async () => {
+          const f = await secretFiles();
+          return f.length > 0 ? f : undefined;
+        });
+        assert.match(await readFile(cnf!, 'utf8'), new RegExp(server.admin.password));
+        // under umask 000 the repository and the secret stay private
+        assert.equal((await stat(join(repo2Dir, tempObject))).mode & 0o777, 0o600);
+        assert.equal((await stat(join(repo2Dir, 'backups'))).mode & 0o777, 0o700);
+        assert.equal((await stat(cnf!)).mode & 0o777, 0o600);
+        assert.equal((await stat(join(cnf!, '..'))).mode & 0o777, 0o700);
+        assert.ok(cnf!.includes(`-p${b.pid}-`), cnf);
+        process.kill(-b.pid, 'SIGKILL');
+        assert.equal((await b.closed).signal, 'SIGKILL');
+      } finally {
+        try {
+          process.kill(-b.pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      // the debris is there, and hidden from the catalog
+      assert.equal((await walk(repo2Dir)).length, 1);
+      assert.equal((await secretFiles()).length, 1);
+
+      const list = await runCli(['backup', 'list', '--repo', repo2], { env: { TMPDIR: tmp } });
+      assert.equal(list.code, 0, list.stderr);
+      assert.deepEqual(await walk(repo2Dir), []);
+      assert.deepEqual(await readdir(repo2Dir).catch(() => []), []);
+      assert.deepEqual(await secretFiles(), []);
+    });
+
+    it('SIGTERM of `backup create` mid-dump: exit 130, no secret file and no temporary object left', async () => {
+      const b = startBackup();
+      try {
+        await until('the defaults file and the stored dump', async () => {
+          const files = await walk(repo2Dir).catch(() => []);
+          return (await secretFiles()).length > 0 && files.some((f) => f.includes('.pitr-tmp-'))
+            ? true
+            : undefined;
+        });
+        process.kill(b.pid, 'SIGTERM');
+        assert.equal((await b.closed).code, ExitCode.INTERRUPTED);
+      } finally {
+        try {
+          process.kill(-b.pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      assert.deepEqual(await secretFiles(), []);
+      assert.deepEqual(
+        (await walk(repo2Dir)).filter((f) => f.includes('.pitr-tmp-')),
+        [],
+      );
+    });
   });
 });
