@@ -12,9 +12,14 @@ export const WORKER_OBJECT_ACTIONS = [...ARCHIVER_OBJECT_ACTIONS, 's3:DeleteObje
 
 /**
  * The repository bucket: KMS-encrypted, versioned, private, TLS only, with optional Object Lock,
- * a lifecycle that aborts interrupted multipart uploads and, as a safety net behind `mysql-pitr
- * expire`, expires objects somewhat after the longest retention. Or an existing bucket the stack
- * only grants access to.
+ * and a lifecycle that only aborts interrupted multipart uploads and removes noncurrent versions
+ * (what `expire` deleted or a put replaced) after a while. Or an existing bucket the stack only
+ * grants access to.
+ *
+ * No lifecycle rule expires current objects: `mysql-pitr expire` is the only retention. An age
+ * rule cannot know what the tool still needs (a timeline record is written once and read forever,
+ * the first segments of a binlog file open for weeks, the backups `keepBackups` keeps), and a lost
+ * timeline record made the archiver reuse its id (docs/retention.md).
  *
  * Grants are written out rather than taken from `bucket.grantReadWrite`, which includes
  * s3:DeleteObject*: the archiver must not be able to delete what it archived.
@@ -62,17 +67,16 @@ export class RepositoryBucket extends Construct {
                 : s3.ObjectLockRetention.governance(Duration.days(r.objectLock.retentionDays)),
           }
         : {}),
+      // Never an `expiration` of current objects here: see the class comment.
       lifecycleRules: [
         {
           id: 'abort-incomplete-multipart-uploads',
           abortIncompleteMultipartUploadAfter: Duration.days(r.abortIncompleteUploadDays),
         },
         {
-          id: 'safety-net-expiration',
+          id: 'noncurrent-version-expiration',
           ...filter,
-          expiration: Duration.days(r.safetyNetExpirationDays),
           noncurrentVersionExpiration: Duration.days(r.noncurrentVersionExpirationDays),
-          expiredObjectDeleteMarker: false,
         },
       ],
     });

@@ -1,8 +1,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
-import { access, mkdtemp, open, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { access, open } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -27,7 +26,7 @@ import {
   type SourceFacts,
   type SqlConnection,
 } from '../mysql/index.js';
-import type { ObjectStore } from '../storage/index.js';
+import { createPrivateTempDir, removePrivateTempDir, type ObjectStore } from '../storage/index.js';
 import { buildDumpCommand } from './dump-command.js';
 import { DumpCoordinatesScanner, type DumpCoordinates } from './dump-coordinates-scanner.js';
 import { DumpError } from './dump-error.js';
@@ -286,7 +285,8 @@ export async function createBackup(opts: CreateBackupOptions): Promise<BackupMan
   const manifestKey = backupManifestKey(id);
   const log = logger.child({ backup: id });
 
-  const dir = await mkdtemp(join(tmpdir(), 'mysql-pitr-dump-'));
+  // named after this process: removed on every exit path, and by the next run after a kill -9
+  const dir = await createPrivateTempDir('dump');
   const defaultsFile = join(dir, 'client.cnf');
   try {
     // 0600 from creation (never readable by others, not even for a moment); 'wx': never reuse a file
@@ -388,7 +388,7 @@ export async function createBackup(opts: CreateBackupOptions): Promise<BackupMan
     );
     return manifest;
   } finally {
-    await rm(dir, { recursive: true, force: true }).catch((err: unknown) => {
+    await removePrivateTempDir(dir).catch((err: unknown) => {
       logger.error(
         `could not remove the temporary defaults file ${defaultsFile}: delete it (it holds a password)`,
         {

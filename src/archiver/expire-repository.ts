@@ -7,6 +7,7 @@ import {
   type RetentionPolicy,
 } from '../catalog/index.js';
 import { PitrError } from '../errors/index.js';
+import { ExpireRefusedError } from './expire-refused-error.js';
 import { silentLogger, type Logger } from '../log/index.js';
 import type { ObjectStore } from '../storage/index.js';
 
@@ -46,6 +47,12 @@ export interface ExpireResult {
  * A second run after a crash re-plans from what is left and finishes the job. Meant both for
  * `mysql-pitr expire` and for the archiver's periodic `--expire-days`.
  *
+ * A manifest that exists but cannot be read (damaged, or a newer format) stops expire before it
+ * deletes anything (ExpireRefusedError); a segment header, timeline or gap record of a newer format
+ * stops it while reading the catalog (FormatTooNewError), also before any deletion.
+ *
+ * @throws ExpireRefusedError (EXPIRE_REFUSED) when a backup manifest cannot be read; nothing deleted
+ * @throws FormatTooNewError (FORMAT_TOO_NEW) when a newer mysql-pitr wrote a catalog object
  * @throws PitrError USAGE for a policy without keepDays/keepBackups; INTERRUPTED when `signal` fires
  * @throws StorageError for storage failures; CorruptDataError when a segment header is damaged
  *   (run `mysql-pitr verify`)
@@ -65,6 +72,8 @@ export async function expireRepository(
     policy,
     opts.now ?? new Date(),
   );
+  // Delete only what was parsed and decided on: one unreadable manifest stops everything, dry run too.
+  if (plan.refused.length > 0) throw new ExpireRefusedError(plan.refused, store.describe());
   const segmentBytes = plan.expireBinlogs.reduce((a, t) => a + t.segments.reduce((b, s) => b + s.size, 0), 0);
   const result: ExpireResult = { plan, dryRun: opts.dryRun === true, deleted: [], segmentBytes };
   if (opts.dryRun) return result;

@@ -49,6 +49,7 @@ export {
 export { readArchiveStatus, type ArchiveStatus } from './archive-status.js';
 export { formatArchiveMetrics, METRICS_NAMESPACE, type ArchiveFlushMetrics } from './archive-metrics.js';
 export { expireRepository, type ExpireOptions, type ExpireResult } from './expire-repository.js';
+export { ExpireRefusedError } from './expire-refused-error.js';
 export { verifyRepository, type VerifyOptions, type VerifyReport } from './verify-repository.js';
 export {
   checkChain,

@@ -1,14 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 
-import { ARCHIVER_LEASE_KEY } from '../catalog/index.js';
+import { ARCHIVER_LEASE_KEY, checkFormatVersion } from '../catalog/index.js';
 import { PitrError, messageOf } from '../errors/index.js';
 import { silentLogger, type Logger } from '../log/index.js';
 import { ObjectNotFoundError, PreconditionFailedError, type ObjectStore } from '../storage/index.js';
 
+/** Version of the lease record layout. */
+export const LEASE_FORMAT = 1;
+
 /** What `locks/archiver.json` holds. */
 export interface LeaseRecord {
-  format: 1;
+  format: typeof LEASE_FORMAT;
   /** Random id of the holder (one per process run). */
   owner: string;
   host: string;
@@ -67,15 +70,23 @@ function processAlive(pid: number): boolean {
 
 /**
  * Parses a lease record; undefined when it is not one.
+ *
+ * @throws FormatTooNewError (FORMAT_TOO_NEW) when a newer mysql-pitr wrote it: an older archiver
+ *   must neither take over nor overwrite it
  */
-export function parseLeaseRecord(text: string): LeaseRecord | undefined {
+export function parseLeaseRecord(text: string, key = ARCHIVER_LEASE_KEY): LeaseRecord | undefined {
+  let v: Partial<LeaseRecord> | null;
   try {
-    const v = JSON.parse(text) as Partial<LeaseRecord>;
-    if (v && typeof v.owner === 'string' && typeof v.expiresAt === 'string' && typeof v.pid === 'number') {
-      return v as LeaseRecord;
-    }
+    v = JSON.parse(text) as Partial<LeaseRecord> | null;
   } catch {
-    // not a lease
+    return undefined; // not a lease
+  }
+  if (!v || typeof v !== 'object') return undefined;
+  if (typeof v.format === 'number' && v.format > LEASE_FORMAT) {
+    checkFormatVersion(v.format, LEASE_FORMAT, key, 'archiver lease');
+  }
+  if (typeof v.owner === 'string' && typeof v.expiresAt === 'string' && typeof v.pid === 'number') {
+    return { ...v, format: LEASE_FORMAT } as LeaseRecord;
   }
   return undefined;
 }
@@ -96,7 +107,7 @@ export async function readLease(
 /** The lease object as stored, released or not; undefined when missing or unreadable. */
 async function readLeaseObject(store: ObjectStore, key: string): Promise<LeaseRecord | undefined> {
   try {
-    return parseLeaseRecord((await store.get(key)).toString('utf8'));
+    return parseLeaseRecord((await store.get(key)).toString('utf8'), key);
   } catch (err) {
     if (err instanceof ObjectNotFoundError) return undefined;
     throw err;
@@ -157,7 +168,7 @@ export class Lease {
     const alive = opts.isProcessAlive ?? processAlive;
     const t = now();
     const record: LeaseRecord = {
-      format: 1,
+      format: LEASE_FORMAT,
       owner: randomUUID(),
       host,
       pid,

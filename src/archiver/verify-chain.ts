@@ -18,6 +18,7 @@ export interface VerifyProblem {
   kind:
     | 'backup-object-missing'
     | 'backup-checksum'
+    | 'backup-manifest-unreadable'
     | 'segment-corrupt'
     | 'segment-missing'
     | 'segment-overlap'

@@ -180,6 +180,20 @@ export async function verifyRepository(store: ObjectStore, opts: VerifyOptions =
     readBinlogCatalog(store),
   ]);
   const problems: VerifyProblem[] = [];
+  // A manifest that exists but cannot be read may be a complete backup: never "ignored".
+  for (const i of backupCatalog.incomplete) {
+    if (!i.unreadable) continue;
+    problems.push({
+      kind: 'backup-manifest-unreadable',
+      severity: 'data',
+      object: i.unreadable.key,
+      backup: i.id,
+      message:
+        `backup ${i.id}: its manifest ${i.unreadable.key} cannot be read (${i.reason}). The backup is not used ` +
+        'for restores and expire refuses to run until this is resolved: upgrade mysql-pitr if a newer one wrote ' +
+        'it, restore the manifest from a copy, or move the folder aside once it is not needed',
+    });
+  }
 
   const backupProblems = await mapLimit(backupCatalog.complete, limit, (m) => checkBackup(store, m));
   const checkedBackups: CheckedBackup[] = backupCatalog.complete.map((manifest, i) => {

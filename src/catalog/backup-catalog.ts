@@ -10,6 +10,11 @@ export interface IncompleteBackup {
   objects: ObjectInfo[];
   /** Why it does not count: no manifest, or the manifest could not be read. */
   reason: string;
+  /**
+   * A manifest exists but could not be read (damaged, or a newer format): the backup may be
+   * complete. Never deleted by expire; verify reports it as a problem.
+   */
+  unreadable?: { key: string; code: string };
 }
 
 /** The backups in a repository. */
@@ -58,13 +63,14 @@ export async function readBackupCatalog(store: ObjectStore): Promise<BackupCatal
       const text = (await store.get(manifestKey)).toString('utf8');
       catalog.complete.push(parseBackupManifest(text, manifestKey));
     } catch (err) {
-      if (
-        (err as { code?: string }).code !== 'CORRUPT_DATA' &&
-        (err as { code?: string }).code !== 'OBJECT_NOT_FOUND'
-      ) {
-        throw err;
-      }
-      catalog.incomplete.push({ id, objects: group, reason: messageOf(err) });
+      const code = (err as { code?: string }).code;
+      if (code !== 'CORRUPT_DATA' && code !== 'OBJECT_NOT_FOUND' && code !== 'FORMAT_TOO_NEW') throw err;
+      catalog.incomplete.push({
+        id,
+        objects: group,
+        reason: messageOf(err),
+        ...(code === 'OBJECT_NOT_FOUND' ? {} : { unreadable: { key: manifestKey, code } }),
+      });
     }
   }
   return catalog;

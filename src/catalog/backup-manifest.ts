@@ -1,4 +1,5 @@
 import { CorruptDataError } from '../errors/index.js';
+import { checkFormatVersion } from './format-version.js';
 
 /** Current manifest format; a reader refuses manifests of a newer format rather than misread them. */
 export const BACKUP_MANIFEST_FORMAT = 1;
@@ -97,7 +98,8 @@ type Json = Record<string, unknown>;
  * Parses and checks a stored manifest.
  *
  * @param key the manifest's key, for messages
- * @throws CorruptDataError (CORRUPT_DATA) when the text is not JSON, misses a field, or has a newer format
+ * @throws CorruptDataError (CORRUPT_DATA) when the text is not JSON or misses a field
+ * @throws FormatTooNewError (FORMAT_TOO_NEW) when a newer mysql-pitr wrote it
  */
 export function parseBackupManifest(text: string, key: string): BackupManifest {
   let data: unknown;
@@ -112,12 +114,8 @@ export function parseBackupManifest(text: string, key: string): BackupManifest {
     throw new CorruptDataError(key, undefined, `${detail}. The backup cannot be used; take a new one.`);
   };
   if (!isObject(data)) return bad('the manifest is not a JSON object');
-  if (data.format !== BACKUP_MANIFEST_FORMAT) {
-    return bad(
-      `manifest format ${JSON.stringify(data.format)} is not ${BACKUP_MANIFEST_FORMAT}` +
-        ' (written by a newer mysql-pitr? upgrade this one)',
-    );
-  }
+  // a manifest without `format` predates the field: format 1
+  checkFormatVersion(data.format, BACKUP_MANIFEST_FORMAT, key, 'backup manifest');
   const str = (o: Json, k: string, where: string): string =>
     typeof o[k] === 'string' ? (o[k] as string) : bad(`${where}.${k} is missing or not a string`);
   const num = (o: Json, k: string, where: string): number =>
@@ -154,7 +152,7 @@ export function parseBackupManifest(text: string, key: string): BackupManifest {
   if (!isStringArray(tool.args)) bad('tool.args is not a list of strings');
   if (!Array.isArray(data.nonTransactionalTables)) bad('nonTransactionalTables is not a list');
   if (!isStringArray(data.warnings)) bad('warnings is not a list of strings');
-  return data as unknown as BackupManifest;
+  return { ...data, format: BACKUP_MANIFEST_FORMAT } as unknown as BackupManifest;
 }
 
 function isObject(v: unknown): v is Json {

@@ -1,4 +1,8 @@
 import { CorruptDataError } from '../errors/index.js';
+import { checkFormatVersion } from './format-version.js';
+
+/** Version of the gap record layout (records written before the field existed are format 1). */
+export const BINLOG_GAP_FORMAT = 1;
 
 /**
  * `gaps/<timeline>/<file>.json`: a binlog file (or its tail) the source purged before the
@@ -6,6 +10,8 @@ import { CorruptDataError } from '../errors/index.js';
  * cross this point on this timeline.
  */
 export interface BinlogGap {
+  /** Absent in records written before the field existed (read as 1); always written. */
+  format?: typeof BINLOG_GAP_FORMAT;
   timeline: string;
   file: string;
   /** The first missing byte of `file` (0 when none of it was archived). */
@@ -20,13 +26,14 @@ export interface BinlogGap {
 
 /** JSON text of a gap record. */
 export function serializeBinlogGap(gap: BinlogGap): string {
-  return `${JSON.stringify(gap, null, 2)}\n`;
+  return `${JSON.stringify({ format: BINLOG_GAP_FORMAT, ...gap }, null, 2)}\n`;
 }
 
 /**
  * Parses a gap record.
  *
  * @throws CorruptDataError naming `object` when it is not a valid record
+ * @throws FormatTooNewError (FORMAT_TOO_NEW) when a newer mysql-pitr wrote it
  */
 export function parseBinlogGap(text: string, object: string): BinlogGap {
   let v: unknown;
@@ -36,8 +43,9 @@ export function parseBinlogGap(text: string, object: string): BinlogGap {
     throw new CorruptDataError(object, undefined, 'the gap record is not valid JSON', { cause: err });
   }
   const g = v as Partial<BinlogGap> | null;
+  if (g && typeof g === 'object') checkFormatVersion(g.format, BINLOG_GAP_FORMAT, object, 'gap record');
   if (!g || typeof g.timeline !== 'string' || typeof g.file !== 'string' || typeof g.from !== 'number') {
     throw new CorruptDataError(object, undefined, 'the gap record lacks timeline, file or from');
   }
-  return g as BinlogGap;
+  return { ...g, format: BINLOG_GAP_FORMAT } as BinlogGap;
 }

@@ -68,7 +68,7 @@ export {
   type TimelineFork,
   type TimelineRecord,
 } from './timeline-record.js';
-export { serializeBinlogGap, parseBinlogGap, type BinlogGap } from './binlog-gap.js';
+export { BINLOG_GAP_FORMAT, serializeBinlogGap, parseBinlogGap, type BinlogGap } from './binlog-gap.js';
 export {
   compactedSegmentKey,
   parseCompactedSegmentKey,
@@ -104,5 +104,7 @@ export {
   type ExpiredSegment,
   type ExpiredBinlogs,
   type RestorableStart,
+  type RefusedObject,
 } from './retention-policy.js';
 export { mapLimit } from './map-limit.js';
+export { checkFormatVersion } from './format-version.js';

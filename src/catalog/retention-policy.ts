@@ -65,6 +65,20 @@ export interface ExpiredIncompleteBackup {
   reason: string;
 }
 
+/**
+ * An object expire cannot account for: a backup manifest that exists but cannot be read (damaged,
+ * or written by a newer mysql-pitr). Its backup may be complete and needed, so expire deletes
+ * nothing at all while one exists.
+ */
+export interface RefusedObject {
+  /** The backup id. */
+  id: string;
+  key: string;
+  /** FORMAT_TOO_NEW or CORRUPT_DATA. */
+  code: string;
+  reason: string;
+}
+
 /** A segment to delete. */
 export interface ExpiredSegment {
   key: string;
@@ -118,6 +132,11 @@ export interface RetentionPlan {
   windowStart: RestorableStart | undefined;
   /** Things the operator should know (why binlogs were left alone, ...). */
   notes: string[];
+  /**
+   * Objects expire cannot account for. When not empty the plan must not be carried out: the
+   * executor deletes nothing and fails with EXPIRE_REFUSED.
+   */
+  refused: RefusedObject[];
 }
 
 const byId = (a: { id: string }, b: { id: string }): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
@@ -156,7 +175,10 @@ function validate(policy: RetentionPolicy): void {
  *   Binlog files before it on that timeline go, with their gap records; earlier timelines go whole;
  * - when the oldest retained backup's position is not in the archive (the archiver has not reached
  *   it, or began after it), no binlog data goes: the plan cannot prove what is unneeded;
- * - folders without a manifest whose last write is older than `incompleteGraceMs` go.
+ * - folders without a manifest whose last write is older than `incompleteGraceMs` go;
+ * - a folder whose manifest exists but cannot be read (damaged, newer format) is never deleted: it
+ *   goes into `refused`, and a plan with refusals must not be carried out at all (the policy cannot
+ *   know what that backup needs kept).
  *
  * @throws PitrError USAGE when the policy sets neither keepDays nor keepBackups, or a bad value
  */
@@ -223,7 +245,12 @@ export function planRetention(catalog: RetentionCatalog, policy: RetentionPolicy
 
   // --- incomplete backups past the grace period
   const expireIncomplete: ExpiredIncompleteBackup[] = [];
+  const refused: RefusedObject[] = [];
   for (const i of [...catalog.incomplete].sort(byId)) {
+    if (i.unreadable) {
+      refused.push({ id: i.id, key: i.unreadable.key, code: i.unreadable.code, reason: i.reason });
+      continue;
+    }
     const times = [backupIdTime(i.id)?.getTime() ?? 0, ...i.objects.map((o) => o.lastModified.getTime())];
     const lastWrite = Math.max(...times);
     if (nowMs - lastWrite < grace) continue;
@@ -301,5 +328,6 @@ export function planRetention(catalog: RetentionCatalog, policy: RetentionPolicy
     keepBinlogsFrom,
     windowStart,
     notes,
+    refused,
   };
 }

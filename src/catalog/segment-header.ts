@@ -5,6 +5,7 @@
 // zstd (the CLI and libzstd) skips skippable frames, so `zstd -dc segment.zst` yields the raw
 // binlog bytes; our reader parses the header first (see docs/archive-layout.md).
 import { CorruptDataError } from '../errors/index.js';
+import { checkFormatVersion } from './format-version.js';
 
 /** Magic number of the skippable frame we use (0x184D2A50, the first of the 16 skippable magics). */
 export const SEGMENT_HEADER_MAGIC = 0x184d2a50;
@@ -122,6 +123,7 @@ const isTime = (v: unknown): v is string | null => v === null || (isStr(v) && !N
  *
  * @throws CorruptDataError (CORRUPT_DATA) for a missing frame, bad JSON or a header that fails
  *   validation; (TRUNCATED_DATA) when `data` ends inside the frame
+ * @throws FormatTooNewError (FORMAT_TOO_NEW) when a newer mysql-pitr wrote it
  */
 export function decodeSegmentHeader(
   data: Buffer,
@@ -150,8 +152,7 @@ export function decodeSegmentHeader(
     new CorruptDataError(object, SEGMENT_HEADER_PREFIX_BYTES, `the segment header ${what}`);
   if (typeof value !== 'object' || value === null) throw bad('is not a JSON object');
   const h = value as Record<string, unknown>;
-  if (h.format !== SEGMENT_FORMAT)
-    throw bad(`has format ${JSON.stringify(h.format)}; this version reads format ${SEGMENT_FORMAT}`);
+  checkFormatVersion(h.format, SEGMENT_FORMAT, object, 'segment header');
   if (!isStr(h.timeline) || !isStr(h.file)) throw bad('lacks timeline or file');
   if (!isInt(h.start) || !isInt(h.end) || h.end <= h.start)
     throw bad(`has an impossible range ${String(h.start)}..${String(h.end)}`);

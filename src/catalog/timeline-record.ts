@@ -1,4 +1,5 @@
 import { CorruptDataError } from '../errors/index.js';
+import { checkFormatVersion } from './format-version.js';
 
 /** Version of the timeline record layout. */
 export const TIMELINE_FORMAT = 1;
@@ -73,6 +74,7 @@ export function serializeTimelineRecord(record: TimelineRecord): string {
  * Parses and validates a timeline record.
  *
  * @throws CorruptDataError naming `object` when it is not a valid record
+ * @throws FormatTooNewError (FORMAT_TOO_NEW) when a newer mysql-pitr wrote it
  */
 export function parseTimelineRecord(text: string, object: string): TimelineRecord {
   let v: unknown;
@@ -83,9 +85,9 @@ export function parseTimelineRecord(text: string, object: string): TimelineRecor
   }
   const r = v as Partial<TimelineRecord> | null;
   const s = r?.source;
+  if (r && typeof r === 'object') checkFormatVersion(r.format, TIMELINE_FORMAT, object, 'timeline record');
   if (
     !r ||
-    r.format !== TIMELINE_FORMAT ||
     typeof r.timeline !== 'string' ||
     typeof r.createdAt !== 'string' ||
     typeof r.firstFile !== 'string' ||
@@ -96,9 +98,9 @@ export function parseTimelineRecord(text: string, object: string): TimelineRecor
     throw new CorruptDataError(
       object,
       undefined,
-      'the timeline record lacks format 1, timeline, createdAt, firstFile or source identity; restore it from a copy ' +
+      'the timeline record lacks timeline, createdAt, firstFile or source identity; restore it from a copy ' +
         'or move it aside (the archiver then starts a new timeline)',
     );
   }
-  return r as TimelineRecord;
+  return { ...r, format: TIMELINE_FORMAT } as TimelineRecord;
 }

@@ -3,6 +3,7 @@ import type { Writable } from 'node:stream';
 import { loadConfig, type OptionSpec } from '../config/index.js';
 import { PitrError, messageOf } from '../errors/index.js';
 import { createLogger, type LogLevel } from '../log/index.js';
+import { removeStaleTempDirs } from '../storage/index.js';
 import type { CliCommand } from './cli-command.js';
 import { COMMANDS } from './commands.js';
 import { ExitCode, exitCodeFor } from '../errors/exit-codes.js';
@@ -94,6 +95,9 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       level: config.values['logLevel'] as LogLevel,
       ...(format === 'auto' ? {} : { json: format === 'json' }),
     });
+    // Debris of a mysql-pitr killed on this host (kill -9): its defaults files hold passwords.
+    const stale = await removeStaleTempDirs();
+    if (stale.length > 0) logger.info('removed temporary folders of stopped mysql-pitr processes', { stale });
     const controller = new AbortController();
     io.signal?.addEventListener('abort', () => controller.abort(io.signal?.reason), { once: true });
     const code = await command.run({

@@ -21,7 +21,12 @@ export function formatVerifyReport(r: VerifyReport): string {
   lines.push(
     `segments: ${r.segments.checked} checked, ${r.segments.ok} sound (${r.segments.bytes} binlog bytes)`,
   );
-  for (const i of r.incomplete) lines.push(`incomplete backup ${i.id} (ignored): ${i.reason}`);
+  const unreadable = new Set(
+    r.problems.filter((p) => p.kind === 'backup-manifest-unreadable').map((p) => p.backup),
+  );
+  for (const i of r.incomplete) {
+    if (!unreadable.has(i.id)) lines.push(`incomplete backup ${i.id} (ignored): ${i.reason}`);
+  }
   for (const p of r.problems) lines.push(`PROBLEM ${p.kind}: ${p.message}`);
   if (r.windows.length === 0) lines.push('restorable windows: none');
   else lines.push('restorable windows (UTC):');

@@ -75,11 +75,6 @@ export interface RepositoryConfig {
     /** Default retention of every object version, in days. */
     readonly retentionDays: number;
   };
-  /**
-   * Lifecycle expiration of current objects under the prefix, a safety net behind `mysql-pitr
-   * expire`: strictly longer than the longest `retention.keepDays` of any cluster.
-   */
-  readonly safetyNetExpirationDays: number;
   /** Days a replaced or deleted object version is kept before the lifecycle removes it for good. */
   readonly noncurrentVersionExpirationDays: number;
   /** Days before an interrupted multipart upload's parts are removed. */
@@ -255,9 +250,6 @@ const BUILTIN_CLUSTER_DEFAULTS = {
   workers: { dump: 'fargate', expire: 'lambda', verify: 'lambda', compact: 'lambda' },
   alarms: { archiveLagSeconds: 300, maxBackupAgeHours: 26 },
 } as const;
-
-/** Margin added to the longest retention when `safetyNetExpirationDays` is not given. */
-const SAFETY_NET_MARGIN_DAYS = 30;
 
 const TOP_KEYS = [
   'deployment',
@@ -595,7 +587,7 @@ function readConfig(v: Validator, data: unknown): DeploymentConfig | undefined {
         })();
   const defaults = readDefaults(v, top['defaults']);
   const clusters = readClusters(v, top['clusters'], defaults);
-  const repository = readRepository(v, top['repository'], clusters ?? []);
+  const repository = readRepository(v, top['repository']);
   if (
     deployment === undefined ||
     image === undefined ||
@@ -1132,11 +1124,16 @@ function readSecretRef(v: Validator, value: unknown, path: string): string | und
     : v.fail(path, `'${s}' is not a Secrets Manager secret name (letters, digits and /_+=.@- only) or ARN`);
 }
 
-function readRepository(
-  v: Validator,
-  value: unknown,
-  clusters: readonly ClusterConfig[],
-): RepositoryConfig | undefined {
+function readRepository(v: Validator, value: unknown): RepositoryConfig | undefined {
+  if (typeof value === 'object' && value !== null && 'safetyNetExpirationDays' in value) {
+    // Removed: a lifecycle rule expiring current objects deleted what the tool still needed
+    // (timeline records written once, segments of long-open files, backups keepBackups keeps).
+    return v.fail(
+      'repository.safetyNetExpirationDays',
+      'was removed: no lifecycle rule expires current objects any more, `mysql-pitr expire` is the only retention ' +
+        '(docs/retention.md). Delete the key',
+    );
+  }
   const obj =
     value === undefined
       ? {}
@@ -1146,7 +1143,6 @@ function readRepository(
           'prefix',
           'kmsKeyArn',
           'objectLock',
-          'safetyNetExpirationDays',
           'noncurrentVersionExpirationDays',
           'abortIncompleteUploadDays',
         ]);
@@ -1177,12 +1173,7 @@ function readRepository(
   if (prefix === undefined || (obj['kmsKeyArn'] !== undefined && kmsKeyArn === undefined)) return undefined;
 
   if (!create) {
-    const managed = [
-      'objectLock',
-      'safetyNetExpirationDays',
-      'noncurrentVersionExpirationDays',
-      'abortIncompleteUploadDays',
-    ];
+    const managed = ['objectLock', 'noncurrentVersionExpirationDays', 'abortIncompleteUploadDays'];
     let bad = false;
     for (const key of managed) {
       if (obj[key] !== undefined) {
@@ -1200,7 +1191,6 @@ function readRepository(
       prefix,
       kmsKeyArn,
       objectLock: { enabled: false, mode: 'governance', retentionDays: 0 },
-      safetyNetExpirationDays: 0,
       noncurrentVersionExpirationDays: 0,
       abortIncompleteUploadDays: 0,
     };
@@ -1238,26 +1228,6 @@ function readRepository(
   }
   if (!objectLock) return undefined;
 
-  const longest = clusters.reduce<ClusterConfig | undefined>(
-    (best, c) => (best === undefined || c.retention.keepDays > best.retention.keepDays ? c : best),
-    undefined,
-  );
-  const longestDays = longest?.retention.keepDays ?? 0;
-  const safetyNetExpirationDays = optional(
-    obj,
-    'safetyNetExpirationDays',
-    longestDays + SAFETY_NET_MARGIN_DAYS,
-    (x, p) => v.integer(x, p, 2, 36500, ' days'),
-    'repository.safetyNetExpirationDays',
-  );
-  if (safetyNetExpirationDays !== undefined && longest && safetyNetExpirationDays <= longestDays) {
-    const i = clusters.indexOf(longest);
-    return v.fail(
-      'repository.safetyNetExpirationDays',
-      `${safetyNetExpirationDays} must exceed the longest retention, ${longestDays} days (cluster '${longest.name}', clusters[${i}].retention.keepDays), ` +
-        `or the lifecycle would delete backups that expire still keeps; use at least ${longestDays + 1}, better ${longestDays + SAFETY_NET_MARGIN_DAYS}`,
-    );
-  }
   const noncurrentVersionExpirationDays = optional(
     obj,
     'noncurrentVersionExpirationDays',
@@ -1272,11 +1242,7 @@ function readRepository(
     (x, p) => v.integer(x, p, 1, 30, ' days'),
     'repository.abortIncompleteUploadDays',
   );
-  if (
-    safetyNetExpirationDays === undefined ||
-    noncurrentVersionExpirationDays === undefined ||
-    abortIncompleteUploadDays === undefined
-  ) {
+  if (noncurrentVersionExpirationDays === undefined || abortIncompleteUploadDays === undefined) {
     return undefined;
   }
   return {
@@ -1285,7 +1251,6 @@ function readRepository(
     prefix,
     kmsKeyArn,
     objectLock,
-    safetyNetExpirationDays,
     noncurrentVersionExpirationDays,
     abortIncompleteUploadDays,
   };

@@ -23,6 +23,11 @@ export const ExitCode = {
   NOT_RECOVERABLE: 6,
   /** Another process holds the lease (a second archiver for the same source). */
   LOCKED: 7,
+  /**
+   * Refused to act on the repository: it holds an object this build cannot read or account for (a
+   * newer format, or a damaged backup manifest expire must not delete). Nothing was changed.
+   */
+  REFUSED: 8,
   /** Stopped by SIGINT/SIGTERM before finishing. */
   INTERRUPTED: 130,
 } as const;
@@ -57,6 +62,8 @@ const BY_CODE: Record<PitrErrorCode, number> = {
   RESTORE_APPLY_FAILED: ExitCode.MYSQL,
   REPLICA_SOURCE_BINLOGS_MISSING: ExitCode.NOT_RECOVERABLE,
   REPLICA_NOT_RUNNING: ExitCode.MYSQL,
+  FORMAT_TOO_NEW: ExitCode.REFUSED,
+  EXPIRE_REFUSED: ExitCode.REFUSED,
   INTERNAL: ExitCode.INTERNAL,
 };
 

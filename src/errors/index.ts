@@ -3,3 +3,4 @@ export { ChecksumMismatchError } from './checksum-mismatch-error.js';
 export { CorruptDataError } from './corrupt-data-error.js';
 export { BinlogEncryptedError } from './binlog-encrypted-error.js';
 export { ExitCode, exitCodeFor } from './exit-codes.js';
+export { FormatTooNewError } from './format-too-new-error.js';

@@ -35,6 +35,8 @@ export type PitrErrorCode =
   | 'RESTORE_APPLY_FAILED'
   | 'REPLICA_SOURCE_BINLOGS_MISSING'
   | 'REPLICA_NOT_RUNNING'
+  | 'FORMAT_TOO_NEW'
+  | 'EXPIRE_REFUSED'
   | 'INTERNAL';
 
 export class PitrError extends Error {

@@ -1,9 +1,9 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatDefaultsFile } from '../mysql/index.js';
 import type { MysqlEndpoint } from '../mysql/index.js';
+import { createPrivateTempDir, removePrivateTempDir } from '../storage/index.js';
 
 /**
  * How to run the `mariadb` (or `mysql`) command-line client against the restore target: the
@@ -18,7 +18,7 @@ export class ClientCommand {
 
   /** Writes the defaults file; call close() when done. */
   static async create(endpoint: MysqlEndpoint, program = 'mariadb'): Promise<ClientCommand> {
-    const dir = await mkdtemp(join(tmpdir(), 'mysql-pitr-restore-'));
+    const dir = await createPrivateTempDir('restore');
     const file = join(dir, 'client.cnf');
     await writeFile(file, formatDefaultsFile(endpoint.user, endpoint.password), { mode: 0o600 });
     const args = [`--defaults-extra-file=${file}`];
@@ -48,6 +48,6 @@ export class ClientCommand {
 
   /** Removes the defaults file. */
   async close(): Promise<void> {
-    await rm(this.dir, { recursive: true, force: true });
+    await removePrivateTempDir(this.dir);
   }
 }

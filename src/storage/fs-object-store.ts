@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { constants as fsConstants, type Dirent } from 'node:fs';
 import {
+  chmod,
   link,
   lstat,
   mkdir,
@@ -32,6 +32,7 @@ import type {
 import { PreconditionFailedError } from './precondition-failed-error.js';
 import { StorageError } from './storage-error.js';
 import { assertFreshBody, BodySource, isBytes, toBuffer } from './put-body.js';
+import { isStaleTemp, tempOwnerSuffix } from './temp-owner.js';
 import { clampByteRange, validateByteRange } from './byte-range.js';
 
 /** Options of {@link FsObjectStore}. */
@@ -40,6 +41,13 @@ export interface FsObjectStoreOptions {
   root: string;
   logger?: Logger;
 }
+
+/**
+ * Objects are readable by their owner only: dumps hold every row, `mysql.global_priv` password
+ * hashes included. Folders likewise. Set explicitly, whatever the process umask.
+ */
+const FILE_MODE = 0o600;
+const DIR_MODE = 0o700;
 
 /** How often `put` re-creates a directory that a concurrent `delete` pruned under it. */
 const MKDIR_ATTEMPTS = 3;
@@ -52,8 +60,13 @@ type Operation = 'put' | 'get' | 'head' | 'list' | 'delete' | 'clean';
  * Atomicity: `put` writes a temporary file (`.pitr-tmp-*`, in the target's directory, so never
  * across filesystems), fsyncs it, renames it over the target (or, for put-if-absent, `link()`s it,
  * which fails with EEXIST when the target exists) and fsyncs the directory. After a crash a reader
- * sees the old object or the new one, never a part; a leftover temporary file is never listed and
- * `cleanTempFiles` removes it.
+ * sees the old object or the new one, never a part. A temporary file is named after its writer
+ * (`.pitr-tmp-<name>-h<host>-p<pid>-<random>`); it is never listed, and `list` removes those left
+ * by a dead process of this host (kill -9 of `backup create` mid-dump leaves one as large as the
+ * dump) or older than 24 h as it walks past them, so the next run of any command cleans up.
+ *
+ * Permissions: objects are created 0600 and folders 0700 whatever the umask (a dump holds password
+ * hashes). Folders and files that existed before are left as they are.
  *
  * Limitation of a filesystem: a key cannot be both an object and a prefix of another key
  * (`a` and `a/b`); such a put fails with code INTERNAL.
@@ -89,7 +102,8 @@ export class FsObjectStore implements ObjectStore {
     // Before any await: from here on a failing source is recorded, not an uncaught 'error'.
     const source = isBytes(body) ? undefined : new BodySource(body);
     const dir = dirname(target);
-    const tmp = join(dir, `${TEMP_FILE_PREFIX}${basename(target)}-${randomBytes(6).toString('hex')}`);
+    // `.pitr-tmp-<name>-h<host>-p<pid>-<random>`: a later run removes it if this process dies
+    const tmp = join(dir, `${TEMP_FILE_PREFIX}${basename(target)}${tempOwnerSuffix()}`);
     let fh: FileHandle | undefined;
     try {
       fh = await this.#createTempFile(dir, tmp);
@@ -236,8 +250,9 @@ export class FsObjectStore implements ObjectStore {
   }
 
   /**
-   * Removes temporary files left by puts that crashed, if older than `olderThanMs` (so that puts
-   * in progress are left alone). Returns how many were removed.
+   * Removes temporary files left by puts that crashed: those of a dead process of this host, and
+   * any older than `olderThanMs` (so that puts in progress are left alone). Returns how many were
+   * removed. (`list` does the same for the folders it walks, with a 24 h age.)
    *
    * @throws StorageError STORAGE_ACCESS_DENIED or STORAGE_UNAVAILABLE when the tree cannot be read.
    */
@@ -258,7 +273,7 @@ export class FsObjectStore implements ObjectStore {
           await visit(path);
         } else if (entry.name.startsWith(TEMP_FILE_PREFIX)) {
           const st = await lstat(path).catch(() => undefined);
-          if (st && st.mtimeMs < cutoff) {
+          if (st && (st.mtimeMs < cutoff || isStaleTemp(entry.name, st.mtimeMs))) {
             await rm(path, { force: true });
             removed++;
           }
@@ -289,7 +304,11 @@ export class FsObjectStore implements ObjectStore {
     for (let attempt = 1; ; attempt++) {
       await ensureDir(dir);
       try {
-        return await open(tmp, 'wx', 0o644);
+        const fh = await open(tmp, 'wx', FILE_MODE);
+        // The umask can only clear bits of FILE_MODE, never add any; an odd one (0400) could clear
+        // the owner's own, so set the mode outright.
+        await fh.chmod(FILE_MODE);
+        return fh;
       } catch (err) {
         // A concurrent delete may prune the directory between mkdir and open.
         if (errnoOf(err) !== 'ENOENT' || attempt >= MKDIR_ATTEMPTS) throw err;
@@ -311,6 +330,7 @@ export class FsObjectStore implements ObjectStore {
       if (code === 'ENOENT' || code === 'ENOTDIR') return;
       throw this.#mapError(err, 'list', keyBase || undefined, dir);
     }
+    await this.#removeStaleTempFiles(dir, entries);
     // A directory's keys all start with "name/", so sorting directories as "name/" among the
     // files yields keys in byte order ("a-c" < "a/b" < "a0").
     const sorted = entries
@@ -347,6 +367,25 @@ export class FsObjectStore implements ObjectStore {
       if (!st.isFile()) continue;
       yield { key, size: st.size, lastModified: st.mtime };
     }
+  }
+
+  /** Removes the stale temporary files among `entries` of `dir` (see isStaleTemp), then `dir` if empty. */
+  async #removeStaleTempFiles(dir: string, entries: readonly Dirent[]): Promise<void> {
+    let removed = 0;
+    for (const e of entries) {
+      if (!e.name.startsWith(TEMP_FILE_PREFIX) || !e.isFile()) continue;
+      const path = join(dir, e.name);
+      try {
+        const st = await lstat(path);
+        if (!isStaleTemp(e.name, st.mtimeMs)) continue;
+        await rm(path, { force: true });
+        removed++;
+        this.#logger.info('removed a temporary file left by a stopped writer', { store: this.#url, path });
+      } catch {
+        // gone meanwhile, or not ours to remove (a read-only repository): leave it
+      }
+    }
+    if (removed > 0 && removed === entries.length) await this.#pruneEmptyDirs(dir);
   }
 
   async #pruneEmptyDirs(dir: string): Promise<void> {
@@ -433,11 +472,15 @@ async function writeAll(fh: FileHandle, buf: Buffer): Promise<void> {
   }
 }
 
-/** mkdir -p, then fsync the parent of every directory it created so the new entries survive a crash. */
+/**
+ * mkdir -p with mode 0700 on every directory it creates (the repository root included), then fsync
+ * the parent of each so the new entries survive a crash.
+ */
 async function ensureDir(dir: string): Promise<void> {
-  const first = await mkdir(dir, { recursive: true });
+  const first = await mkdir(dir, { recursive: true, mode: DIR_MODE });
   if (first === undefined) return;
   for (let d = dir; ; d = dirname(d)) {
+    await chmod(d, DIR_MODE); // the umask may have cleared bits of DIR_MODE
     await fsyncDir(dirname(d));
     if (d === first || d === dirname(d)) break;
   }

@@ -18,3 +18,10 @@ export { ObjectNotFoundError } from './object-not-found-error.js';
 export { PreconditionFailedError } from './precondition-failed-error.js';
 export { validateObjectKey, validateKeyPrefix, compareObjectKeys } from './object-key.js';
 export { redactUrl } from './redact-url.js';
+export {
+  createPrivateTempDir,
+  removePrivateTempDir,
+  removeStaleTempDirs,
+  PRIVATE_TEMP_DIR_PREFIX,
+} from './private-temp-dir.js';
+export { isStaleTemp, STALE_TEMP_AGE_MS } from './temp-owner.js';

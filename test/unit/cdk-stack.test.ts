@@ -76,7 +76,7 @@ describe('cdk stack from cdk/clusters.example.json', () => {
     template.hasResource('AWS::S3::Bucket', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
   });
 
-  it('aborts incomplete uploads and expires objects only after the longest retention', () => {
+  it('aborts incomplete uploads and expires noncurrent versions; no rule expires a current object', () => {
     template.hasResourceProperties('AWS::S3::Bucket', {
       LifecycleConfiguration: {
         Rules: Match.arrayWith([
@@ -86,15 +86,28 @@ describe('cdk stack from cdk/clusters.example.json', () => {
             Status: 'Enabled',
           }),
           Match.objectLike({
-            Id: 'safety-net-expiration',
+            Id: 'noncurrent-version-expiration',
             Prefix: 'pitr/',
-            ExpirationInDays: 60,
             NoncurrentVersionExpiration: { NoncurrentDays: 7 },
             Status: 'Enabled',
           }),
         ]),
       },
     });
+    // `expire` is the only retention: an age rule deleted timeline records and kept backups
+    const buckets = Object.values(template.findResources('AWS::S3::Bucket'));
+    assert.ok(buckets.length > 0);
+    for (const b of buckets) {
+      const rules =
+        (b as { Properties: { LifecycleConfiguration?: { Rules: Record<string, unknown>[] } } }).Properties
+          .LifecycleConfiguration?.Rules ?? [];
+      assert.ok(rules.length >= 2);
+      for (const rule of rules) {
+        for (const key of ['ExpirationInDays', 'ExpirationDate', 'Transitions', 'Transition']) {
+          assert.equal(rule[key], undefined, `lifecycle rule ${String(rule['Id'])} sets ${key}`);
+        }
+      }
+    }
   });
 
   it('denies non-TLS and old-TLS access in the bucket policy', () => {

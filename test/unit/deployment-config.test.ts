@@ -51,24 +51,12 @@ describe('loadDeploymentConfig', () => {
     assert.equal(billing!.schedules.verify, undefined);
     assert.equal(orders!.schedules.compact, undefined, 'compaction is off unless scheduled');
     assert.equal(orders!.archiver.flushIntervalSeconds, 1);
-    assert.equal(c.repository.safetyNetExpirationDays, 60);
+    assert.equal(c.repository.noncurrentVersionExpirationDays, 7);
     assert.deepEqual(c.repository.objectLock, { enabled: true, mode: 'governance', retentionDays: 7 });
     assert.equal(c.jobs.lambdaTimeoutSeconds, 900);
     assert.ok(Object.isFrozen(c) && Object.isFrozen(c.clusters[0]!.source));
     assert.equal(clusterSourceUrl(billing!), 'mysql://pitr@10.20.30.40:3307/?ssl=true');
     assert.equal(clusterRepositoryUrl('b', c.repository, 'orders'), 's3://b/pitr/orders/');
-  });
-
-  it('defaults the safety-net expiration to the longest retention plus 30 days', () => {
-    const c = loadDeploymentConfig(
-      minimal({
-        clusters: [
-          { name: 'a', source: { host: 'a' }, retention: { keepDays: 40 } },
-          { name: 'b', source: { host: 'b' } },
-        ],
-      }),
-    );
-    assert.equal(c.repository.safetyNetExpirationDays, 70);
   });
 
   it('reports every problem at once, each with its field path', () => {
@@ -114,11 +102,11 @@ describe('loadDeploymentConfig', () => {
     );
   });
 
-  it('refuses a safety-net expiration that would delete backups expire still keeps', () => {
-    const found = problems(minimal({ repository: { safetyNetExpirationDays: 14 } }));
+  it('refuses the removed safetyNetExpirationDays: expire is the only retention', () => {
+    const found = problems(minimal({ repository: { safetyNetExpirationDays: 60 } }));
     assert.match(
       found.join('\n'),
-      /repository\.safetyNetExpirationDays: 14 must exceed the longest retention, 14 days \(cluster 'orders'/,
+      /repository\.safetyNetExpirationDays: was removed: no lifecycle rule expires current objects any more/,
     );
   });
 

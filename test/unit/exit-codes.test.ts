@@ -9,6 +9,8 @@ test('every error class maps to its documented exit code', () => {
   assert.equal(exitCodeFor('CHECKSUM_MISMATCH'), ExitCode.DATA);
   assert.equal(exitCodeFor('BINLOG_GAP'), ExitCode.NOT_RECOVERABLE);
   assert.equal(exitCodeFor('LEASE_HELD'), ExitCode.LOCKED);
+  assert.equal(exitCodeFor('FORMAT_TOO_NEW'), 8);
+  assert.equal(exitCodeFor('EXPIRE_REFUSED'), 8);
   assert.equal(exitCodeFor('something-else'), ExitCode.INTERNAL);
   assert.equal(exitCodeFor(undefined), ExitCode.INTERNAL);
 });
