@@ -93,6 +93,11 @@ export {
 } from './binlog-file-summary.js';
 export { locateBackupTimeline } from './backup-timeline.js';
 export {
+  judgeUnclosedFileEnd,
+  type UnclosedFileEnd,
+  type UnclosedFileVerdict,
+} from './unclosed-file-end.js';
+export {
   planRetention,
   DEFAULT_INCOMPLETE_GRACE_MS,
   type RetentionPolicy,

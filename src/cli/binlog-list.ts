@@ -30,6 +30,14 @@ export function formatTimelineSummary(t: TimelineSummary): string {
       `  ${f.file}  ${f.start}-${f.end}  ${f.segments} seg  ${f.transactions} trx${times}${gtidText(f.gtids)}` +
         `${f.closed ? '  closed' : ''}${holes}`,
     );
+    const u = f.unclosedEnd;
+    if (u) {
+      lines.push(
+        u.verdict === 'source-restarted'
+          ? `    source restarted after a crash: no ROTATE, the next file continues it (${u.evidence})`
+          : `    BREAK: no ROTATE and ${u.evidence}; no restore can cross it`,
+      );
+    }
   }
   for (const g of t.gaps) {
     lines.push(

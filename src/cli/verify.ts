@@ -22,6 +22,12 @@ export function formatVerifyReport(r: VerifyReport): string {
     `segments: ${r.segments.checked} checked, ${r.segments.ok} sound (${r.segments.bytes} binlog bytes)`,
   );
   for (const i of r.incomplete) lines.push(`incomplete backup ${i.id} (ignored): ${i.reason}`);
+  for (const x of r.restarts) {
+    lines.push(
+      `source restarted after a crash: timeline ${x.timeline} ${x.file} ends at ${x.end} without ROTATE and the ` +
+        `source went on in ${x.nextFile} (${x.evidence}); nothing is missing`,
+    );
+  }
   for (const p of r.problems) lines.push(`PROBLEM ${p.kind}: ${p.message}`);
   if (r.windows.length === 0) lines.push('restorable windows: none');
   else lines.push('restorable windows (UTC):');

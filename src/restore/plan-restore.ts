@@ -2,6 +2,7 @@ import {
   binlogFileAfter,
   compareBinlogFiles,
   describeSourceIdentity,
+  judgeUnclosedFileEnd,
   locateBackupTimeline,
   type BackupManifest,
   type BinlogGap,
@@ -571,6 +572,7 @@ export function planRestore(
   const stop = resolveStop(catalog, target, located);
   const backup = chooseBackup(catalog, timeline, stop, target, opts);
   const segs = headed(timeline);
+  const headers = segs.map((s) => s.header);
 
   const files: PlanFile[] = [];
   let file = backup.binlog.file;
@@ -633,19 +635,28 @@ export function planRestore(
       segments: chosen,
     });
     if (isLast) break;
+    let nextFile = lastSeg!.header.nextFile ?? binlogFileAfter(file);
     if (!lastSeg!.header.closesFile) {
-      throw gapError(
-        timeline,
-        backup,
-        stop.point,
-        `${file} is archived up to byte ${lastSeg!.header.end} but its end (ROTATE) is not`,
-        { file, position: lastSeg!.header.end },
-        catalog,
-        target,
-      );
+      // a file that ended without ROTATE: a source crash when the next file continues its GTIDs
+      const i = segs.indexOf(lastSeg!);
+      const following = segs[i + 1];
+      const end = following ? judgeUnclosedFileEnd(headers, i) : undefined;
+      if (!following || end?.verdict !== 'source-restarted') {
+        throw gapError(
+          timeline,
+          backup,
+          stop.point,
+          `${file} is archived up to byte ${lastSeg!.header.end} but its end (ROTATE) is not` +
+            (end ? ` (${end.evidence})` : ''),
+          { file, position: lastSeg!.header.end },
+          catalog,
+          target,
+        );
+      }
+      nextFile = following.file;
     }
     lastGood = { file, position: lastSeg!.header.end };
-    file = lastSeg!.header.nextFile ?? binlogFileAfter(file);
+    file = nextFile;
     if (compareBinlogFiles(file, stop.point.file) > 0) {
       throw new PitrError(
         'INTERNAL',
