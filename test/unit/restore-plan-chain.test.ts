@@ -8,6 +8,8 @@ import {
   judgeUnclosedFileEnd,
   segmentKey,
   summarizeTimeline,
+  timelineChain,
+  timelineLink,
   type BackupManifest,
   type CatalogSegment,
   type CatalogTimeline,
@@ -300,5 +302,164 @@ describe('a file that ended without ROTATE (source crash)', () => {
       judgeUnclosedFileEnd([h(F(1), `${uuid}:1-10`), h(F(2), `${uuid}:14-15`)], 0).verdict,
       'missing-tail',
     );
+  });
+});
+
+describe('a restore across a failover (timelines stitched by GTID)', () => {
+  // the old primary (server 1, timeline 000001) writes 0-1-1..0-1-6 (0-1-7 in the lost variant);
+  // the replica (server 2) with log_slave_updates has 0-1-1..0-1-6 in its own binlog, is promoted
+  // and writes 0-2-7.. (timeline 000002, its own file names)
+  const P_TRX = [
+    trx(F(1), 300, 500, 1, 0),
+    trx(F(1), 500, 700, 2, 1),
+    trx(F(1), 700, 900, 3, 2),
+    trx(F(2), 300, 500, 4, 10),
+    trx(F(2), 500, 700, 5, 11),
+    trx(F(2), 700, 900, 6, 12),
+  ];
+  const LOST = trx(F(2), 900, 1100, 7, 13);
+  const T_TRX = [
+    trx(F(1), 400, 600, 1, 0),
+    trx(F(1), 600, 800, 2, 1),
+    trx(F(1), 800, 1000, 3, 2),
+    trx(F(1), 1000, 1200, 4, 10),
+    trx(F(1), 1200, 1400, 5, 11),
+    trx(F(1), 1400, 1600, 6, 12),
+    trx(F(1), 1600, 1800, 7, 30, 2),
+    trx(F(1), 1800, 2000, 8, 31, 2),
+    trx(F(2), 300, 500, 9, 40, 2),
+  ];
+  const parent = (lost = false): CatalogTimeline =>
+    timeline('000001', [
+      segment('000001', F(1), 0, 1000, P_TRX, true),
+      segment('000001', F(2), 0, lost ? 1100 : 900, lost ? [...P_TRX, LOST] : P_TRX),
+    ]);
+  const child = timeline(
+    '000002',
+    [
+      segment('000002', F(1), 0, 1300, T_TRX),
+      segment('000002', F(1), 1300, 2100, T_TRX, true),
+      segment('000002', F(2), 0, 500, T_TRX),
+    ],
+    2,
+  );
+  const B = backup('20261201T093000000Z-b1', F(1), 500, '0-1-1');
+  const planChain = (lost: boolean, flags: Parameters<typeof parseRestoreTarget>[0]) => {
+    const trxs = [
+      ...(lost ? [...P_TRX, LOST] : P_TRX).map((t) => ({ ...t, tl: '000001' })),
+      ...T_TRX.map((t) => ({ ...t, tl: '000002' })),
+    ];
+    const cat: Omit<RestoreCatalog, 'scanned'> = { backups: [B], timelines: [parent(lost), child] };
+    const target = parseRestoreTarget(flags);
+    let scanned: ScannedFile[] = [];
+    for (let round = 0; round < 3; round++) {
+      const reqs = filesToScan({ ...cat, scanned }, target);
+      if (reqs.length === 0) break;
+      scanned = [
+        ...scanned,
+        ...reqs.map((r) => ({
+          timeline: r.timeline,
+          file: r.file,
+          scannedTo: r.upTo,
+          transactions: trxs
+            .filter((t) => t.tl === r.timeline && t.file === r.file && t.endOffset <= r.upTo)
+            .map(({ tl: _tl, ...t }) => t),
+        })),
+      ];
+    }
+    return planRestore({ ...cat, scanned }, target);
+  };
+
+  it('infers the link by GTID continuity (another server, GTIDs overlap)', () => {
+    const chain = timelineChain([parent(), child], child);
+    assert.deepEqual(
+      chain.chain.map((t) => t.id),
+      ['000001', '000002'],
+    );
+    assert.equal(chain.links[0]!.how, 'inferred');
+  });
+
+  it('latest from the pre-failover backup: old primary up to the fork, then the new one from 0-2-7', () => {
+    const p = planChain(false, { to: 'latest' });
+    assert.equal(p.backup.id, B.id);
+    assert.equal(p.timeline, '000002');
+    assert.deepEqual(
+      p.files.map((f) => [f.timeline, f.file, f.from, f.to]),
+      [
+        ['000001', F(1), 500, undefined],
+        ['000001', F(2), 4, 900],
+        ['000002', F(1), 1600, undefined],
+        ['000002', F(2), 4, 500],
+      ],
+    );
+    assert.equal(p.chain?.length, 1);
+    assert.equal(p.chain![0]!.forkTransaction.gtid, '0-1-6');
+    assert.equal(p.chain![0]!.firstNew?.gtid, '0-2-7');
+    assert.deepEqual(p.chain![0]!.lost, []);
+    assert.equal(p.expectedGtidPosition, '0-2-9');
+  });
+
+  it('a time in the quiet between the last old commit and the first new one: everything of the old primary', () => {
+    const p = planChain(false, { to: new Date(at(20)).toISOString() });
+    assert.deepEqual(p.stop, { file: F(1), position: 1600 });
+    assert.equal(p.lastIncluded?.gtid, '0-1-6');
+    assert.equal(p.firstExcluded?.gtid, '0-2-7');
+    assert.deepEqual(
+      p.files.map((f) => [f.timeline, f.file, f.from, f.to]),
+      [
+        ['000001', F(1), 500, undefined],
+        ['000001', F(2), 4, 900],
+      ],
+    );
+    assert.equal(p.expectedGtidPosition, '0-1-6');
+  });
+
+  it('--before-gtid on the new primary, and a time before the failover on the old one', () => {
+    const p = planChain(false, { beforeGtid: '0-2-8' });
+    assert.deepEqual(p.stop, { file: F(1), position: 1800 });
+    assert.equal(p.expectedGtidPosition, '0-2-7');
+    assert.equal(p.files.at(-1)!.timeline, '000002');
+    const q = planChain(false, { to: new Date(at(10)).toISOString() });
+    assert.equal(q.timeline, '000001');
+    assert.equal(q.lastIncluded?.gtid, '0-1-4');
+    assert.equal(q.chain, undefined);
+  });
+
+  it('a transaction archived from the old primary after the fork is reported lost, never applied', () => {
+    const p = planChain(true, { to: 'latest' });
+    assert.deepEqual(
+      p.chain![0]!.lost.map((t) => t.gtid),
+      ['0-1-7'],
+    );
+    assert.equal(p.chain![0]!.cut.position, 900);
+    assert.ok(
+      p.files.every((f) => !(f.timeline === '000001' && (f.to ?? Infinity) > 900 && f.file === F(2))),
+    );
+    fails(() => planChain(true, { toGtid: '0-1-7' }), 'TARGET_OUT_OF_RANGE', /lost in the failover/);
+  });
+
+  it('a recorded fork GTID decides the fork', () => {
+    const recordedChild: CatalogTimeline = {
+      ...child,
+      record: { ...child.record!, parent: '000001', forkGtid: '0-1-5' },
+    };
+    const cat = { backups: [B], timelines: [parent(), recordedChild] };
+    assert.equal(timelineChain(cat.timelines, recordedChild).links[0]!.how, 'recorded');
+  });
+
+  it('without GTIDs a change of server is a break, named, and not crossed', () => {
+    const bare = (t: CatalogTimeline): CatalogTimeline => ({
+      ...t,
+      segments: t.segments.map((s) => ({ ...s, header: { ...s.header!, gtids: {} } })),
+    });
+    const r = timelineLink([bare(parent()), bare(child)], bare(child));
+    assert.ok(r && 'break' in r);
+    assert.match(r.break.reason, /without GTIDs/);
+  });
+
+  it('the same server starting over (RESET MASTER) is a break even when sequence numbers look continuous', () => {
+    const again = timeline('000002', child.segments, 1);
+    const r = timelineLink([parent(), again], again);
+    assert.ok(r && 'break' in r);
   });
 });
