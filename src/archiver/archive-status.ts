@@ -1,8 +1,9 @@
 import {
   readBinlogCatalog,
-  readSegmentHeader,
+  summarizeTimeline,
   type BinlogGap,
   type TimelineRecord,
+  type UnclosedFileVerdict,
 } from '../catalog/index.js';
 import type { ObjectStore } from '../storage/index.js';
 import { readLease, type LeaseRecord } from './lease.js';
@@ -28,6 +29,18 @@ export interface ArchiveStatus {
     | undefined;
   /** Gaps of every timeline. */
   gaps: BinlogGap[];
+  /**
+   * Files that ended without ROTATE while their timeline went on with another file, each judged by
+   * judgeUnclosedFileEnd: `source-restarted` is information (the source crashed and restarted,
+   * nothing is missing); `missing-tail` and `undecided` are breaks no restore can cross.
+   */
+  unclosedFiles: {
+    timeline: string;
+    file: string;
+    end: number;
+    verdict: UnclosedFileVerdict;
+    evidence: string;
+  }[];
   timelines: number;
   /** The archiver lease, if any, and whether it is still valid. */
   lease: (LeaseRecord & { valid: boolean }) | undefined;
@@ -35,7 +48,8 @@ export interface ArchiveStatus {
 
 /**
  * Reads the archive's state: the last durable position and commit time of the newest timeline,
- * gaps, and the lease holder. Reads one segment header, not all.
+ * gaps, files ended by a source crash (or missing their tail), and the lease holder. Reads every
+ * segment header (one small ranged GET each; `binlog compact` keeps their number down).
  *
  * @throws StorageError for storage failures; CorruptDataError for a damaged header or record
  */
@@ -43,18 +57,17 @@ export async function readArchiveStatus(
   store: ObjectStore,
   now: number = Date.now(),
 ): Promise<ArchiveStatus> {
-  const catalog = await readBinlogCatalog(store);
+  // every header: crash ends are judged by the GTIDs on both sides of them
+  const catalog = await readBinlogCatalog(store, { headers: true, concurrency: 16 });
   const withSegments = catalog.timelines.filter((t) => t.segments.length > 0);
   const t = withSegments.at(-1) ?? catalog.timelines.at(-1);
   let lastDurable: ArchiveStatus['lastDurable'];
   const lastSeg = t?.segments.at(-1);
-  if (lastSeg) {
-    const { header } = await readSegmentHeader(store, lastSeg.key);
-    // the last segment may end no transaction (a split, a rotation); find the last commit nearby
-    let lastCommit = header.lastCommit;
-    for (let i = t!.segments.length - 2; lastCommit === null && i >= 0 && i >= t!.segments.length - 10; i--) {
-      lastCommit = (await readSegmentHeader(store, t!.segments[i]!.key)).header.lastCommit;
-    }
+  if (lastSeg?.header) {
+    const header = lastSeg.header;
+    // the last segment may end no transaction (a split, a rotation); find the last commit before it
+    const lastCommit =
+      [...t!.segments].reverse().find((s) => s.header?.lastCommit)?.header?.lastCommit ?? null;
     lastDurable = {
       file: header.file,
       position: header.end,
@@ -64,6 +77,11 @@ export async function readArchiveStatus(
       lagSeconds: lastCommit ? Math.max(0, (now - Date.parse(lastCommit)) / 1000) : undefined,
     };
   }
+  const unclosedFiles = catalog.timelines.flatMap((tl) =>
+    summarizeTimeline(tl).files.flatMap((f) =>
+      f.unclosedEnd ? [{ timeline: tl.id, file: f.file, end: f.end, ...f.unclosedEnd }] : [],
+    ),
+  );
   const lease = await readLease(store);
   return {
     repository: store.describe(),
@@ -77,6 +95,7 @@ export async function readArchiveStatus(
       : undefined,
     lastDurable,
     gaps: catalog.timelines.flatMap((x) => x.gaps),
+    unclosedFiles,
     timelines: catalog.timelines.length,
     lease: lease ? { ...lease, valid: Date.parse(lease.expiresAt) >= now } : undefined,
   };

@@ -58,6 +58,7 @@ export {
   type CheckedBackup,
   type ChainPoint,
   type ChainRun,
+  type SourceRestart,
   type ChainReport,
   type RestorableWindow,
 } from './verify-chain.js';

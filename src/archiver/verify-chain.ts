@@ -2,6 +2,7 @@ import {
   binlogFileAfter,
   compareBinlogFiles,
   isBinlogFileName,
+  judgeUnclosedFileEnd,
   locateBackupTimeline,
   segmentKey,
   type BackupManifest,
@@ -85,9 +86,26 @@ export interface RestorableWindow {
   end: ChainPoint;
 }
 
+/**
+ * A file that ended without ROTATE because the source crashed and restarted (information, not a
+ * problem): the next file continues its GTIDs, so restores go on to it.
+ */
+export interface SourceRestart {
+  timeline: string;
+  /** The file the crash ended, and where its archived bytes end. */
+  file: string;
+  end: number;
+  /** The file the restarted source opened. */
+  nextFile: string;
+  /** The GTIDs that prove nothing is missing between them. */
+  evidence: string;
+}
+
 /** The outcome of checkChain. */
 export interface ChainReport {
   problems: VerifyProblem[];
+  /** Files ended by a source crash and restart (not problems). */
+  restarts: SourceRestart[];
   runs: ChainRun[];
   windows: RestorableWindow[];
 }
@@ -129,7 +147,8 @@ interface TimelineInput {
  *
  * Within a file, each segment starts where the previous one ended, and the first starts at 0. A
  * file that is not the newest ends with its ROTATE/STOP (`closesFile`), and the next file is the
- * one the ROTATE names (else the next number). A break explained by a gap record (the source
+ * one the ROTATE names (else the next number); a file without ROTATE followed by a file whose
+ * GTIDs continue its own is a source crash and restart (`restarts`, judgeUnclosedFileEnd). A break explained by a gap record (the source
  * purged the file before it was archived) is a `recorded-gap`, reported only when a backup's chain
  * crosses it; any other break is `segment-missing` / `file-missing`. A backup needs its binlog
  * file from offset 0 (the format description event) through its position in one run; its chain is
@@ -140,6 +159,7 @@ export function checkChain(
   backups: readonly CheckedBackup[],
 ): ChainReport {
   const problems: VerifyProblem[] = [];
+  const restarts: SourceRestart[] = [];
   const runs: ChainRun[] = [];
   const recordedBreaks: { timeline: string; after: ChainPoint; message: string; file: string }[] = [];
 
@@ -148,6 +168,9 @@ export function checkChain(
     /** The end of the previous segment whose header is known, and that header. */
     let prev: SegmentHeader | undefined;
     let prevUnknown = false;
+    const headers = t.segments.flatMap((s) => (s.header ? [s.header] : []));
+    /** Index of `prev` in `headers`. */
+    let prevIndex = -1;
     const gapFor = (file: string): BinlogGap | undefined => t.gaps.find((g) => g.file === file);
     const closeRun = (): void => {
       if (run) runs.push(run);
@@ -207,10 +230,22 @@ export function checkChain(
         const expected = prev.closesFile ? nextFileOf(prev) : undefined;
         const gap = gapFor(prev.file) ?? (expected ? gapFor(expected) : undefined);
         const explained = gap !== undefined && gap.resumedAt === s.file;
-        if (!prev.closesFile || expected !== s.file || s.start !== 0) {
+        const end = !prev.closesFile && s.start === 0 ? judgeUnclosedFileEnd(headers, prevIndex) : undefined;
+        if (end?.verdict === 'source-restarted') {
+          restarts.push({
+            timeline: t.id,
+            file: prev.file,
+            end: prev.end,
+            nextFile: s.file,
+            evidence: end.evidence,
+          });
+        } else if (!prev.closesFile || expected !== s.file || s.start !== 0) {
           joins = false;
           const missing: string[] = [];
-          if (!prev.closesFile) missing.push(`${prev.file} from byte ${prev.end} to its end`);
+          if (!prev.closesFile)
+            missing.push(
+              `${prev.file} from byte ${prev.end} to its end${end ? ` (it has no ROTATE, and ${end.evidence})` : ''}`,
+            );
           const firstMissing = prev.closesFile ? expected : prev.file;
           if (firstMissing && firstMissing !== s.file) {
             const between = filesBetween(prev.file, s.file);
@@ -253,6 +288,7 @@ export function checkChain(
       }
       prevUnknown = false;
       prev = s.header;
+      prevIndex += 1;
       if (!s.ok) {
         closeRun();
         continue;
@@ -355,5 +391,5 @@ export function checkChain(
   const ordered = [...windows.values()].sort((a, b) =>
     a.timeline !== b.timeline ? (a.timeline < b.timeline ? -1 : 1) : a.from < b.from ? -1 : 1,
   );
-  return { problems, runs, windows: ordered };
+  return { problems, restarts, runs, windows: ordered };
 }

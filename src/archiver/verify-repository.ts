@@ -20,6 +20,7 @@ import {
   type CheckedSegment,
   type ChainRun,
   type RestorableWindow,
+  type SourceRestart,
   type VerifyProblem,
 } from './verify-chain.js';
 
@@ -41,6 +42,8 @@ export interface VerifyReport {
   /** True when there is no problem. */
   ok: boolean;
   problems: VerifyProblem[];
+  /** Files ended by a source crash and restart: information, restores go on to the next file. */
+  restarts: SourceRestart[];
   /** Restorable windows, per timeline. */
   windows: RestorableWindow[];
   /** Sound, contiguous stretches of each timeline. */
@@ -240,6 +243,7 @@ export async function verifyRepository(store: ObjectStore, opts: VerifyOptions =
     repository: store.describe(),
     ok: problems.length === 0,
     problems,
+    restarts: chain.restarts,
     windows: chain.windows,
     runs: chain.runs,
     backups: checkedBackups.map((b) => ({

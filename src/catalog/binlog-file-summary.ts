@@ -2,6 +2,7 @@ import type { BinlogGap } from './binlog-gap.js';
 import type { CatalogTimeline } from './binlog-catalog.js';
 import type { DomainGtidRange } from './segment-header.js';
 import type { TimelineRecord } from './timeline-record.js';
+import { judgeUnclosedFileEnd, type UnclosedFileEnd } from './unclosed-file-end.js';
 
 /** A byte range of a file that no segment covers (or that two segments both cover, `overlap`). */
 export interface SegmentHole {
@@ -29,6 +30,12 @@ export interface BinlogFileSummary {
   closed: boolean;
   /** Ranges no segment covers, or covered twice; empty for a sound file. */
   holes: SegmentHole[];
+  /**
+   * Set when the file is not `closed` but the timeline goes on with another file: how its end is
+   * judged (judgeUnclosedFileEnd). `source-restarted` is information ("source restarted after a
+   * crash"), the other verdicts a break.
+   */
+  unclosedEnd?: UnclosedFileEnd;
 }
 
 /** What the archive holds of one timeline. */
@@ -50,10 +57,14 @@ export function summarizeTimeline(t: CatalogTimeline): TimelineSummary {
   let current: BinlogFileSummary | undefined;
   let last: TimelineSummary['last'];
   let lastCommit: string | null = null;
+  const headers = t.segments.flatMap((s) => (s.header ? [s.header] : []));
+  let index = -1;
   for (const s of t.segments) {
     const h = s.header;
     if (!h) continue;
+    index += 1;
     if (!current || current.file !== s.file) {
+      if (current && !current.closed) current.unclosedEnd = judgeUnclosedFileEnd(headers, index - 1);
       current = {
         file: s.file,
         start: h.start,

@@ -49,7 +49,8 @@ export const RESTORE_TARGET_OPTIONS: readonly OptionSpec[] = [
     type: 'string',
     env: false,
     valueName: 'ID',
-    description: 'Timeline to restore (default: the newest)',
+    description:
+      'Restore only this timeline (default: the newest, following the chain of timelines back across failovers by GTID)',
   },
   {
     key: 'backup',
@@ -100,10 +101,25 @@ export function formatPlan(p: RestorePlan): string {
       `first skipped  ${p.firstExcluded.gtid ?? '(no GTID)'} at ${p.firstExcluded.file}:${p.firstExcluded.startOffset} committed ${new Date(p.firstExcluded.commitTime).toISOString()}`,
     );
   }
+  for (const c of p.chain ?? []) {
+    lines.push(
+      `chain     timeline ${c.parent} up to ${c.cut.file}:${c.cut.position} (fork ${c.forkGtid} after ` +
+        `${c.forkTransaction.gtid ?? '?'}, ${c.how === 'recorded' ? 'recorded' : 'inferred by GTID continuity'}), then ` +
+        `timeline ${c.timeline} from ${c.resume.file}:${c.resume.position}` +
+        `${c.firstNew ? ` (first new transaction ${c.firstNew.gtid ?? '?'})` : ' (nothing new on it yet)'}`,
+    );
+    for (const t of c.lost) {
+      lines.push(
+        `LOST      ${t.gtid ?? '(no GTID)'} at ${t.file}:${t.startOffset} committed ${new Date(t.commitTime).toISOString()}: ` +
+          `archived from timeline ${c.parent} after the fork, never received by timeline ${c.timeline}; not applied ` +
+          `(restore --timeline ${c.parent} to see that history)`,
+      );
+    }
+  }
   lines.push(p.files.length ? 'binlogs:' : 'binlogs   none to apply: the backup is the target');
   for (const f of p.files) {
     lines.push(
-      `  ${f.file}  ${f.from}..${f.to ?? 'end'}  ${f.segments.length} segment(s), ${mib(f.segments.reduce((a, s) => a + s.size, 0))} stored`,
+      `  ${f.timeline ? `timeline ${f.timeline}  ` : ''}${f.file}  ${f.from}..${f.to ?? 'end'}  ${f.segments.length} segment(s), ${mib(f.segments.reduce((a, s) => a + s.size, 0))} stored`,
     );
   }
   if (p.expectedGtidPosition) lines.push(`gtid after restore  ${p.expectedGtidPosition}`);

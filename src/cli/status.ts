@@ -31,6 +31,15 @@ export function formatArchiveStatus(s: ArchiveStatus): string {
       `GAP timeline ${g.timeline} ${g.file} from ${g.from}: ${g.reason}. Take a new full backup: restores cannot cross it`,
     );
   }
+  for (const u of s.unclosedFiles) {
+    lines.push(
+      u.verdict === 'source-restarted'
+        ? `source restarted after a crash: timeline ${u.timeline} ${u.file} ends at ${u.end} without ROTATE and ` +
+            `the next file continues it (${u.evidence}); nothing is missing`
+        : `BREAK timeline ${u.timeline} ${u.file} ends at ${u.end} without ROTATE: ${u.evidence}. Restores cannot ` +
+            'cross it: restore the missing objects from a copy, or take a new full backup',
+    );
+  }
   const l = s.lease;
   lines.push(
     l
@@ -44,7 +53,10 @@ export const status: CliCommand = {
   words: ['status'],
   summary: 'Show the archive: last durable position and commit time, lag, gaps, lease holder',
   usage: '--repo URL [--json]',
-  details: 'Exits 6 (NOT_RECOVERABLE) when the archive has gaps, so that monitoring can alert on it.',
+  details:
+    'Exits 6 (NOT_RECOVERABLE) when the archive has gaps or a file that ended without ROTATE whose GTIDs do not ' +
+    'continue in the next file, so that monitoring can alert on it. A file ended by a source crash and restart ' +
+    '(the GTIDs continue) is shown as information.',
   options: [
     ...REPO_OPTIONS,
     { key: 'json', flag: 'json', type: 'boolean', env: false, description: 'Print JSON' },
@@ -55,6 +67,7 @@ export const status: CliCommand = {
     ctx.stdout.write(
       ctx.config.values['json'] ? `${JSON.stringify(s, null, 2)}\n` : `${formatArchiveStatus(s)}\n`,
     );
-    return s.gaps.length > 0 ? 6 : 0;
+    const breaks = s.unclosedFiles.some((u) => u.verdict !== 'source-restarted');
+    return s.gaps.length > 0 || breaks ? 6 : 0;
   },
 };

@@ -27,6 +27,12 @@ export function formatVerifyReport(r: VerifyReport): string {
   for (const i of r.incomplete) {
     if (!unreadable.has(i.id)) lines.push(`incomplete backup ${i.id} (ignored): ${i.reason}`);
   }
+  for (const x of r.restarts) {
+    lines.push(
+      `source restarted after a crash: timeline ${x.timeline} ${x.file} ends at ${x.end} without ROTATE and the ` +
+        `source went on in ${x.nextFile} (${x.evidence}); nothing is missing`,
+    );
+  }
   for (const p of r.problems) lines.push(`PROBLEM ${p.kind}: ${p.message}`);
   if (r.windows.length === 0) lines.push('restorable windows: none');
   else lines.push('restorable windows (UTC):');

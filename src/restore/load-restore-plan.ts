@@ -7,12 +7,14 @@ import {
   type PlanRestoreOptions,
   type RestoreCatalog,
   type RestorePlan,
+  type ScannedFile,
 } from './plan-restore.js';
 import type { RestoreTarget } from './restore-target.js';
 
 /**
  * Reads what the planner needs from the repository (backups, timelines with segment headers, and
- * the one file that holds the target, scanned for its transaction boundaries) and plans the restore.
+ * the files that hold the target and, across a failover, the forks, scanned for their transaction
+ * boundaries) and plans the restore.
  *
  * @throws the errors of planRestore; StorageError / CorruptDataError while reading
  */
@@ -26,22 +28,27 @@ export async function loadRestorePlan(
     readBinlogCatalog(store, { headers: true }),
   ]);
   const catalog: RestoreCatalog = { backups: backups.complete, timelines: binlogs.timelines, scanned: [] };
-  const scanned = [];
-  for (const req of filesToScan(catalog, target, opts)) {
-    const timeline = binlogs.timelines.find((t) => t.id === req.timeline)!;
-    const segments = timeline.segments
-      .filter((s) => s.file === req.file && s.header && s.start < req.upTo)
-      .map((s) => ({ key: s.key, start: s.start, end: s.header!.end }));
-    scanned.push(
-      await scanArchivedFile(
-        store,
-        req.timeline,
-        req.file,
-        segments,
-        undefined,
-        opts.signal ? { signal: opts.signal } : {},
-      ),
-    );
+  // a plan across a failover asks twice: first the files around each fork, then the target's file
+  const scanned: ScannedFile[] = [];
+  for (let round = 0; round < 3; round++) {
+    const reqs = filesToScan({ ...catalog, scanned }, target, opts);
+    if (reqs.length === 0) break;
+    for (const req of reqs) {
+      const timeline = binlogs.timelines.find((t) => t.id === req.timeline)!;
+      const segments = timeline.segments
+        .filter((s) => s.file === req.file && s.header && s.start < req.upTo)
+        .map((s) => ({ key: s.key, start: s.start, end: s.header!.end }));
+      scanned.push(
+        await scanArchivedFile(
+          store,
+          req.timeline,
+          req.file,
+          segments,
+          undefined,
+          opts.signal ? { signal: opts.signal } : {},
+        ),
+      );
+    }
   }
   return planRestore({ ...catalog, scanned }, target, opts);
 }

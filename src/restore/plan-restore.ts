@@ -2,7 +2,10 @@ import {
   binlogFileAfter,
   compareBinlogFiles,
   describeSourceIdentity,
+  judgeUnclosedFileEnd,
   locateBackupTimeline,
+  timelineChain,
+  type TimelineLink,
   type BackupManifest,
   type BinlogGap,
   type CatalogSegment,
@@ -66,8 +69,36 @@ export interface PlanFile {
   from: number;
   /** Where applying stops (`--stop-position`): set for the last file only. */
   to: number | undefined;
+  /** The timeline of the file, set in plans that cross a fork (`chain`). */
+  timeline?: string;
   /** Segments to fetch, from the start of the file (the format description event is needed). */
   segments: { key: string; start: number; end: number; size: number }[];
+}
+
+/**
+ * Where a restore crosses from one timeline to the one that continues it (a failover or
+ * switchover): every transaction is applied once, decided by GTID.
+ */
+export interface PlanFork {
+  /** The earlier timeline, and where applying it stops: the end of the fork transaction. */
+  parent: string;
+  cut: BinlogPoint;
+  /** The last transaction applied from the parent (the newest one both timelines hold, or the recorded fork GTID's). */
+  forkTransaction: ArchivedTransaction;
+  /** The later timeline, and where applying it starts: its first transaction after the fork. */
+  timeline: string;
+  resume: BinlogPoint;
+  /** That transaction; undefined when the later timeline has none after the fork yet. */
+  firstNew: ArchivedTransaction | undefined;
+  /** MariaDB GTID position at the fork. */
+  forkGtid: string;
+  /** `recorded` (the timeline record's forkGtid) or `inferred` (GTID continuity). */
+  how: 'recorded' | 'inferred';
+  /**
+   * Transactions archived from the parent after the fork that the later timeline does not hold:
+   * lost in the failover. Never applied on this chain.
+   */
+  lost: ArchivedTransaction[];
 }
 
 /** What a restore will do. Pure data: `restore plan` prints it, executeRestore carries it out. */
@@ -87,6 +118,11 @@ export interface RestorePlan {
   firstExcluded: ArchivedTransaction | undefined;
   /** Binlog files to apply, in order; empty when the backup is the target. */
   files: PlanFile[];
+  /**
+   * The forks the plan crosses, oldest first, when the backup is on an earlier timeline than the
+   * stop point (`files` then hold the files of several timelines: see PlanFile.timeline).
+   */
+  chain?: PlanFork[];
   /** Expected GTID position of the restored server (MariaDB: per domain; MySQL: a set); null if unknown. */
   expectedGtidPosition: string | null;
   bytes: {
@@ -353,6 +389,11 @@ export function filesToScan(
   target: RestoreTarget,
   opts: PlanRestoreOptions = {},
 ): ScanRequest[] {
+  if (opts.timeline === undefined) {
+    const chain = restoreChainOf(catalog);
+    if (chain.links.length > 0)
+      return chainScans(catalog, target, chain, opts).filter((r) => !isScanned(catalog, r));
+  }
   const { timeline, segment } = locate(catalog, target, opts);
   return segment ? [{ timeline: timeline.id, file: segment.file, upTo: segment.header.end }] : [];
 }
@@ -552,6 +593,365 @@ function gapAt(gaps: readonly BinlogGap[], file: string, need: number): BinlogGa
 }
 
 /**
+ * The files and segments to apply on `timeline` from `start` (the first file's `from`) to `stop`
+ * (the last file's `to`), crossing ROTATEs and source-crash ends; `fail` builds the error for a
+ * break (what is missing, the last good point).
+ */
+function walkFiles(
+  timeline: CatalogTimeline,
+  start: BinlogPoint,
+  stop: BinlogPoint,
+  fail: (missing: string, lastGood: BinlogPoint) => PitrError,
+): PlanFile[] {
+  const segs = headed(timeline);
+  const headers = segs.map((s) => s.header);
+  const files: PlanFile[] = [];
+  let file = start.file;
+  let lastGood: BinlogPoint = { ...start };
+  for (;;) {
+    const isLast = file === stop.file;
+    const fileSegs = segs.filter((s) => s.file === file);
+    const lastSeg = fileSegs.at(-1);
+    const need = isLast ? stop.position : (lastSeg?.header.end ?? 0);
+    const gap = gapAt(timeline.gaps, file, isLast ? need : Infinity);
+    if (gap) {
+      if (gap.from > lastGood.position || gap.file !== lastGood.file) lastGood = { file, position: gap.from };
+      throw fail(
+        `${file} from byte ${gap.from} on was purged by the source before it was archived (${gap.reason}); the archive resumes at ${gap.resumedAt}`,
+        lastGood,
+      );
+    }
+    if (fileSegs.length === 0) {
+      throw fail(`${file} is not archived`, lastGood);
+    }
+    const chosen: PlanFile['segments'] = [];
+    let expected = 0;
+    for (const s of fileSegs) {
+      if (s.start >= need) break;
+      if (s.start !== expected) {
+        throw fail(`${file} bytes ${expected}..${s.start} are missing from the archive`, {
+          file,
+          position: Math.max(expected, lastGood.file === file ? lastGood.position : 0),
+        });
+      }
+      chosen.push({ key: s.key, start: s.start, end: s.header.end, size: s.size });
+      expected = s.header.end;
+    }
+    if (expected < need) {
+      throw fail(`${file} is archived only up to byte ${expected}`, { file, position: expected });
+    }
+    files.push({
+      file,
+      from: file === start.file ? start.position : 4,
+      to: isLast ? stop.position : undefined,
+      segments: chosen,
+    });
+    if (isLast) break;
+    let nextFile = lastSeg!.header.nextFile ?? binlogFileAfter(file);
+    if (!lastSeg!.header.closesFile) {
+      // a file that ended without ROTATE: a source crash when the next file continues its GTIDs
+      const i = segs.indexOf(lastSeg!);
+      const following = segs[i + 1];
+      const end = following ? judgeUnclosedFileEnd(headers, i) : undefined;
+      if (!following || end?.verdict !== 'source-restarted') {
+        throw fail(
+          `${file} is archived up to byte ${lastSeg!.header.end} but its end (ROTATE) is not` +
+            (end ? ` (${end.evidence})` : ''),
+          { file, position: lastSeg!.header.end },
+        );
+      }
+      nextFile = following.file;
+    }
+    lastGood = { file, position: lastSeg!.header.end };
+    file = nextFile;
+    if (compareBinlogFiles(file, stop.file) > 0) {
+      throw new PitrError('INTERNAL', `walked past ${stop.file} while planning from ${at(start)}`);
+    }
+  }
+
+  return files;
+}
+
+// ---- Restores across timelines (failover / switchover): docs/failure-model.md --------------
+
+interface RestoreChain {
+  /** Oldest first; the last one is the newest timeline with segments. */
+  timelines: CatalogTimeline[];
+  /** links[i] joins timelines[i] and timelines[i + 1]. */
+  links: TimelineLink[];
+}
+
+/** The chain ending at the newest timeline (MariaDB GTIDs only; a MySQL chain is not stitched yet). */
+function restoreChainOf(catalog: RestoreCatalog): RestoreChain {
+  const newest = catalog.timelines.filter((x) => headed(x).length > 0).at(-1);
+  if (!newest || newest.record?.source.flavor === 'mysql')
+    return { timelines: newest ? [newest] : [], links: [] };
+  const c = timelineChain(catalog.timelines, newest);
+  return { timelines: c.chain, links: c.links };
+}
+
+/** The parent's last file holding transactions, and the later timeline's files around the same GTIDs. */
+function forkScanRequests(parent: CatalogTimeline, child: CatalogTimeline): ScanRequest[] {
+  const p = headed(parent);
+  const lastTrx = [...p].reverse().find((s) => s.header.transactions > 0);
+  if (!lastTrx) return [];
+  const pf = p.filter((s) => s.file === lastTrx.file);
+  const reqs: ScanRequest[] = [{ timeline: parent.id, file: lastTrx.file, upTo: pf.at(-1)!.header.end }];
+  const ranges = new Map<number, { first: number; last: number }>();
+  for (const s of pf) {
+    for (const r of Object.values(s.header.gtids)) {
+      const a = parseMariadbGtid(r.first);
+      const b = parseMariadbGtid(r.last);
+      const seen = ranges.get(a.domainId);
+      ranges.set(a.domainId, {
+        first: Math.min(seen?.first ?? a.seqNo, a.seqNo),
+        last: Math.max(seen?.last ?? b.seqNo, b.seqNo),
+      });
+    }
+  }
+  const c = headed(child);
+  const files: string[] = [];
+  for (const s of c) {
+    const hit = [...ranges].some(([d, r]) => {
+      const x = domainRange(s, d);
+      return x !== undefined && x.last >= r.first && x.first <= r.last + 1;
+    });
+    if (hit && !files.includes(s.file)) files.push(s.file);
+  }
+  // the later timeline may not have reached the parent's last GTIDs (lost transactions): its last file
+  if (files.length === 0 && c.length > 0) files.push(c.at(-1)!.file);
+  for (const f of files) {
+    reqs.push({ timeline: child.id, file: f, upTo: c.filter((s) => s.file === f).at(-1)!.header.end });
+  }
+  return reqs;
+}
+
+const seqKey = (gtid: string): string => {
+  const g = parseMariadbGtid(gtid);
+  return `${g.domainId}-${g.seqNo}`;
+};
+
+/** Finds the fork of `link` in the scanned files (see forkScanRequests). */
+function resolveFork(
+  catalog: RestoreCatalog,
+  parent: CatalogTimeline,
+  child: CatalogTimeline,
+  link: TimelineLink,
+): PlanFork {
+  const reqs = forkScanRequests(parent, child);
+  const broken = (why: string): PitrError =>
+    new PitrError(
+      'BINLOG_GAP',
+      `timeline ${child.id} continues timeline ${parent.id} (${link.how === 'recorded' ? 'recorded fork' : 'by GTID continuity'}) ` +
+        `but ${why}. Restores can reach points of timeline ${parent.id} with --timeline ${parent.id}, and points of ` +
+        `timeline ${child.id} from a backup taken on it`,
+    );
+  if (reqs.length === 0) throw broken(`timeline ${parent.id} has no archived transaction`);
+  const [pReq, ...cReqs] = reqs;
+  const pTrx = scannedFor(catalog, parent.id, pReq!.file, pReq!.upTo).transactions.filter((t) => t.gtid);
+  const cTrx = cReqs.flatMap((r) =>
+    scannedFor(catalog, child.id, r.file, r.upTo).transactions.filter((t) => t.gtid),
+  );
+  const cGtids = new Set(cTrx.map((t) => t.gtid!));
+  const cBySeq = new Map(cTrx.map((t) => [seqKey(t.gtid!), t]));
+  let cutIdx: number;
+  const recorded = link.forkGtid !== undefined ? MariadbGtidPos.parse(link.forkGtid) : undefined;
+  if (recorded) cutIdx = pTrx.findLastIndex((t) => recorded.contains(parseMariadbGtid(t.gtid!)));
+  else cutIdx = pTrx.findLastIndex((t) => cGtids.has(t.gtid!));
+  if (cutIdx < 0) {
+    throw broken(
+      `no transaction of ${pReq!.file} of timeline ${parent.id} (${pTrx[0]?.gtid ?? '?'}..${pTrx.at(-1)?.gtid ?? '?'}) ` +
+        `is on timeline ${child.id}: the fork lies before that file, or the histories diverged`,
+    );
+  }
+  // overlapping transactions must be the same on both timelines
+  for (const t of pTrx.slice(0, cutIdx + 1)) {
+    const other = cBySeq.get(seqKey(t.gtid!));
+    if (other && other.gtid !== t.gtid) {
+      throw broken(
+        `the timelines diverge before the fork: timeline ${parent.id} has ${t.gtid} where timeline ${child.id} has ` +
+          `${other.gtid}`,
+      );
+    }
+  }
+  const forkTrx = pTrx[cutIdx]!;
+  // the parent's GTID position at the fork: its files before the scanned one, then the scanned transactions
+  let pos = MariadbGtidPos.EMPTY;
+  for (const s of headed(parent)) {
+    if (compareBinlogFiles(s.file, pReq!.file) >= 0) break;
+    for (const r of Object.values(s.header.gtids)) pos = pos.advance(parseMariadbGtid(r.last));
+  }
+  for (const t of pTrx.slice(0, cutIdx + 1)) pos = pos.advance(parseMariadbGtid(t.gtid!));
+  if (recorded) pos = pos.union(recorded);
+  const after = (t: ArchivedTransaction): boolean => {
+    const g = parseMariadbGtid(t.gtid!);
+    const mine = pos.get(g.domainId);
+    return mine === undefined || g.seqNo > mine.seqNo;
+  };
+  const firstNew = cTrx.find(after);
+  const lost = pTrx.slice(cutIdx + 1).filter((t) => !cGtids.has(t.gtid!));
+  let resume: BinlogPoint;
+  if (firstNew) resume = { file: firstNew.file, position: firstNew.startOffset };
+  else {
+    const c = headed(child);
+    const lastScanned = cReqs.at(-1)!.file;
+    const next = c.find((s) => compareBinlogFiles(s.file, lastScanned) > 0);
+    resume = next
+      ? { file: next.file, position: 4 }
+      : { file: c.at(-1)!.file, position: c.at(-1)!.header.end };
+  }
+  return {
+    parent: parent.id,
+    cut: { file: pReq!.file, position: forkTrx.endOffset },
+    forkTransaction: forkTrx,
+    timeline: child.id,
+    resume,
+    firstNew,
+    forkGtid: pos.toString(),
+    how: link.how,
+    lost,
+  };
+}
+
+/** The index in the chain of the timeline that holds `target`, given the resolved forks. */
+function targetIndex(chain: RestoreChain, forks: PlanFork[], target: RestoreTarget): number {
+  for (let k = chain.timelines.length - 1; k > 0; k--) {
+    const f = forks[k - 1]!;
+    switch (target.kind) {
+      case 'latest':
+      case 'position':
+        return k;
+      case 'time':
+        if (target.time >= f.forkTransaction.commitTime) return k;
+        break;
+      case 'to-gtid':
+      case 'before-gtid': {
+        if (!/^\d+-\d+-\d+$/.test(target.gtid)) return k;
+        const lost = f.lost.find((t) => t.gtid === target.gtid);
+        if (lost) {
+          throw new PitrError(
+            'TARGET_OUT_OF_RANGE',
+            `${describeRestoreTarget(target)}: ${trxText(lost)} was archived from timeline ${f.parent} after the fork ` +
+              `(${f.forkGtid}) and timeline ${f.timeline} never received it: it was lost in the failover. Restore ` +
+              `that history with --timeline ${f.parent}, or pick a target on the chain`,
+          );
+        }
+        const g = parseMariadbGtid(target.gtid);
+        const mine = MariadbGtidPos.parse(f.forkGtid).get(g.domainId);
+        if (mine === undefined || g.seqNo > mine.seqNo) return k;
+        break;
+      }
+    }
+  }
+  return 0;
+}
+
+function chainState(catalog: RestoreCatalog, chain: RestoreChain): PlanFork[] {
+  return chain.links.map((l, i) => resolveFork(catalog, chain.timelines[i]!, chain.timelines[i + 1]!, l));
+}
+
+function planAcrossChain(
+  catalog: RestoreCatalog,
+  target: RestoreTarget,
+  opts: PlanRestoreOptions,
+  chain: RestoreChain,
+): RestorePlan {
+  const forks = chainState(catalog, chain);
+  const k = targetIndex(chain, forks, target);
+  const tl = chain.timelines[k]!;
+  if (k === 0) {
+    const plan = planOnTimeline(catalog, target, { ...opts, timeline: tl.id });
+    const f = forks[0];
+    if (f && comparePoints(plan.stop, f.cut) > 0) {
+      throw new PitrError(
+        'TARGET_OUT_OF_RANGE',
+        `${describeRestoreTarget(target)} stops at ${at(plan.stop)} on timeline ${tl.id}, after its fork at ${at(f.cut)} ` +
+          `(${f.forkGtid}): the transactions after the fork were lost in the failover (${f.lost.map((t) => t.gtid).join(', ')}). ` +
+          `Add --timeline ${tl.id} to restore that history as it was`,
+      );
+    }
+    return plan;
+  }
+  const fork = forks[k - 1]!;
+  const located = locate(catalog, target, { timeline: tl.id });
+  let stop = resolveStop(catalog, target, located);
+  if (comparePoints(stop.point, fork.resume) < 0) {
+    // a time in the quiet between the old primary's last commit and the new one's first
+    stop = { point: fork.resume, lastIncluded: fork.forkTransaction, firstExcluded: fork.firstNew };
+  }
+  // a backup on the stop point's own timeline wins; else the newest one before a fork
+  const located2 = catalog.backups.map((b) => ({ b, t: locateBackupTimeline(b, catalog.timelines) }));
+  const own = located2.filter((x) => x.t === tl.id && comparePoints(x.b.binlog, stop.point) <= 0);
+  if (opts.backupId === undefined ? own.length > 0 : own.some((x) => x.b.id === opts.backupId)) {
+    return planOnTimeline(catalog, target, { ...opts, timeline: tl.id });
+  }
+  let j = k - 1;
+  let backup: BackupManifest | undefined;
+  for (; j >= 0 && !backup; j--) {
+    const cut = forks[j]!.cut;
+    const eligible = located2
+      .filter((x) => x.t === chain.timelines[j]!.id && comparePoints(x.b.binlog, cut) <= 0)
+      .map((x) => x.b)
+      .filter((b) => opts.backupId === undefined || b.id === opts.backupId)
+      .sort((a, b) => comparePoints(a.binlog, b.binlog) || (a.id < b.id ? -1 : 1));
+    backup = eligible.at(-1);
+  }
+  j += 1;
+  if (!backup) return planOnTimeline(catalog, target, { ...opts, timeline: tl.id });
+  const files: PlanFile[] = [];
+  const crossed: PlanFork[] = [];
+  let gtid: MariadbGtidPos | null = startGtid(backup);
+  let from: BinlogPoint = backup.binlog;
+  for (let m = j; m <= k; m++) {
+    const t = chain.timelines[m]!;
+    const to = m === k ? stop.point : forks[m]!.cut;
+    if (m > j) {
+      const f = forks[m - 1]!;
+      crossed.push(f);
+      from = f.resume;
+    }
+    if (comparePoints(from, to) >= 0) continue;
+    const part = walkFiles(t, from, to, (missing, lastGood) =>
+      gapError(t, backup, to, missing, lastGood, catalog, target),
+    ).map((f) => ({ ...f, timeline: t.id, to: f.file === to.file && m < k ? to.position : f.to }));
+    files.push(...part);
+    gtid = gtid && gtidAfter(gtid, part, t, catalog, to);
+  }
+  return assemblePlan(
+    target,
+    tl.id,
+    backup,
+    stop,
+    true,
+    files,
+    gtid ? gtid.toString() || null : null,
+    crossed,
+  );
+}
+
+/** Scan requests of a chain plan (two rounds: the forks, then the target's file). */
+function chainScans(
+  catalog: RestoreCatalog,
+  target: RestoreTarget,
+  chain: RestoreChain,
+  opts: PlanRestoreOptions,
+): ScanRequest[] {
+  const forkReqs = chain.links.flatMap((_, i) =>
+    forkScanRequests(chain.timelines[i]!, chain.timelines[i + 1]!),
+  );
+  const missing = forkReqs.filter((r) => !isScanned(catalog, r));
+  if (missing.length > 0) return missing;
+  const forks = chainState(catalog, chain);
+  const k = targetIndex(chain, forks, target);
+  const { timeline, segment } = locate(catalog, target, { ...opts, timeline: chain.timelines[k]!.id });
+  return segment ? [{ timeline: timeline.id, file: segment.file, upTo: segment.header.end }] : [];
+}
+
+function isScanned(catalog: RestoreCatalog, r: ScanRequest): boolean {
+  return catalog.scanned.some((x) => x.timeline === r.timeline && x.file === r.file && x.scannedTo >= r.upTo);
+}
+
+/**
  * Plans a point-in-time restore: the newest complete backup before the target, the binlog files
  * and segments to apply after it, and the exact stop point (a transaction boundary). Pure: the
  * catalog must hold the files `filesToScan` asks for.
@@ -566,94 +966,58 @@ export function planRestore(
   target: RestoreTarget,
   opts: PlanRestoreOptions = {},
 ): RestorePlan {
+  if (opts.timeline === undefined) {
+    const chain = restoreChainOf(catalog);
+    if (chain.links.length > 0) return planAcrossChain(catalog, target, opts, chain);
+  }
+  return planOnTimeline(catalog, target, opts);
+}
+
+function planOnTimeline(
+  catalog: RestoreCatalog,
+  target: RestoreTarget,
+  opts: PlanRestoreOptions,
+): RestorePlan {
   const located = locate(catalog, target, opts);
   const { timeline } = located;
   const stop = resolveStop(catalog, target, located);
   const backup = chooseBackup(catalog, timeline, stop, target, opts);
-  const segs = headed(timeline);
-
-  const files: PlanFile[] = [];
-  let file = backup.binlog.file;
-  let lastGood: BinlogPoint = { ...backup.binlog };
   const applying = comparePoints(backup.binlog, stop.point) < 0;
-  while (applying) {
-    const isLast = file === stop.point.file;
-    const fileSegs = segs.filter((s) => s.file === file);
-    const lastSeg = fileSegs.at(-1);
-    const need = isLast ? stop.point.position : (lastSeg?.header.end ?? 0);
-    const gap = gapAt(timeline.gaps, file, isLast ? need : Infinity);
-    if (gap) {
-      if (gap.from > lastGood.position || gap.file !== lastGood.file) lastGood = { file, position: gap.from };
-      throw gapError(
-        timeline,
-        backup,
-        stop.point,
-        `${file} from byte ${gap.from} on was purged by the source before it was archived (${gap.reason}); the archive resumes at ${gap.resumedAt}`,
-        lastGood,
-        catalog,
-        target,
-      );
-    }
-    if (fileSegs.length === 0) {
-      throw gapError(timeline, backup, stop.point, `${file} is not archived`, lastGood, catalog, target);
-    }
-    const chosen: PlanFile['segments'] = [];
-    let expected = 0;
-    for (const s of fileSegs) {
-      if (s.start >= need) break;
-      if (s.start !== expected) {
-        throw gapError(
-          timeline,
-          backup,
-          stop.point,
-          `${file} bytes ${expected}..${s.start} are missing from the archive`,
-          { file, position: Math.max(expected, lastGood.file === file ? lastGood.position : 0) },
-          catalog,
-          target,
-        );
-      }
-      chosen.push({ key: s.key, start: s.start, end: s.header.end, size: s.size });
-      expected = s.header.end;
-    }
-    if (expected < need) {
-      throw gapError(
-        timeline,
-        backup,
-        stop.point,
-        `${file} is archived only up to byte ${expected}`,
-        { file, position: expected },
-        catalog,
-        target,
-      );
-    }
-    files.push({
-      file,
-      from: file === backup.binlog.file ? backup.binlog.position : 4,
-      to: isLast ? stop.point.position : undefined,
-      segments: chosen,
-    });
-    if (isLast) break;
-    if (!lastSeg!.header.closesFile) {
-      throw gapError(
-        timeline,
-        backup,
-        stop.point,
-        `${file} is archived up to byte ${lastSeg!.header.end} but its end (ROTATE) is not`,
-        { file, position: lastSeg!.header.end },
-        catalog,
-        target,
-      );
-    }
-    lastGood = { file, position: lastSeg!.header.end };
-    file = lastSeg!.header.nextFile ?? binlogFileAfter(file);
-    if (compareBinlogFiles(file, stop.point.file) > 0) {
-      throw new PitrError(
-        'INTERNAL',
-        `walked past ${stop.point.file} while planning from ${at(backup.binlog)}`,
-      );
-    }
-  }
+  const files = applying
+    ? walkFiles(timeline, backup.binlog, stop.point, (missing, lastGood) =>
+        gapError(timeline, backup, stop.point, missing, lastGood, catalog, target),
+      )
+    : [];
+  const gtid =
+    backup.source.flavor === 'mariadb'
+      ? gtidAfter(startGtid(backup), files, timeline, catalog, stop.point)
+      : null;
+  return assemblePlan(
+    target,
+    timeline.id,
+    backup,
+    stop,
+    applying,
+    files,
+    gtid !== null ? gtid.toString() || null : files.length === 0 ? backup.gtidPosition : null,
+    undefined,
+  );
+}
 
+function startGtid(backup: BackupManifest): MariadbGtidPos {
+  return backup.gtidPosition ? MariadbGtidPos.parse(backup.gtidPosition) : MariadbGtidPos.EMPTY;
+}
+
+function assemblePlan(
+  target: RestoreTarget,
+  timelineId: string,
+  backup: BackupManifest,
+  stop: Stop,
+  applying: boolean,
+  files: PlanFile[],
+  expectedGtidPosition: string | null,
+  chain: PlanFork[] | undefined,
+): RestorePlan {
   const binlogStored = files.reduce((a, f) => a + f.segments.reduce((b, s) => b + s.size, 0), 0);
   const binlog = files.reduce((a, f) => a + f.segments.reduce((b, s) => b + (s.end - s.start), 0), 0);
   const appliedBinlog = files.reduce((a, f) => a + ((f.to ?? f.segments.at(-1)!.end) - f.from), 0);
@@ -665,14 +1029,15 @@ export function planRestore(
   return {
     target,
     targetText: describeRestoreTarget(target),
-    timeline: timeline.id,
+    timeline: timelineId,
     backup,
     start: { ...backup.binlog },
     stop: stop.point,
     lastIncluded: applying ? stop.lastIncluded : undefined,
     firstExcluded: stop.firstExcluded,
     files,
-    expectedGtidPosition: expectedGtid(backup, files, segs, catalog, timeline.id, stop.point),
+    ...(chain ? { chain } : {}),
+    expectedGtidPosition,
     bytes: { dump: backup.dump.size, dumpSql: backup.dump.uncompressedSize, binlogStored, binlog },
     estimateSeconds: {
       download: round(download),
@@ -683,24 +1048,26 @@ export function planRestore(
   };
 }
 
-/** The GTID position after the restore: the backup's, advanced by every applied transaction. */
-function expectedGtid(
-  backup: BackupManifest,
+/**
+ * MariaDB: the GTID position `pos` advanced by every transaction of `files` (of `timeline`) up to
+ * `stop`; null when it cannot be told (a file cut inside a segment that was not scanned).
+ */
+function gtidAfter(
+  pos: MariadbGtidPos,
   files: PlanFile[],
-  segs: Headed[],
+  timeline: CatalogTimeline,
   catalog: RestoreCatalog,
-  timeline: string,
   stop: BinlogPoint,
-): string | null {
-  if (backup.source.flavor !== 'mariadb') return files.length === 0 ? backup.gtidPosition : null;
-  let pos = backup.gtidPosition ? MariadbGtidPos.parse(backup.gtidPosition) : MariadbGtidPos.EMPTY;
+): MariadbGtidPos | null {
+  const segs = headed(timeline);
   for (const f of files) {
     const scanned = catalog.scanned.find(
-      (s) => s.timeline === timeline && s.file === f.file && (f.to === undefined || s.scannedTo >= f.to),
+      (s) => s.timeline === timeline.id && s.file === f.file && (f.to === undefined || s.scannedTo >= f.to),
     );
-    if (f.file === stop.file && scanned) {
+    if ((f.file === stop.file || f.to !== undefined) && scanned) {
+      const to = f.to ?? stop.position;
       for (const t of scanned.transactions) {
-        if (t.endOffset <= stop.position && t.startOffset >= f.from && t.gtid)
+        if (t.endOffset <= to && t.startOffset >= f.from && t.gtid)
           pos = pos.advance(parseMariadbGtid(t.gtid));
       }
       continue;
@@ -711,5 +1078,5 @@ function expectedGtid(
       for (const r of Object.values(s.header.gtids)) pos = pos.advance(parseMariadbGtid(r.last));
     }
   }
-  return pos.toString() || null;
+  return pos;
 }
