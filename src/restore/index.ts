@@ -116,3 +116,15 @@ export {
   type RollForwardDeps,
   type RollForwardReport,
 } from './batch-roll-forward.js';
+export {
+  restorePreflight,
+  checkPrograms,
+  checkPrivileges,
+  missingPrivileges,
+  planRangeHoles,
+  RestorePreflightError,
+  RESTORE_PRIVILEGES,
+  type RequiredProgram,
+  type RestorePreflightOptions,
+  type PreflightCheck,
+} from './restore-preflight.js';
