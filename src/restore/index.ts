@@ -112,6 +112,7 @@ export {
 } from './batch-apply-plan.js';
 export {
   rollForward,
+  appliedGtids,
   targetGtid,
   type RollForwardDeps,
   type RollForwardReport,

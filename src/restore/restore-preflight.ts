@@ -56,6 +56,8 @@ export interface RestorePreflightOptions {
   plan?: RestorePlan;
   /** How long one `--version` may take (default 20 s). */
   programTimeoutMs?: number;
+  /** The source's flavour (default: the plan's): a MySQL source gets the hint to use MySQL's program names. */
+  flavor?: 'mariadb' | 'mysql';
 }
 
 /**
@@ -125,7 +127,11 @@ async function runVersion(
  *
  * @throws RestorePreflightError RESTORE_TOOL_MISSING naming each program that does not run and why
  */
-export async function checkPrograms(programs: readonly RequiredProgram[], timeoutMs = 20_000): Promise<void> {
+export async function checkPrograms(
+  programs: readonly RequiredProgram[],
+  timeoutMs = 20_000,
+  flavor: 'mariadb' | 'mysql' = 'mariadb',
+): Promise<void> {
   const unique = [...new Map(programs.map((p) => [p.program, p])).values()];
   const results = await Promise.all(
     unique.map(async (p) => ({ p, r: await runVersion(p.program, timeoutMs) })),
@@ -141,7 +147,11 @@ export async function checkPrograms(programs: readonly RequiredProgram[], timeou
     'program',
     failed.map((x) => x.p.program),
     `a program this restore needs does not run: ${lines.join('; ')}. Nothing was changed on the target. ` +
-      'Install the MariaDB (or MySQL) client programs, put them in PATH, or point the flag at them',
+      (flavor === 'mysql'
+        ? 'For a MySQL source install the MySQL client programs and pass --binlog-program mysqlbinlog ' +
+          '--client-program mysql (or point the flags at them)'
+        : 'Install the MariaDB client programs (Debian: apt-get install mariadb-client), put them in PATH, or ' +
+          'point the flag at them'),
   );
 }
 
@@ -204,7 +214,7 @@ export async function checkPrivileges(
  * The holes in the plan's segments: each file's segments must run without a gap from the file's
  * first byte to its planned stop (or the end of its last segment).
  */
-export function planRangeHoles(plan: RestorePlan): string[] {
+export function planRangeHoles(plan: Pick<RestorePlan, 'files'>): string[] {
   const holes: string[] = [];
   for (const f of plan.files) {
     const segs = [...f.segments].sort((a, b) => a.start - b.start);
@@ -243,7 +253,9 @@ export async function restorePreflight(opts: RestorePreflightOptions): Promise<v
       );
     }
   }
-  if (opts.programs?.length) await checkPrograms(opts.programs, opts.programTimeoutMs);
+  if (opts.programs?.length) {
+    await checkPrograms(opts.programs, opts.programTimeoutMs, opts.flavor ?? opts.plan?.backup.source.flavor);
+  }
   await checkPrivileges(
     opts.target,
     opts.targetName,
