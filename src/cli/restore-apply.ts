@@ -179,6 +179,7 @@ export const restoreApply: CliCommand = {
       const report = await rollForward(plan, {
         store,
         target: conn,
+        targetName: formatEndpoint(endpoint),
         binlog,
         applier: new BatchBinlogApplier(() => connectMysql(options), {
           binlog,

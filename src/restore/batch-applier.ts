@@ -7,6 +7,7 @@ import { BatchSqlSplitter } from './batch-sql-splitter.js';
 import { startBinlogDecoder } from './binlog-decoder.js';
 import type { PlanFile, RestorePlan } from './plan-restore.js';
 import type { RestoreProgressListener } from './restore-progress.js';
+import type { RequiredProgram } from './restore-preflight.js';
 
 /** Options of BatchBinlogApplier. */
 export interface BatchApplierOptions {
@@ -100,12 +101,20 @@ const where = (u: Unit): string => `transaction ${u.gtid ?? '(no GTID)'} at ${u.
  */
 export class BatchBinlogApplier implements BinlogApplier {
   private readonly logger: Logger;
+  readonly programs: readonly RequiredProgram[];
 
   constructor(
     private readonly connect: ConnectTarget,
     private readonly options: BatchApplierOptions = {},
   ) {
     this.logger = options.logger ?? silentLogger;
+    this.programs = [
+      {
+        program: options.binlogProgram ?? 'mariadb-binlog',
+        flag: '--binlog-program',
+        purpose: 'decodes the binlogs',
+      },
+    ];
   }
 
   async apply(

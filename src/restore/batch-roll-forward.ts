@@ -6,12 +6,15 @@ import type { BinlogApplier } from './binlog-applier.js';
 import { serverGtidState, type ServerGtidState, type TargetConnection } from './execute-restore.js';
 import type { BinlogPoint, RestorePlan } from './plan-restore.js';
 import type { RestoreProgressListener } from './restore-progress.js';
+import { restorePreflight } from './restore-preflight.js';
 
 /** What rollForward needs. */
 export interface RollForwardDeps {
   store: ObjectStore;
-  /** A connection to the target for the GTID bookkeeping and the report (not the applying session). */
+  /** A connection to the target for the preflight, the GTID bookkeeping and the report (not the applying session). */
   target: TargetConnection;
+  /** The target as `host:port`, for messages (default "the target"). */
+  targetName?: string;
   /** Must accept the 4th (progress) argument to report progress. */
   applier: BinlogApplier & {
     apply(
@@ -79,13 +82,37 @@ export async function targetGtid(target: TargetConnection): Promise<string> {
 }
 
 /**
+ * The GTIDs of a MariaDB apply plan, one per domain: the plan's expected position (every domain
+ * the range touches, from segment headers and the scanned stop file), with the applier's last GTID
+ * on top (the one GTID the applier itself saw last). Undefined when neither is known.
+ */
+export function appliedGtids(plan: RestorePlan, lastGtid: string | undefined): MariadbGtidPos | undefined {
+  let pos = plan.expectedGtidPosition ? MariadbGtidPos.parse(plan.expectedGtidPosition) : undefined;
+  if (lastGtid && /^\d+-\d+-\d+$/.test(lastGtid)) {
+    pos = (pos ?? MariadbGtidPos.EMPTY).advance(parseMariadbGtid(lastGtid));
+  }
+  return pos;
+}
+
+/**
  * Applies a plan from planApplyFrom to a server that already holds everything before `plan.start`.
- * Without the target's binlog, MariaDB's gtid_slave_pos is advanced by the last applied GTID so
- * that a later `--from-gtid-of-target` (or replication) continues from there.
+ * Runs the restore preflight first (the applier's programs, the target user's privileges, the
+ * archived range), so a missing program changes nothing. Without the target's binlog, MariaDB's
+ * gtid_slave_pos is advanced over every GTID domain the applied range holds (per domain the later
+ * of the target's position and the last applied GTID), so that replication or a later
+ * `restore apply` continues from there.
  *
- * @throws PitrError RESTORE_APPLY_FAILED naming the failing transaction; storage and checksum errors
+ * @throws RestorePreflightError (nothing is changed); PitrError RESTORE_APPLY_FAILED naming the
+ *   failing transaction; storage and checksum errors
  */
 export async function rollForward(plan: RestorePlan, deps: RollForwardDeps): Promise<RollForwardReport> {
+  await restorePreflight({
+    targetName: deps.targetName ?? 'the target',
+    target: deps.target,
+    plan,
+    programs: deps.applier.programs ?? [],
+    sessionBinlogOff: !deps.binlog,
+  });
   const warnings: string[] = [];
   const t0 = Date.now();
   const result = await deps.applier.apply(
@@ -97,17 +124,18 @@ export async function rollForward(plan: RestorePlan, deps: RollForwardDeps): Pro
   const seconds = (Date.now() - t0) / 1000;
   let server: RollForwardReport['server'];
   if (plan.backup.source.flavor === 'mariadb') {
-    if (!deps.binlog && result.lastGtid && /^\d+-\d+-\d+$/.test(result.lastGtid)) {
+    const applied = result.transactions > 0 ? appliedGtids(plan, result.lastGtid) : undefined;
+    if (!deps.binlog && applied && !applied.isEmpty) {
       try {
         const [s] = await rows<{ s: string }>(deps.target, 'SELECT @@gtid_slave_pos AS s');
         const next = MariadbGtidPos.parse(s!.s || '')
-          .advance(parseMariadbGtid(result.lastGtid))
+          .union(applied)
           .toString();
         await deps.target.query(`SET GLOBAL gtid_slave_pos = '${next}'`);
       } catch (e) {
         warnings.push(
-          `could not advance gtid_slave_pos by ${result.lastGtid} (${(e as Error).message}); set it before making this ` +
-            'server a replica',
+          `could not advance gtid_slave_pos to ${applied.toString()} (${(e as Error).message}); set it before making ` +
+            'this server a replica',
         );
       }
     }

@@ -4,6 +4,7 @@ import type { Logger } from '../log/index.js';
 import { startBinlogDecoder } from './binlog-decoder.js';
 import type { ClientCommand } from './client-command.js';
 import type { PlanFile, RestorePlan } from './plan-restore.js';
+import type { RequiredProgram } from './restore-preflight.js';
 import type { RestoreProgressListener } from './restore-progress.js';
 import { writeChunk } from './write-chunk.js';
 
@@ -29,6 +30,11 @@ function fileApplyBytes(f: PlanFile): number {
  * `mariadb`; a faster applier (a replay server) can implement the same interface.
  */
 export interface BinlogApplier {
+  /**
+   * The external programs apply() runs; the restore preflight checks that each runs before the
+   * target is changed. None when the applier needs no program.
+   */
+  readonly programs?: readonly RequiredProgram[];
   /**
    * Applies `plan.files` in order, each from `file.from` to `file.to` (or its end).
    *
@@ -61,11 +67,18 @@ interface TrxMark {
  * line number back to the transaction (`# at POS` and `GTID` lines of mariadb-binlog's output).
  */
 export class MariadbBinlogApplier implements BinlogApplier {
+  readonly programs: readonly RequiredProgram[];
+
   constructor(
     private readonly client: ClientCommand,
     private readonly logger: Logger,
     private readonly binlogProgram = 'mariadb-binlog',
-  ) {}
+  ) {
+    this.programs = [
+      { program: binlogProgram, flag: '--binlog-program', purpose: 'decodes the binlogs' },
+      { program: client.program, flag: '--client-program', purpose: 'applies the decoded binlogs' },
+    ];
+  }
 
   async apply(
     plan: RestorePlan,
@@ -118,6 +131,14 @@ export class MariadbBinlogApplier implements BinlogApplier {
       }
     };
 
+    // On abort (SIGINT/SIGTERM), stop the decoder and the client at once: a decoder or client that
+    // hangs must not keep the restore (and the defaults file with the password) alive.
+    let decoder: ReturnType<typeof startBinlogDecoder> | undefined;
+    const onAbort = (): void => {
+      decoder?.process.kill('SIGTERM');
+      mysql.kill('SIGTERM');
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
     try {
       for (const f of plan.files) {
         if (clientGone) break;
@@ -128,6 +149,8 @@ export class MariadbBinlogApplier implements BinlogApplier {
         pendingAt = f.from;
         report();
         const dec = startBinlogDecoder(this.binlogProgram, f, bytes(f));
+        decoder = dec;
+        if (signal?.aborted) onAbort();
         const pump = (async () => {
           for await (const c of dec.stdout) {
             scan(f.file, c as Buffer);
@@ -154,15 +177,19 @@ export class MariadbBinlogApplier implements BinlogApplier {
         filesDone += fileRange;
         fileRange = 0;
       }
+      signal?.throwIfAborted();
       if (partial) line += 1;
       mysql.stdin.end();
     } catch (err) {
       mysql.stdin.destroy();
       mysql.kill('SIGTERM');
       await clientExit;
-      throw err;
+      throw signal?.aborted ? (signal.reason ?? err) : err;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
     }
     const [code] = await clientExit;
+    signal?.throwIfAborted();
     if (code !== 0) {
       const text = Buffer.concat(clientErr).toString().trim();
       const m = /at line (\d+)/.exec(text);

@@ -7,7 +7,8 @@ import { createPrivateTempDir, removePrivateTempDir } from '../storage/index.js'
 
 /**
  * How to run the `mariadb` (or `mysql`) command-line client against the restore target: the
- * password travels in a 0600 defaults file, never argv.
+ * password travels in a 0600 defaults file, never argv. The file is removed by close(), and at
+ * process exit if close() was never reached (createPrivateTempDir's exit hook).
  */
 export class ClientCommand {
   private constructor(
@@ -31,6 +32,9 @@ export class ClientCommand {
   /**
    * Starts the client reading SQL from stdin, with binary logging off for its session (so loading
    * a dump or replaying another server's transactions never clashes with the target's own GTIDs).
+   * `--comments` keeps comments in what the client sends (without it the client strips them, and
+   * trigger, routine, view and event bodies lose theirs); `--binary-mode` keeps `\0` and `\r\n` in
+   * string literals and stops the client interpreting `\`-commands inside statements.
    */
   spawn(extra: readonly string[] = []): ChildProcessWithoutNullStreams {
     return spawn(
@@ -40,6 +44,7 @@ export class ClientCommand {
         '--init-command=SET SESSION sql_log_bin=0',
         '--max-allowed-packet=1073741824',
         '--binary-mode',
+        '--comments',
         ...extra,
       ],
       { stdio: ['pipe', 'pipe', 'pipe'] },

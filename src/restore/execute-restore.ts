@@ -8,6 +8,7 @@ import type { PlanFile, RestorePlan } from './plan-restore.js';
 import { loadBackupDump } from './load-backup-dump.js';
 import type { OpenLoadSession } from './parallel-load-session.js';
 import type { RestoreProgressListener } from './restore-progress.js';
+import { restorePreflight, type RequiredProgram } from './restore-preflight.js';
 
 /** The small part of a mysql2 connection the executor uses (a real server or a fake in tests). */
 export interface TargetConnection {
@@ -102,6 +103,16 @@ export async function checkTargetEmpty(
   return [`loaded over existing databases: ${existing.join(', ')}`];
 }
 
+/** The program loadBackupDump runs: the SQL client, unless the dump is loaded on sessions of its own. */
+export function dumpLoadPrograms(deps: {
+  client: ClientCommand;
+  openLoadSession?: OpenLoadSession | undefined;
+}): RequiredProgram[] {
+  return deps.openLoadSession
+    ? []
+    : [{ program: deps.client.program, flag: '--client-program', purpose: 'loads the dump' }];
+}
+
 /** The GTID state a MariaDB target reports. */
 export interface ServerGtidState {
   gtidBinlogPos: string;
@@ -185,11 +196,18 @@ function downloadCounter(
  * and reports the GTID position and per-table row counts. Progress of each step goes to
  * `deps.onProgress`.
  *
- * @throws PitrError RESTORE_TARGET_NOT_EMPTY (nothing is changed), RESTORE_APPLY_FAILED (names the
+ * @throws RestorePreflightError RESTORE_TOOL_MISSING / MYSQL_PREREQUISITE / BINLOG_GAP (nothing is
+ *   changed), PitrError RESTORE_TARGET_NOT_EMPTY (nothing is changed), RESTORE_APPLY_FAILED (names the
  *   failing transaction), ChecksumMismatchError / CorruptDataError for damaged objects, StorageError
  */
 export async function executeRestore(plan: RestorePlan, deps: ExecuteRestoreDeps): Promise<RestoreReport> {
   const log = deps.logger ?? silentLogger;
+  await restorePreflight({
+    targetName: deps.targetName,
+    target: deps.target,
+    plan,
+    programs: [...(deps.applier.programs ?? []), ...dumpLoadPrograms(deps)],
+  });
   const warnings = await checkTargetEmpty(deps.target, deps.targetName, deps.force);
 
   const progress = deps.onProgress ?? ((): void => undefined);

@@ -112,7 +112,20 @@ export {
 } from './batch-apply-plan.js';
 export {
   rollForward,
+  appliedGtids,
   targetGtid,
   type RollForwardDeps,
   type RollForwardReport,
 } from './batch-roll-forward.js';
+export {
+  restorePreflight,
+  checkPrograms,
+  checkPrivileges,
+  missingPrivileges,
+  planRangeHoles,
+  RestorePreflightError,
+  RESTORE_PRIVILEGES,
+  type RequiredProgram,
+  type RestorePreflightOptions,
+  type PreflightCheck,
+} from './restore-preflight.js';

@@ -4,12 +4,14 @@ import { silentLogger } from '../log/index.js';
 import type { ObjectStore } from '../storage/index.js';
 import {
   checkTargetEmpty,
+  dumpLoadPrograms,
   serverGtidState,
   setGtidSlavePos,
   tableRowCounts,
   type TargetConnection,
 } from './execute-restore.js';
 import { DEFAULT_LOAD_THREADS, loadBackupDump, type LoadBackupDumpDeps } from './load-backup-dump.js';
+import { restorePreflight } from './restore-preflight.js';
 
 /** What restoreBackup needs: loadBackupDump's dependencies plus a connection for checks and report. */
 export interface RestoreBackupDeps extends LoadBackupDumpDeps {
@@ -68,13 +70,19 @@ export async function selectBackup(store: ObjectStore, id: string): Promise<Back
  * (unless `force`), loads the dump (in parallel when `openLoadSession` is given), sets MariaDB's
  * gtid_slave_pos to the backup's GTID position and reports it with per-table row counts.
  *
- * @throws PitrError RESTORE_TARGET_NOT_EMPTY (nothing is changed), and the errors of loadBackupDump
+ * @throws RestorePreflightError RESTORE_TOOL_MISSING / MYSQL_PREREQUISITE, PitrError
+ *   RESTORE_TARGET_NOT_EMPTY (nothing is changed), and the errors of loadBackupDump
  */
 export async function restoreBackup(
   backup: BackupManifest,
   deps: RestoreBackupDeps,
 ): Promise<RestoreBackupReport> {
   const log = deps.logger ?? silentLogger;
+  await restorePreflight({
+    targetName: deps.targetName,
+    target: deps.target,
+    programs: dumpLoadPrograms(deps),
+  });
   const warnings = await checkTargetEmpty(deps.target, deps.targetName, deps.force);
   const t0 = Date.now();
   await loadBackupDump(backup, { ...deps, logger: log });

@@ -4,7 +4,7 @@ import { PitrError } from '../errors/index.js';
 import { silentLogger, type Logger } from '../log/index.js';
 import type { ObjectStore } from '../storage/index.js';
 import type { ClientCommand } from './client-command.js';
-import { checkTargetEmpty, type TargetConnection } from './execute-restore.js';
+import { checkTargetEmpty, dumpLoadPrograms, type TargetConnection } from './execute-restore.js';
 import { loadBackupDump } from './load-backup-dump.js';
 import type { OpenLoadSession } from './parallel-load-session.js';
 import {
@@ -15,6 +15,7 @@ import {
   type ReplicaStart,
 } from './replica-sql.js';
 import type { RestoreProgressListener } from './restore-progress.js';
+import { restorePreflight } from './restore-preflight.js';
 import { parseReplicaStatus, replicaHealth, replicaStatusSql, type ReplicaStatus } from './replica-status.js';
 
 /** The primary the new replica replicates from. */
@@ -163,7 +164,8 @@ export async function waitForReplica(
  * primary from the backup's GTID position (or binlog file and position), with MASTER_DELAY when
  * asked; starts replication and waits until both threads run.
  *
- * @throws PitrError RESTORE_TARGET_NOT_EMPTY / MYSQL_PREREQUISITE (nothing is changed),
+ * @throws RestorePreflightError RESTORE_TOOL_MISSING / MYSQL_PREREQUISITE (nothing is changed),
+ *   PitrError RESTORE_TARGET_NOT_EMPTY / MYSQL_PREREQUISITE (nothing is changed),
  *   REPLICA_SOURCE_BINLOGS_MISSING, REPLICA_NOT_RUNNING, and the errors of loadBackupDump
  */
 export async function restoreReplica(
@@ -173,6 +175,11 @@ export async function restoreReplica(
   const log = deps.logger ?? silentLogger;
   const warnings: string[] = [];
   const primaryName = `${deps.primary.host}:${deps.primary.port}`;
+  await restorePreflight({
+    targetName: deps.targetName,
+    target: deps.target,
+    programs: dumpLoadPrograms(deps),
+  });
   warnings.push(
     ...(await checkTargetEmpty(
       deps.target,
