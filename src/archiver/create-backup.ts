@@ -20,7 +20,13 @@ import { createZstdCompressStream } from '../codec/index.js';
 import type { MysqlEndpoint } from '../config/index.js';
 import { PitrError, messageOf } from '../errors/index.js';
 import { silentLogger, type Logger } from '../log/index.js';
-import { connectMysql, readSourceFacts, type SourceFacts, type SqlConnection } from '../mysql/index.js';
+import {
+  clientEnvironment,
+  connectMysql,
+  readSourceFacts,
+  type SourceFacts,
+  type SqlConnection,
+} from '../mysql/index.js';
 import type { ObjectStore } from '../storage/index.js';
 import { buildDumpCommand, formatDefaultsFile } from './dump-command.js';
 import { DumpCoordinatesScanner, type DumpCoordinates } from './dump-coordinates-scanner.js';
@@ -110,7 +116,7 @@ async function defaultInspectSource(
     ...(source.socket ? { socketPath: source.socket } : {}),
     user: source.user,
     ...(source.password !== undefined ? { password: source.password } : {}),
-    ...(source.tls ? { ssl: {} } : {}),
+    ...(source.tls ? { tls: source.tls } : {}),
   });
   try {
     const facts = await readSourceFacts(conn, `mysql://${source.user}@${source.host}:${source.port}`);
@@ -258,7 +264,13 @@ export async function createBackup(opts: CreateBackupOptions): Promise<BackupMan
   }
   let toolVersion: string | null = null;
   try {
-    toolVersion = (await execFileAsync(program, ['--version'], { timeout: 10_000 })).stdout.trim() || null;
+    toolVersion =
+      (
+        await execFileAsync(program, ['--version'], {
+          timeout: 10_000,
+          env: clientEnvironment(opts.env ?? {}),
+        })
+      ).stdout.trim() || null;
   } catch {
     // not fatal: the dump itself will say what is wrong
   }
@@ -430,12 +442,9 @@ async function removePartial(store: ObjectStore, keys: string[], logger: Logger)
 }
 
 async function runDump(o: RunDumpOptions): Promise<DumpResult> {
-  const env: Record<string, string> = {};
-  // The tool gets the password only from the defaults file: drop MYSQL_PWD and our own settings
+  // The tool gets the password only from the defaults file, and only the environment a client needs
   // (MYSQL_PITR_SOURCE_PASSWORD would otherwise sit in its /proc/PID/environ).
-  for (const [k, v] of Object.entries(o.env)) {
-    if (v !== undefined && k !== 'MYSQL_PWD' && !k.startsWith('MYSQL_PITR_')) env[k] = v;
-  }
+  const env = clientEnvironment(o.env);
   const started = Date.now();
   const child = spawn(o.program, o.args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   const stderr = new TailBuffer(STDERR_TAIL_BYTES);

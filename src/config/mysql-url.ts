@@ -1,3 +1,4 @@
+import type { TlsSettings } from '../mysql/tls-settings.js';
 import { ConfigError } from './config-error.js';
 
 /** Where and as whom to connect to a MySQL/MariaDB server. The password never comes from the URL text on argv. */
@@ -11,8 +12,11 @@ export interface MysqlEndpoint {
   socket?: string;
   /** Default database, rarely needed. */
   database?: string;
-  /** Use TLS (`?ssl=true`). */
-  tls?: boolean;
+  /**
+   * TLS for every connection to this server (`--tls-*`; `?ssl=true` means at least `required`).
+   * Undefined: plain TCP for mysql2, the tools' defaults for child processes.
+   */
+  tls?: TlsSettings;
 }
 
 /**
@@ -49,7 +53,7 @@ export function parseMysqlUrl(text: string, what = 'MySQL URL', allowPassword = 
     ...(url.password ? { password: decodeURIComponent(url.password) } : {}),
     ...(socket ? { socket } : {}),
     ...(database ? { database } : {}),
-    ...(ssl ? { tls: /^(1|true|required)$/i.test(ssl) } : {}),
+    ...(ssl && /^(1|true|required)$/i.test(ssl) ? { tls: { mode: 'required' as const } } : {}),
   };
 }
 

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatDefaultsFile } from '../archiver/dump-command.js';
 import type { MysqlEndpoint } from '../config/index.js';
+import { clientEnvironment, probeClientToolFlavor, tlsClientArgs } from '../mysql/index.js';
 
 /**
  * How to run the `mariadb` (or `mysql`) command-line client against the restore target: the
@@ -24,7 +25,8 @@ export class ClientCommand {
     const args = [`--defaults-extra-file=${file}`];
     if (endpoint.socket) args.push('--protocol=SOCKET', `--socket=${endpoint.socket}`);
     else args.push('--protocol=TCP', `--host=${endpoint.host}`, `--port=${endpoint.port}`);
-    if (endpoint.tls) args.push('--ssl');
+    const tool = endpoint.tls ? await probeClientToolFlavor(program) : 'mariadb';
+    args.push(...tlsClientArgs(endpoint.tls, tool, endpoint.socket !== undefined));
     return new ClientCommand(program, dir, args);
   }
 
@@ -42,7 +44,7 @@ export class ClientCommand {
         '--binary-mode',
         ...extra,
       ],
-      { stdio: ['pipe', 'pipe', 'pipe'] },
+      { stdio: ['pipe', 'pipe', 'pipe'], env: clientEnvironment() },
     );
   }
 
