@@ -63,6 +63,8 @@ describe('TLS to every server (private CA)', () => {
         MYSQL_PITR_SOURCE_PASSWORD: TLS_USER.password,
         MYSQL_PITR_TARGET_PASSWORD: TLS_USER.password,
         MYSQL_PITR_PRIMARY_PASSWORD: TLS_USER.password,
+        AWS_SECRET_ACCESS_KEY: 'aws-secret-for-test',
+        MYSQL_PWD: 'mysql-pwd-for-test',
         ...env,
       },
       timeoutMs: 120_000,
@@ -162,7 +164,11 @@ describe('TLS to every server (private CA)', () => {
     for (const f of files) {
       const env = readFileSync(join(envDir, f), 'utf8');
       assert.ok(!env.includes(TLS_USER.password), `${f}: the password is not in the environment`);
-      assert.doesNotMatch(env, /PASSWORD|MYSQL_PWD|MYSQL_PITR_/, `${f}: no password variable`);
+      assert.doesNotMatch(
+        env,
+        /PASSWORD|MYSQL_PWD|MYSQL_PITR_|AWS_SECRET|for-test/,
+        `${f}: no credential variable`,
+      );
       assert.match(env, /^PATH=/m, `${f}: PATH is kept`);
     }
   });

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   atLeastTlsMode,
+  clientEnvironment,
   loadTlsSettings,
   mysql2SslOptions,
   tlsCertificateProblem,
@@ -170,5 +171,27 @@ describe('tlsCertificateProblem', () => {
     );
     assert.equal(tlsCertificateProblem(e('read ECONNRESET', 'ECONNRESET')), undefined);
     assert.equal(tlsCertificateProblem('not an error'), undefined);
+  });
+});
+
+describe('clientEnvironment', () => {
+  it('keeps what a client needs and drops mysql-pitr settings and credentials', () => {
+    assert.deepEqual(
+      clientEnvironment({
+        PATH: '/usr/bin',
+        HOME: '/root',
+        LANG: 'C.UTF-8',
+        ARGV_LOG: '/tmp/x',
+        MYSQL_PITR_SOURCE_PASSWORD: 'a',
+        MYSQL_PITR_REPO: 's3://b/p',
+        MYSQL_PWD: 'b',
+        AWS_ACCESS_KEY_ID: 'c',
+        AWS_SECRET_ACCESS_KEY: 'd',
+        AWS_SESSION_TOKEN: 'e',
+        GITHUB_TOKEN: 'f',
+        UNSET: undefined,
+      }),
+      { PATH: '/usr/bin', HOME: '/root', LANG: 'C.UTF-8', ARGV_LOG: '/tmp/x' },
+    );
   });
 });
