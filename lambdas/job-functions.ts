@@ -11,6 +11,7 @@ import {
 } from '../src/archiver/index.js';
 import { parseMysqlUrl } from '../src/config/mysql-url.js';
 import { PitrError } from '../src/errors/index.js';
+import { atLeastTlsMode, loadTlsSettings } from '../src/mysql/index.js';
 import type { JobFunctions } from '../src/jobs/index.js';
 
 /** Where ECS puts the cluster's password (an ECS secret from Secrets Manager; see cdk/lib/job-worker.ts). */
@@ -80,7 +81,9 @@ export function productionJobFunctions(
   return {
     async dump(job, { repository, log }) {
       const password = await sourcePassword(job, env, readSecret);
-      const source = { ...parseMysqlUrl(job.source.url, `source of cluster ${job.cluster}`), password };
+      const url = parseMysqlUrl(job.source.url, `source of cluster ${job.cluster}`);
+      const tls = loadTlsSettings({ mode: job.tls.mode, caFile: job.tls.caFile });
+      const source = { ...url, tls: url.tls ? atLeastTlsMode(tls, url.tls.mode) : tls, password };
       const manifest = await createBackup({
         source,
         store: repository,

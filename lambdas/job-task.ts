@@ -9,7 +9,14 @@
  */
 import { exitCodeFor } from '../src/errors/exit-codes.js';
 import { isPitrError } from '../src/errors/index.js';
-import { JOB_ENV_VAR, parseJobMessage, runJob } from '../src/jobs/index.js';
+import {
+  JOB_CLUSTERS_ENV,
+  JOB_ENV_VAR,
+  parseClusterJobSettings,
+  parseJobMessage,
+  resolveJob,
+  runJob,
+} from '../src/jobs/index.js';
 import { createLogger } from '../src/log/index.js';
 import { productionJobFunctions } from './job-functions.js';
 import { openS3Repository, stdoutMetrics } from './worker.js';
@@ -20,7 +27,12 @@ const FARGATE_LEASE_SECONDS = 20 * 3600;
 async function main(): Promise<number> {
   const log = createLogger({ json: true, fields: { component: 'job-task' } });
   try {
-    const job = parseJobMessage(process.env[JOB_ENV_VAR] ?? '');
+    // The task definition is the cluster's own: its table holds that one cluster, so a task started
+    // with another cluster's name (a RunTask override) runs nothing.
+    const job = resolveJob(
+      parseJobMessage(process.env[JOB_ENV_VAR] ?? ''),
+      parseClusterJobSettings(process.env[JOB_CLUSTERS_ENV]),
+    );
     const result = await runJob(job, {
       repository: openS3Repository(job, log, process.env),
       // ECS injects the password as a container secret; a task without it is misconfigured, and

@@ -6,16 +6,23 @@
  * handler returns the failed message ids in `batchItemFailures`, so only those are retried and,
  * after maxReceiveCount, moved to the dead-letter queue. Every job runs at most once per
  * idempotency key (src/jobs/run-job.ts), so a redelivered message never makes a second backup.
+ *
+ * A message names only a cluster and a job kind; everything else (endpoint, secret, repository,
+ * retention, TLS) comes from the clusters table the CDK app puts in MYSQL_PITR_JOB_CLUSTERS. A
+ * message carrying more, or naming a cluster not in the table, runs nothing and goes to the DLQ.
  */
 import { createLogger, type Logger } from '../src/log/index.js';
 import {
+  JOB_CLUSTERS_ENV,
+  parseClusterJobSettings,
   parseS3RepositoryUrl,
   runJob,
   runJobBatch,
   type BatchResponse,
+  type ClusterJobSettings,
   type JobFunctions,
-  type JobMessage,
   type MetricsSink,
+  type ResolvedJob,
 } from '../src/jobs/index.js';
 import type { ObjectStore } from '../src/storage/object-store.js';
 import { S3ObjectStore } from '../src/storage/s3-object-store.js';
@@ -33,9 +40,11 @@ export interface LambdaContext {
 }
 
 export interface WorkerDeps {
+  /** The clusters this worker serves, from its deployment config (JOB_CLUSTERS_ENV); messages name one. */
+  readonly clusters: ReadonlyMap<string, ClusterJobSettings>;
   readonly functions: JobFunctions;
-  /** Opens the cluster repository a job names (`job.repository`). */
-  readonly openRepository: (job: JobMessage) => ObjectStore;
+  /** Opens the repository of the job's cluster (`job.repository`, from the deployment config). */
+  readonly openRepository: (job: ResolvedJob) => ObjectStore;
   readonly log: Logger;
   readonly metrics: MetricsSink;
   readonly now?: () => Date;
@@ -60,6 +69,7 @@ export function createWorkerHandler(
     const owner = `lambda:${context?.awsRequestId ?? 'local'}`;
     return runJobBatch(
       event.Records ?? [],
+      deps.clusters,
       (job) =>
         runJob(job, {
           repository: deps.openRepository(job),
@@ -83,7 +93,7 @@ export const S3_ENDPOINT_ENV = 'MYSQL_PITR_S3_ENDPOINT';
  * task's role), at `MYSQL_PITR_S3_ENDPOINT` (path-style) when the environment sets it.
  */
 export function openS3Repository(
-  job: JobMessage,
+  job: Pick<ResolvedJob, 'repository'>,
   log: Logger,
   env: Readonly<Record<string, string | undefined>>,
 ): ObjectStore {
@@ -104,6 +114,7 @@ export async function handler(event: SqsEvent, context?: LambdaContext): Promise
   if (!production) {
     const log = createLogger({ json: true, fields: { component: 'worker' } });
     production = createWorkerHandler({
+      clusters: parseClusterJobSettings(process.env[JOB_CLUSTERS_ENV]),
       functions: productionJobFunctions(process.env),
       openRepository: (job) => openS3Repository(job, log, process.env),
       log,

@@ -20,6 +20,7 @@ import type { MysqlEndpoint } from '../mysql/index.js';
 import { PitrError, messageOf } from '../errors/index.js';
 import { silentLogger, type Logger } from '../log/index.js';
 import {
+  clientEnvironment,
   connectMysql,
   formatDefaultsFile,
   readSourceFacts,
@@ -115,7 +116,7 @@ async function defaultInspectSource(
     ...(source.socket ? { socketPath: source.socket } : {}),
     user: source.user,
     ...(source.password !== undefined ? { password: source.password } : {}),
-    ...(source.tls ? { ssl: {} } : {}),
+    ...(source.tls ? { tls: source.tls } : {}),
   });
   try {
     const facts = await readSourceFacts(conn, `mysql://${source.user}@${source.host}:${source.port}`);
@@ -263,7 +264,13 @@ export async function createBackup(opts: CreateBackupOptions): Promise<BackupMan
   }
   let toolVersion: string | null = null;
   try {
-    toolVersion = (await execFileAsync(program, ['--version'], { timeout: 10_000 })).stdout.trim() || null;
+    toolVersion =
+      (
+        await execFileAsync(program, ['--version'], {
+          timeout: 10_000,
+          env: clientEnvironment(opts.env ?? {}),
+        })
+      ).stdout.trim() || null;
   } catch {
     // not fatal: the dump itself will say what is wrong
   }
@@ -436,12 +443,9 @@ async function removePartial(store: ObjectStore, keys: string[], logger: Logger)
 }
 
 async function runDump(o: RunDumpOptions): Promise<DumpResult> {
-  const env: Record<string, string> = {};
-  // The tool gets the password only from the defaults file: drop MYSQL_PWD and our own settings
+  // The tool gets the password only from the defaults file, and only the environment a client needs
   // (MYSQL_PITR_SOURCE_PASSWORD would otherwise sit in its /proc/PID/environ).
-  for (const [k, v] of Object.entries(o.env)) {
-    if (v !== undefined && k !== 'MYSQL_PWD' && !k.startsWith('MYSQL_PITR_')) env[k] = v;
-  }
+  const env = clientEnvironment(o.env);
   const started = Date.now();
   const child = spawn(o.program, o.args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   const stderr = new TailBuffer(STDERR_TAIL_BYTES);

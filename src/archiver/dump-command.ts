@@ -6,6 +6,7 @@
  * References: https://mariadb.com/kb/en/mariadb-dump/ and
  * https://dev.mysql.com/doc/refman/8.0/en/mysqldump.html (`--source-data` since 8.0.26).
  */
+import { tlsClientArgs, type TlsSettings } from '../mysql/index.js';
 
 /** What the dump depends on about the source. */
 export interface DumpSourceFlavor {
@@ -18,7 +19,8 @@ export interface DumpEndpoint {
   host: string;
   port: number;
   socket?: string;
-  tls?: boolean;
+  /** TLS as --tls-mode; undefined: the tool's default. */
+  tls?: TlsSettings | undefined;
 }
 
 /** Inputs of {@link buildDumpCommand}. */
@@ -64,7 +66,8 @@ export function buildDumpCommand(opts: DumpCommandOptions): DumpCommand {
   } else {
     args.push('--protocol=TCP', `--host=${endpoint.host}`, `--port=${endpoint.port}`);
   }
-  if (endpoint.tls) args.push('--ssl');
+  // the tool is MariaDB's for a MariaDB source (mariadb-dump, or Debian's mysqldump) and MySQL's otherwise
+  args.push(...tlsClientArgs(endpoint.tls, source.flavor, endpoint.socket !== undefined));
   args.push('--single-transaction');
   if (source.flavor === 'mariadb') {
     args.push('--master-data=2', '--gtid');

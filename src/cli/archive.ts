@@ -38,7 +38,7 @@ export function connectionOptions(e: MysqlEndpoint, password: string | undefined
     user: e.user,
     ...(e.socket ? { socketPath: e.socket } : { host: e.host, port: e.port }),
     ...(password !== undefined ? { password } : {}),
-    ...(e.tls ? { ssl: {} } : {}),
+    ...(e.tls ? { tls: e.tls } : {}),
   };
 }
 

@@ -145,7 +145,13 @@ export const restoreReplicaCommand: CliCommand = {
       const report = await restoreReplica(backup, {
         ...t.load,
         store,
-        primary: { host: primary.host, port: primary.port, user: primary.user, password: primaryPassword },
+        primary: {
+          host: primary.host,
+          port: primary.port,
+          user: primary.user,
+          password: primaryPassword,
+          tls: primary.tls,
+        },
         delaySeconds: delay,
         force: v['force'] === true,
         waitMs: v['wait'] as number,

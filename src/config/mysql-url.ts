@@ -35,7 +35,7 @@ export function parseMysqlUrl(text: string, what = 'MySQL URL', allowPassword = 
     ...(url.password ? { password: decodeURIComponent(url.password) } : {}),
     ...(socket ? { socket } : {}),
     ...(database ? { database } : {}),
-    ...(ssl ? { tls: /^(1|true|required)$/i.test(ssl) } : {}),
+    ...(ssl && /^(1|true|required)$/i.test(ssl) ? { tls: { mode: 'required' as const } } : {}),
   };
 }
 

@@ -24,6 +24,7 @@ export type PitrErrorCode =
   | 'MYSQL_SERVER_ERROR'
   | 'MYSQL_CONNECTION'
   | 'MYSQL_PREREQUISITE'
+  | 'MYSQL_TLS'
   | 'LEASE_HELD'
   | 'TARGET_OUT_OF_RANGE'
   | 'INTERRUPTED'

@@ -4,8 +4,18 @@ export {
   jobIdempotencyKey,
   normaliseScheduledAt,
   parseJobMessage,
+  JOB_MESSAGE_FIELDS,
   type JobMessage,
 } from './job-message.js';
+export {
+  JOB_CLUSTERS_ENV,
+  IMAGE_CA_BUNDLE,
+  clusterJobSettings,
+  parseClusterJobSettings,
+  resolveJob,
+  type ClusterJobSettings,
+  type ResolvedJob,
+} from './cluster-job-settings.js';
 export {
   DISPATCHER_ENV,
   readDispatchTargets,

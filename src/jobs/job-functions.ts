@@ -1,10 +1,10 @@
 import type { Logger } from '../log/index.js';
 import type { ObjectStore } from '../storage/object-store.js';
-import type { JobMessage } from './job-message.js';
+import type { ResolvedJob } from './cluster-job-settings.js';
 
 /** What a job function gets besides the job: the cluster's repository and a logger for the run. */
 export interface JobContext {
-  /** The cluster's repository (`job.repository`), already opened. */
+  /** The cluster's repository (`job.repository`, from the deployment config), already opened. */
   readonly repository: ObjectStore;
   /** Logger carrying the cluster, job kind and idempotency key. */
   readonly log: Logger;
@@ -32,11 +32,11 @@ export interface JobOutcome {
  */
 export interface JobFunctions {
   /** Takes a consistent dump of `job.source` into `job.repository` (`backup create`). */
-  dump(job: JobMessage, ctx: JobContext): Promise<JobOutcome>;
+  dump(job: ResolvedJob, ctx: JobContext): Promise<JobOutcome>;
   /** Deletes backups and binlogs older than `job.retention` allows (`expire`). */
-  expire(job: JobMessage, ctx: JobContext): Promise<JobOutcome>;
+  expire(job: ResolvedJob, ctx: JobContext): Promise<JobOutcome>;
   /** Checks the repository: manifests, checksums, an unbroken binlog chain (`verify`). */
-  verify(job: JobMessage, ctx: JobContext): Promise<JobOutcome>;
+  verify(job: ResolvedJob, ctx: JobContext): Promise<JobOutcome>;
   /** Merges the segments of closed binlog files into few large objects (`binlog compact`). */
-  compact(job: JobMessage, ctx: JobContext): Promise<JobOutcome>;
+  compact(job: ResolvedJob, ctx: JobContext): Promise<JobOutcome>;
 }

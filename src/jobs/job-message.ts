@@ -1,16 +1,21 @@
 import { ConfigError } from '../config/config-error.js';
-import { FLAVOURS, JOB_KINDS, type Flavour, type JobKind } from '../config/deployment-config.js';
+import { JOB_KINDS, type JobKind } from '../config/deployment-config.js';
 
-/** Schema tag of every job message; a worker rejects messages of another schema. */
-export const JOB_MESSAGE_SCHEMA = 'mysql-pitr/job@1';
+/**
+ * Schema tag of every job message; a worker rejects messages of another schema. `@2`: the message
+ * names only a cluster and a job kind (`@1` messages carried endpoint, secret and prefix).
+ */
+export const JOB_MESSAGE_SCHEMA = 'mysql-pitr/job@2';
 
 /** Environment variable that carries a job message (JSON) into a Fargate job task. */
 export const JOB_ENV_VAR = 'MYSQL_PITR_JOB';
 
 /**
  * One scheduled job for one cluster, as the dispatcher sends it to the SQS job queue (message
- * body) or to a Fargate job task (`MYSQL_PITR_JOB`). It is self-contained: a worker needs no
- * deployment config to run it.
+ * body) or to a Fargate job task (`MYSQL_PITR_JOB`). It names only the cluster and the job kind
+ * (and when it was scheduled): the worker takes every parameter (endpoint, secret, repository,
+ * retention, TLS) from its own deployment config (`ClusterJobSettings`), so whoever can send to
+ * the queue can at most start a job the deployment already schedules.
  *
  * Redelivery is normal (SQS and EventBridge deliver at least once): a worker must make a second
  * run of the same `idempotencyKey` a no-op, e.g. by deriving the backup id from `scheduledAt` and
@@ -28,18 +33,17 @@ export interface JobMessage {
   readonly scheduledAt: string;
   /** `schedule` for EventBridge runs, `manual` for a direct invocation without a scheduled time. */
   readonly trigger: 'schedule' | 'manual';
-  /** The cluster's repository, `s3://bucket/prefix/cluster/`. */
-  readonly repository: string;
-  readonly source: {
-    /** `mysql://user@host:port/?ssl=true` (or `mariadb://`), never with a password. */
-    readonly url: string;
-    readonly flavour: Flavour;
-  };
-  /** Where the source password is: a Secrets Manager secret (name or ARN) and the JSON key inside it. */
-  readonly credentials: { readonly secret: string; readonly passwordKey: string };
-  /** Retention for `expire`; carried by every kind so `verify` can report what expire would keep. */
-  readonly retention: { readonly keepDays: number; readonly keepBackups: number };
 }
+
+/** The fields a job message may have; any other is refused. */
+export const JOB_MESSAGE_FIELDS = [
+  'schema',
+  'kind',
+  'cluster',
+  'idempotencyKey',
+  'scheduledAt',
+  'trigger',
+] as const;
 
 /** `cluster/kind/2024-05-01T03:00:00Z`: deterministic per scheduled run. */
 export function jobIdempotencyKey(cluster: string, kind: JobKind, scheduledAt: string): string {
@@ -59,8 +63,8 @@ export function normaliseScheduledAt(text: string): string | undefined {
 
 /**
  * Parses and checks a job message (an SQS body or `MYSQL_PITR_JOB`). Throws ConfigError (code
- * CONFIG_INVALID) naming the first bad field; such a message can never succeed, so a worker
- * should log it and let it go to the dead-letter queue rather than retry.
+ * CONFIG_INVALID) naming the first bad field, or every field a job message may not carry; such a
+ * message can never succeed, so a worker should log it and let it go to the dead-letter queue.
  */
 export function parseJobMessage(text: string): JobMessage {
   let data: unknown;
@@ -82,22 +86,18 @@ export function parseJobMessage(text: string): JobMessage {
   if (typeof data !== 'object' || data === null || Array.isArray(data))
     return bad('(top level)', 'is not an object');
   const m = data as Record<string, unknown>;
-  const str = (field: string, obj: Record<string, unknown> = m, path = field): string => {
-    const value = obj[field];
-    return typeof value === 'string' && value !== '' ? value : bad(path, 'must be a non-empty string');
-  };
-  const int = (field: string, obj: Record<string, unknown>, path: string): number => {
-    const value = obj[field];
-    return typeof value === 'number' && Number.isInteger(value) && value > 0
-      ? value
-      : bad(path, 'must be a positive whole number');
-  };
-  const sub = (field: string): Record<string, unknown> => {
+  const str = (field: string): string => {
     const value = m[field];
-    return typeof value === 'object' && value !== null && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : bad(field, 'must be an object');
+    return typeof value === 'string' && value !== '' ? value : bad(field, 'must be a non-empty string');
   };
+  const extra = Object.keys(m).filter((k) => !(JOB_MESSAGE_FIELDS as readonly string[]).includes(k));
+  if (extra.length > 0) {
+    throw new ConfigError(
+      `job message carries ${extra.join(', ')}: a job message names only a cluster and a job kind ` +
+        `(${JOB_MESSAGE_FIELDS.join(', ')}); the worker takes endpoint, secret, repository and retention from ` +
+        'its deployment config. Refused without running anything; it goes to the dead-letter queue',
+    );
+  }
   if (m['schema'] !== JOB_MESSAGE_SCHEMA)
     bad('schema', `is ${JSON.stringify(m['schema'])}, expected '${JOB_MESSAGE_SCHEMA}'`);
   const kind = str('kind');
@@ -114,15 +114,6 @@ export function parseJobMessage(text: string): JobMessage {
   const trigger = str('trigger');
   if (trigger !== 'schedule' && trigger !== 'manual')
     bad('trigger', `'${trigger}' is not schedule or manual`);
-  const repository = str('repository');
-  if (!repository.startsWith('s3://')) bad('repository', `'${repository}' is not an s3:// URL`);
-  const source = sub('source');
-  const url = str('url', source, 'source.url');
-  const flavour = str('flavour', source, 'source.flavour');
-  if (!(FLAVOURS as readonly string[]).includes(flavour))
-    bad('source.flavour', `'${flavour}' is not mariadb or mysql`);
-  const credentials = sub('credentials');
-  const retention = sub('retention');
   return Object.freeze({
     schema: JOB_MESSAGE_SCHEMA,
     kind: kind as JobKind,
@@ -130,15 +121,5 @@ export function parseJobMessage(text: string): JobMessage {
     idempotencyKey,
     scheduledAt,
     trigger: trigger as 'schedule' | 'manual',
-    repository,
-    source: Object.freeze({ url, flavour: flavour as Flavour }),
-    credentials: Object.freeze({
-      secret: str('secret', credentials, 'credentials.secret'),
-      passwordKey: str('passwordKey', credentials, 'credentials.passwordKey'),
-    }),
-    retention: Object.freeze({
-      keepDays: int('keepDays', retention, 'retention.keepDays'),
-      keepBackups: int('keepBackups', retention, 'retention.keepBackups'),
-    }),
   });
 }

@@ -2,8 +2,6 @@ import { createHash } from 'node:crypto';
 import { ConfigError } from '../config/config-error.js';
 import {
   JOB_KINDS,
-  clusterRepositoryUrl,
-  clusterSourceUrl,
   type DeploymentConfig,
   type JobKind,
   type WorkerKind,
@@ -119,10 +117,6 @@ export function planDispatch(
     idempotencyKey: jobIdempotencyKey(cluster.name, job, scheduledAt),
     scheduledAt,
     trigger,
-    repository: clusterRepositoryUrl(targets.repositoryBucket, config.repository, cluster.name),
-    source: { url: clusterSourceUrl(cluster), flavour: cluster.flavour },
-    credentials: { secret: cluster.credentials.secret, passwordKey: cluster.credentials.passwordKey },
-    retention: { keepDays: cluster.retention.keepDays, keepBackups: cluster.retention.keepBackups },
   };
   const body = JSON.stringify(message);
   const worker: WorkerKind = cluster.workers[job];

@@ -1,6 +1,7 @@
 import { messageOf } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
-import { parseJobMessage, type JobMessage } from './job-message.js';
+import { resolveJob, type ClusterJobSettings, type ResolvedJob } from './cluster-job-settings.js';
+import { parseJobMessage } from './job-message.js';
 import type { JobRunResult } from './run-job.js';
 
 /** One SQS record, as much of it as the worker needs (field names as in the Lambda SQS event). */
@@ -20,20 +21,23 @@ export interface BatchResponse {
  * `batchItemFailures` (the event source mapping has ReportBatchItemFailures on), so only those are
  * retried and, after the queue's maxReceiveCount, moved to the dead-letter queue.
  *
- * A body that is not a valid job message is reported as failed too: it can never succeed, and the
- * dead-letter queue (and its alarm) is where an operator will find it. Never rejects.
+ * A body that is not a valid job message (one carrying anything but a cluster and a job kind) or
+ * names a cluster not in `clusters` (the worker's deployment config) is reported as failed too,
+ * without running anything: it can never succeed, and the dead-letter queue (and its alarm) is
+ * where an operator will find it. Never rejects.
  */
 export async function runJobBatch(
   records: readonly JobRecord[],
-  run: (job: JobMessage) => Promise<JobRunResult>,
+  clusters: ReadonlyMap<string, ClusterJobSettings>,
+  run: (job: ResolvedJob) => Promise<JobRunResult>,
   log: Logger,
 ): Promise<BatchResponse> {
   const failures: BatchResponse['batchItemFailures'] = [];
   for (const record of records) {
     const receiveCount = Number(record.attributes?.ApproximateReceiveCount ?? '1');
-    let job: JobMessage;
+    let job: ResolvedJob;
     try {
-      job = parseJobMessage(record.body);
+      job = resolveJob(parseJobMessage(record.body), clusters);
     } catch (err) {
       log.error('rejecting a message that is not a mysql-pitr job; it will go to the dead-letter queue', {
         messageId: record.messageId,

@@ -2,12 +2,13 @@ import { PitrError, isPitrError, messageOf } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import type { JobContext, JobFunctions, JobOutcome } from './job-functions.js';
+import type { ResolvedJob } from './cluster-job-settings.js';
 import type { JobMessage } from './job-message.js';
 import { METRIC, emfLine, type MetricsSink } from './job-metrics.js';
 
 /** What the worker needs to run one job. */
 export interface RunJobDeps {
-  /** The job's cluster repository (opened from `job.repository`); the job markers live in it. */
+  /** The job's cluster repository (opened from the cluster's settings); the job markers live in it. */
   readonly repository: ObjectStore;
   readonly functions: JobFunctions;
   readonly log: Logger;
@@ -70,7 +71,7 @@ interface Claim {
  * Rejects with the job function's error when the job failed (the caller reports the message as
  * failed so SQS retries it), or with a StorageError when the markers cannot be read or written.
  */
-export async function runJob(job: JobMessage, deps: RunJobDeps): Promise<JobRunResult> {
+export async function runJob(job: ResolvedJob, deps: RunJobDeps): Promise<JobRunResult> {
   const { repository, log: parentLog, now } = deps;
   const log = parentLog.child({ cluster: job.cluster, job: job.kind, idempotencyKey: job.idempotencyKey });
   const keys = jobMarkerKeys(job);

@@ -1,5 +1,7 @@
 import mysql from 'mysql2/promise';
 import { toMysqlError } from './to-mysql-error.js';
+import { toTlsCertificateError } from './tls-certificate-error.js';
+import { mysql2SslOptions, type TlsSettings } from './tls-settings.js';
 
 /** Where and how to connect. Authentication (mysql_native_password, caching_sha2_password) is mysql2's. */
 export interface MysqlConnectionOptions {
@@ -11,8 +13,13 @@ export interface MysqlConnectionOptions {
   socketPath?: string;
   user: string;
   password?: string;
-  /** TLS: mysql2's SslOptions or a profile name; undefined = plain TCP. */
+  /** TLS: mysql2's SslOptions or a profile name; undefined = plain TCP. `tls` wins when set. */
   ssl?: mysql.SslOptions | string;
+  /**
+   * TLS as the mysql client's --ssl-mode (loadTlsSettings). `preferred` falls back to plain TCP
+   * when the server offers no TLS. Not used over a Unix socket.
+   */
+  tls?: TlsSettings;
   /** Connect (and handshake) timeout in ms (default 10 000). */
   connectTimeoutMs?: number;
 }
@@ -32,10 +39,32 @@ export function describeUrl(o: MysqlConnectionOptions): string {
 /**
  * Opens one mysql2/promise connection. Numbers wider than 2^53 come back as strings.
  *
- * @throws MysqlServerError (wrong credentials: errno 1045, etc.) or MysqlConnectionError
- *   (refused, timed out, unknown host), each with advice.
+ * @throws MysqlServerError (wrong credentials: errno 1045, etc.), MysqlConnectionError
+ *   (refused, timed out, unknown host, no TLS where required) or TlsCertificateError (unknown CA,
+ *   host name mismatch, expired: permanent), each with advice.
  */
 export async function connectMysql(options: MysqlConnectionOptions): Promise<mysql.Connection> {
+  if (options.tls && !options.socketPath) {
+    const ssl = mysql2SslOptions(options.tls);
+    try {
+      return await connectOnce({ ...options, ssl });
+    } catch (err) {
+      const cause = err instanceof Error ? err.cause : undefined;
+      // preferred: TLS when offered, as the mysql client does
+      if (
+        options.tls.mode === 'preferred' &&
+        (cause as { code?: unknown })?.code === 'HANDSHAKE_NO_SSL_SUPPORT'
+      )
+        return connectOnce({ ...options, ssl: undefined });
+      throw (
+        toTlsCertificateError(cause, `connect to ${describeUrl(options)}`, describeTarget(options)) ?? err
+      );
+    }
+  }
+  return connectOnce(options.tls ? { ...options, ssl: undefined } : options);
+}
+
+async function connectOnce(options: MysqlConnectionOptions): Promise<mysql.Connection> {
   try {
     return await mysql.createConnection({
       host: options.host ?? '127.0.0.1',

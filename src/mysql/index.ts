@@ -64,3 +64,24 @@ export {
   SERVER_MORE_RESULTS_EXISTS,
   type RawQueryResult,
 } from './raw-query.js';
+export {
+  TLS_MODES,
+  loadTlsSettings,
+  atLeastTlsMode,
+  mysql2SslOptions,
+  tlsClientArgs,
+  tlsVerifies,
+  probeClientToolFlavor,
+  describeTls,
+  type TlsMode,
+  type TlsSettings,
+  type TlsSettingsInput,
+  type ClientToolFlavor,
+} from './tls-settings.js';
+export {
+  TlsCertificateError,
+  tlsCertificateProblem,
+  toTlsCertificateError,
+  type TlsCertificateProblem,
+} from './tls-certificate-error.js';
+export { clientEnvironment } from './client-environment.js';

@@ -1,3 +1,5 @@
+import type { TlsSettings } from './tls-settings.js';
+
 /** Where and as whom to connect to a MySQL/MariaDB server. The password never comes from the URL text on argv. */
 export interface MysqlEndpoint {
   host: string;
@@ -9,6 +11,9 @@ export interface MysqlEndpoint {
   socket?: string;
   /** Default database, rarely needed. */
   database?: string;
-  /** Use TLS (`?ssl=true`). */
-  tls?: boolean;
+  /**
+   * TLS for every connection to this server (`--tls-*`; `?ssl=true` means at least `required`).
+   * Undefined: plain TCP for mysql2, the tools' defaults for child processes.
+   */
+  tls?: TlsSettings;
 }

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { once } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
+import { clientEnvironment } from '../mysql/index.js';
 import type { PlanFile } from './plan-restore.js';
 import { writeChunk } from './write-chunk.js';
 
@@ -32,7 +33,7 @@ export function startBinlogDecoder(
     ...(file.to !== undefined ? [`--stop-position=${file.to}`] : []),
     '-',
   ];
-  const dec = spawn(program, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  const dec = spawn(program, args, { stdio: ['pipe', 'pipe', 'pipe'], env: clientEnvironment() });
   const stderr: Buffer[] = [];
   dec.stderr.on('data', (c: Buffer) => stderr.push(c));
   dec.stdin.on('error', () => undefined); // EPIPE when the decoder stops early; its exit says why

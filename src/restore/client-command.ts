@@ -1,8 +1,13 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { formatDefaultsFile } from '../mysql/index.js';
-import type { MysqlEndpoint } from '../mysql/index.js';
+import {
+  clientEnvironment,
+  formatDefaultsFile,
+  probeClientToolFlavor,
+  tlsClientArgs,
+  type MysqlEndpoint,
+} from '../mysql/index.js';
 import { createPrivateTempDir, removePrivateTempDir } from '../storage/index.js';
 
 /**
@@ -25,7 +30,8 @@ export class ClientCommand {
     const args = [`--defaults-extra-file=${file}`];
     if (endpoint.socket) args.push('--protocol=SOCKET', `--socket=${endpoint.socket}`);
     else args.push('--protocol=TCP', `--host=${endpoint.host}`, `--port=${endpoint.port}`);
-    if (endpoint.tls) args.push('--ssl');
+    const tool = endpoint.tls ? await probeClientToolFlavor(program) : 'mariadb';
+    args.push(...tlsClientArgs(endpoint.tls, tool, endpoint.socket !== undefined));
     return new ClientCommand(program, dir, args);
   }
 
@@ -47,7 +53,7 @@ export class ClientCommand {
         '--comments',
         ...extra,
       ],
-      { stdio: ['pipe', 'pipe', 'pipe'] },
+      { stdio: ['pipe', 'pipe', 'pipe'], env: clientEnvironment() },
     );
   }
 

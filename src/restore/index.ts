@@ -70,6 +70,7 @@ export {
 } from './restore-backup.js';
 export {
   replicaSourceSql,
+  replicaTlsOptions,
   replicaSetDelaySql,
   replicaStopSql,
   checkReplicaDelay,

@@ -7,6 +7,7 @@
  *   https://dev.mysql.com/doc/refman/8.0/en/replication-gtids-howto.html
  */
 import { PitrError } from '../errors/index.js';
+import type { TlsSettings } from '../mysql/index.js';
 
 /** Which dialect to speak. */
 export type ReplicaFlavor = 'mariadb' | 'mysql';
@@ -33,6 +34,31 @@ export interface ReplicaSourceOptions {
   delaySeconds?: number | undefined;
   /** Print `'***'` instead of the password (for logs and --dry-run). */
   redactPassword?: boolean;
+  /**
+   * TLS of the replica's connection to the primary (`MASTER_SSL*` / `SOURCE_SSL*`); its file paths
+   * are read by the replica server, on its host. Undefined or `preferred`: the server's default.
+   */
+  tls?: TlsSettings | undefined;
+}
+
+/**
+ * The `MASTER_SSL*` (MariaDB) or `SOURCE_SSL*` (MySQL) options for `tls`:
+ * disabled `SSL=0`; preferred nothing (the server's default); required `SSL=1`; verify-ca adds
+ * `SSL_CA`; verify-identity adds `SSL_VERIFY_SERVER_CERT=1` (MariaDB checks the chain and the host
+ * name only with it, so verify-ca on MariaDB checks the chain through the CA alone).
+ */
+export function replicaTlsOptions(flavor: ReplicaFlavor, tls: TlsSettings | undefined): string[] {
+  if (!tls || tls.mode === 'preferred') return [];
+  const k = flavor === 'mysql' ? 'SOURCE' : 'MASTER';
+  if (tls.mode === 'disabled') return [`${k}_SSL=0`];
+  const verify = tls.mode === 'verify-ca' || tls.mode === 'verify-identity';
+  return [
+    `${k}_SSL=1`,
+    ...(verify && tls.caFile !== undefined ? [`${k}_SSL_CA=${sqlString(tls.caFile)}`] : []),
+    ...(tls.certFile !== undefined ? [`${k}_SSL_CERT=${sqlString(tls.certFile)}`] : []),
+    ...(tls.keyFile !== undefined ? [`${k}_SSL_KEY=${sqlString(tls.keyFile)}`] : []),
+    `${k}_SSL_VERIFY_SERVER_CERT=${tls.mode === 'verify-identity' ? 1 : 0}`,
+  ];
 }
 
 /** Largest delay both servers accept (2^31 - 1 seconds). */
@@ -136,6 +162,7 @@ export function replicaSourceSql(o: ReplicaSourceOptions): string[] {
     `${k('MASTER_PORT', 'SOURCE_PORT')}=${o.port}`,
     `${k('MASTER_USER', 'SOURCE_USER')}=${sqlString(o.user)}`,
     ...(pw !== undefined ? [`${k('MASTER_PASSWORD', 'SOURCE_PASSWORD')}=${pw}`] : []),
+    ...replicaTlsOptions(o.flavor, o.tls),
   ];
   // RESET ... ALL forgets an earlier source, its relay logs and delay: a rebuilt replica starts clean.
   const before: string[] = [...replicaStopSql(o.flavor)];

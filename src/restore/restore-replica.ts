@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { BackupManifest } from '../catalog/index.js';
 import { PitrError } from '../errors/index.js';
 import { silentLogger, type Logger } from '../log/index.js';
+import type { TlsSettings } from '../mysql/index.js';
 import type { ObjectStore } from '../storage/index.js';
 import type { ClientCommand } from './client-command.js';
 import { checkTargetEmpty, dumpLoadPrograms, type TargetConnection } from './execute-restore.js';
@@ -24,6 +25,8 @@ export interface ReplicaPrimary {
   port: number;
   user: string;
   password?: string | undefined;
+  /** TLS of the replica's connection to the primary (MASTER_SSL*; paths on the target's host). */
+  tls?: TlsSettings | undefined;
 }
 
 /** What restoreReplica needs. */

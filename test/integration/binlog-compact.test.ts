@@ -21,7 +21,7 @@ import { startS3Emulator, type S3Emulator } from '../support/s3-emulator.js';
 import { openObjectStore, type ObjectStore } from '../../src/storage/index.js';
 import { LOG_EVENT_BINLOG_IN_USE_F } from '../../src/binlog/event-header.js';
 import { IN_USE_FLAG_OFFSET } from '../support/binlog-compare.js';
-import { runJob, jobMarkerKeys, type JobMessage } from '../../src/jobs/index.js';
+import { runJob, jobMarkerKeys, type ResolvedJob } from '../../src/jobs/index.js';
 import { silentLogger } from '../../src/log/index.js';
 import { productionJobFunctions } from '../../lambdas/job-functions.js';
 
@@ -329,8 +329,8 @@ describe('mysql-pitr binlog compact (real CLI, real MariaDB, file:// and the S3 
     const { repo, store } = await copyOfBase('job');
     const before = await binlogKeys(store);
     const scheduledAt = '2026-11-25T05:00:00Z';
-    const job: JobMessage = {
-      schema: 'mysql-pitr/job@1',
+    const job: ResolvedJob = {
+      schema: 'mysql-pitr/job@2',
       kind: 'compact',
       cluster: 'db1',
       idempotencyKey: `db1/compact/${scheduledAt}`,
@@ -340,6 +340,7 @@ describe('mysql-pitr binlog compact (real CLI, real MariaDB, file:// and the S3 
       source: { url: server.url('repl'), flavour: 'mariadb' },
       credentials: { secret: 'unused', passwordKey: 'password' },
       retention: { keepDays: 14, keepBackups: 7 },
+      tls: { mode: 'preferred' },
     };
     const metrics: string[] = [];
     const deps = {

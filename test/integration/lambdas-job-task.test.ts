@@ -4,7 +4,14 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { S3_ENDPOINT_ENV } from '../../lambdas/worker.js';
 import { loadDeploymentConfig } from '../../src/config/deployment-config.js';
-import { JOB_ENV_VAR, jobMarkerKeys, planDispatch, type JobMessage } from '../../src/jobs/index.js';
+import {
+  JOB_CLUSTERS_ENV,
+  JOB_ENV_VAR,
+  clusterJobSettings,
+  jobMarkerKeys,
+  planDispatch,
+  type JobMessage,
+} from '../../src/jobs/index.js';
 import { S3ObjectStore } from '../../src/storage/s3-object-store.js';
 import { startMariadb, type MariadbServer } from '../support/mariadb-server.js';
 import { startS3Emulator, type S3Emulator } from '../support/s3-emulator.js';
@@ -98,6 +105,8 @@ describe('Fargate job task: a real dump of a real MariaDB into the emulated S3 r
     job = plan.message;
     env = {
       [JOB_ENV_VAR]: plan.runTask.overrides.containerOverrides[0]!.environment[0]!.value,
+      // the cluster's own task definition carries its settings (cdk/lib/job-worker.ts)
+      [JOB_CLUSTERS_ENV]: JSON.stringify(clusterJobSettings(config, emu.bucket)),
       MYSQL_PITR_SOURCE_PASSWORD: db.admin.password,
       [S3_ENDPOINT_ENV]: emu.endpoint,
       AWS_REGION: emu.region,
@@ -193,6 +202,22 @@ describe('Fargate job task: a real dump of a real MariaDB into the emulated S3 r
       1,
       'the newest backup is never expired',
     );
+  });
+
+  it("a task given another cluster's job (a RunTask override) runs nothing and exits 2", async () => {
+    const at = '2024-05-04T03:00:00Z';
+    const res = await runJobTask({
+      ...env,
+      [JOB_ENV_VAR]: JSON.stringify({
+        ...job,
+        cluster: 'payroll',
+        scheduledAt: at,
+        idempotencyKey: `payroll/dump/${at}`,
+      }),
+    });
+    assert.equal(res.code, 2, res.stderr);
+    assert.match(res.stderr, /unknown cluster 'payroll': this worker serves orders/);
+    assert.deepEqual(await list('jobs/dump/20240504'), []);
   });
 
   function jobMessageAt(scheduledAt: string): string {

@@ -13,13 +13,16 @@ import { createWorkerHandler, type SqsEvent } from '../../lambdas/worker.js';
 import { loadDeploymentConfig } from '../../src/config/deployment-config.js';
 import { PitrError } from '../../src/errors/index.js';
 import {
+  clusterJobSettings,
+  jobIdempotencyKey,
   jobMarkerKeys,
+  JOB_MESSAGE_SCHEMA,
   parseS3RepositoryUrl,
   type DispatchTargets,
   type JobFunctions,
   type JobMessage,
 } from '../../src/jobs/index.js';
-import { silentLogger } from '../../src/log/index.js';
+import { silentLogger, type Logger } from '../../src/log/index.js';
 import { S3ObjectStore } from '../../src/storage/s3-object-store.js';
 import { startS3Emulator, type S3Emulator } from '../support/s3-emulator.js';
 
@@ -78,8 +81,14 @@ describe('dispatcher and worker Lambdas against the SQS/S3 emulator', () => {
   let work: ReturnType<typeof createWorkerHandler>;
   const runs: string[] = [];
   const metrics: string[] = [];
+  const errors: string[] = [];
+  const recordingLog: Logger = {
+    ...silentLogger,
+    error: (msg, fields) => void errors.push(`${msg}: ${String(fields?.['error'])}`),
+    child: () => recordingLog,
+  };
 
-  const store = (job: Pick<JobMessage, 'repository'>): S3ObjectStore => {
+  const store = (job: { repository: string }): S3ObjectStore => {
     const { bucket, prefix } = parseS3RepositoryUrl(job.repository);
     return new S3ObjectStore({
       bucket,
@@ -155,10 +164,12 @@ describe('dispatcher and worker Lambdas against the SQS/S3 emulator', () => {
       },
     };
     dispatch = createDispatcherHandler({ config, targets, ports: awsDispatchPorts(sqs), log: silentLogger });
+    // the worker's clusters table, as the CDK app builds it from the same deployment config
     work = createWorkerHandler({
+      clusters: new Map(clusterJobSettings(config, emu.bucket).map((c) => [c.cluster, c])),
       functions: markerDumps(runs),
       openRepository: store,
-      log: silentLogger,
+      log: recordingLog,
       metrics: (line) => metrics.push(line),
     });
   });
@@ -175,8 +186,11 @@ describe('dispatcher and worker Lambdas against the SQS/S3 emulator', () => {
     const messages = await receive(queueUrl);
     assert.equal(messages.length, 1);
     const job = JSON.parse(messages[0]!.Body!) as JobMessage;
-    assert.equal(job.repository, 's3://pitr-it/pitr/orders/');
-    assert.equal(job.source.url, 'mariadb://pitr@orders.db.internal:3306/?ssl=true');
+    assert.deepEqual(
+      Object.keys(job).sort(),
+      ['cluster', 'idempotencyKey', 'kind', 'scheduledAt', 'schema', 'trigger'],
+      'the message names only a cluster and a job kind (and its schedule)',
+    );
 
     const res = await work(toEvent(messages), {
       awsRequestId: 'req-1',
@@ -191,7 +205,9 @@ describe('dispatcher and worker Lambdas against the SQS/S3 emulator', () => {
       await keys('pitr/orders/'),
       [`pitr/orders/dumps/20240501T030000Z-1.marker`, `pitr/orders/${markers.done}`].sort(),
     );
-    const done = JSON.parse((await store(job).get(markers.done)).toString('utf8')) as Record<string, unknown>;
+    const done = JSON.parse(
+      (await store({ repository: 's3://pitr-it/pitr/orders/' }).get(markers.done)).toString('utf8'),
+    ) as Record<string, unknown>;
     assert.equal(done['owner'], 'lambda:req-1');
     const emf = metrics
       .map((l) => JSON.parse(l) as Record<string, unknown>)
@@ -284,6 +300,56 @@ describe('dispatcher and worker Lambdas against the SQS/S3 emulator', () => {
     await sqs.send(
       new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: messages[0]!.ReceiptHandle! }),
     );
+  });
+
+  it('a message for an unknown cluster, or carrying an endpoint, runs nothing and lands in the dead-letter queue', async () => {
+    runs.length = 0;
+    errors.length = 0;
+    const scheduledAt = '2024-06-01T03:00:00Z';
+    const message = (cluster: string): JobMessage => ({
+      schema: JOB_MESSAGE_SCHEMA,
+      kind: 'dump',
+      cluster,
+      idempotencyKey: jobIdempotencyKey(cluster, 'dump', scheduledAt),
+      scheduledAt,
+      trigger: 'schedule',
+    });
+    const forged = [
+      JSON.stringify(message('payroll')),
+      // a valid job of a real cluster, pointed at another host: its password must never go there
+      JSON.stringify({ ...message('orders'), source: { url: 'mysql://pitr@attacker.example:3306/' } }),
+    ];
+    for (const body of forged)
+      await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
+    for (let attempt = 1; attempt <= MAX_RECEIVE_COUNT; attempt++) {
+      const messages = await receive(queueUrl);
+      assert.equal(messages.length, 2, `delivery ${attempt}`);
+      const res = await work(toEvent(messages));
+      assert.deepEqual(
+        res.batchItemFailures.map((f) => f.itemIdentifier).sort(),
+        messages.map((m) => m.MessageId!).sort(),
+      );
+      await settle(
+        messages,
+        messages.map((m) => m.MessageId!),
+      );
+    }
+    assert.deepEqual(runs, [], 'no job function ran');
+    assert.deepEqual(await keys('pitr/payroll/'), []);
+    assert.deepEqual(await keys('pitr/orders/jobs/dump/20240601'), [], 'no claim or done marker for orders');
+    assert.ok(
+      errors.some((e) => /unknown cluster 'payroll': this worker serves orders, broken/.test(e)),
+      errors.join('\n'),
+    );
+    assert.ok(
+      errors.some((e) => /carries source: a job message names only a cluster and a job kind/.test(e)),
+      errors.join('\n'),
+    );
+    assert.deepEqual(await receive(queueUrl), []);
+    const dead = [...(await receive(dlqUrl)), ...(await receive(dlqUrl))];
+    assert.deepEqual(dead.map((m) => m.Body).sort(), [...forged].sort(), 'both are in the dead-letter queue');
+    for (const m of dead)
+      await sqs.send(new DeleteMessageCommand({ QueueUrl: dlqUrl, ReceiptHandle: m.ReceiptHandle! }));
   });
 
   it('rejects a schedule event for a cluster the config does not have, sending nothing', async () => {

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { serveRuntimeApi } from '../../lambdas/lambda-runtime.js';
 import { createWorkerHandler, type SqsEvent } from '../../lambdas/worker.js';
 import { PitrError } from '../../src/errors/index.js';
-import { jobMarkerKeys, type JobMessage } from '../../src/jobs/index.js';
+import { jobMarkerKeys, type ClusterJobSettings, type JobMessage } from '../../src/jobs/index.js';
 import { silentLogger } from '../../src/log/index.js';
 import { FsObjectStore } from '../../src/storage/fs-object-store.js';
 
@@ -56,16 +56,20 @@ function fakeRuntimeApi(invocations: Invocation[]) {
 }
 
 const job: JobMessage = {
-  schema: 'mysql-pitr/job@1',
+  schema: 'mysql-pitr/job@2',
   kind: 'dump',
   cluster: 'orders',
   idempotencyKey: 'orders/dump/2024-05-01T03:00:00Z',
   scheduledAt: '2024-05-01T03:00:00Z',
   trigger: 'schedule',
+};
+const settings: ClusterJobSettings = {
+  cluster: 'orders',
   repository: 's3://bucket/pitr/orders/',
   source: { url: 'mariadb://pitr@db:3306/', flavour: 'mariadb' },
   credentials: { secret: 'prod/orders', passwordKey: 'password' },
   retention: { keepDays: 14, keepBackups: 7 },
+  tls: { mode: 'preferred' },
 };
 
 describe('lambda-runtime: the container image entry point speaks the Lambda Runtime API', () => {
@@ -89,6 +93,7 @@ describe('lambda-runtime: the container image entry point speaks the Lambda Runt
   it('serves the worker handler: responses go back under the request id, a thrown error is reported as an error', async () => {
     const store = new FsObjectStore({ root: dir });
     const worker = createWorkerHandler({
+      clusters: new Map([['orders', settings]]),
       functions: {
         dump: async (_job, { repository }) => (await repository.put('dumps/1', Buffer.from('x')), {}),
         expire: () => Promise.reject(new Error('unused')),

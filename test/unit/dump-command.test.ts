@@ -49,7 +49,7 @@ describe('buildDumpCommand', () => {
   it('puts extra args before the database selection, and --databases lists the schemas', () => {
     const c = buildDumpCommand({
       source: mariadb,
-      endpoint: { ...endpoint, tls: true },
+      endpoint: { ...endpoint, tls: { mode: 'required' } },
       defaultsFile: '/f',
       databases: ['shop', 'crm'],
       extraArgs: ['--skip-lock-tables', '--max-allowed-packet=1G'],

@@ -4,6 +4,9 @@ import { loadDeploymentConfig } from '../../src/config/deployment-config.js';
 import { isPitrError } from '../../src/errors/index.js';
 import {
   DISPATCHER_ENV,
+  IMAGE_CA_BUNDLE,
+  clusterJobSettings,
+  parseClusterJobSettings,
   JOB_ENV_VAR,
   ecsClientToken,
   parseJobMessage,
@@ -42,13 +45,19 @@ describe('planDispatch', () => {
     if (plan.via !== 'sqs') return;
     assert.equal(plan.sendMessage.QueueUrl, targets.jobQueueUrl);
     const message = parseJobMessage(plan.sendMessage.MessageBody);
+    // a message names only the cluster and the job kind: no endpoint, secret, prefix or retention
     assert.deepEqual(message, {
-      schema: 'mysql-pitr/job@1',
+      schema: 'mysql-pitr/job@2',
       kind: 'expire',
       cluster: 'orders',
       idempotencyKey: 'orders/expire/2024-05-01T04:30:00Z',
       scheduledAt: '2024-05-01T04:30:00Z',
       trigger: 'schedule',
+    });
+    // ... which the worker takes from its clusters table, built from the same deployment config
+    const settings = clusterJobSettings(config, targets.repositoryBucket).find((c) => c.cluster === 'orders');
+    assert.deepEqual(settings, {
+      cluster: 'orders',
       repository: 's3://pitr-bucket/pitr/orders/',
       source: {
         url: 'mariadb://pitr@orders.cluster-abc123.eu-west-1.rds.amazonaws.com:3306/?ssl=true',
@@ -56,7 +65,10 @@ describe('planDispatch', () => {
       },
       credentials: { secret: 'prod/orders/pitr', passwordKey: 'password' },
       retention: { keepDays: 14, keepBackups: 7 },
+      tls: { mode: 'verify-identity', caFile: IMAGE_CA_BUNDLE },
     });
+    const table = parseClusterJobSettings(JSON.stringify(clusterJobSettings(config, 'pitr-bucket')));
+    assert.deepEqual(table.get('orders'), settings, 'the table survives its trip through the environment');
     assert.equal(plan.sendMessage.MessageAttributes['idempotencyKey']?.StringValue, message.idempotencyKey);
     const again = planDispatch(
       { cluster: 'orders', job: 'expire', scheduledAt: '2024-05-01T04:30:00Z' },
@@ -83,7 +95,7 @@ describe('planDispatch', () => {
     const env = plan.runTask.overrides.containerOverrides[0]!;
     assert.equal(env.name, 'job');
     assert.equal(env.environment[0]!.name, JOB_ENV_VAR);
-    assert.equal(parseJobMessage(env.environment[0]!.value).repository, 's3://pitr-bucket/pitr/billing/');
+    assert.equal(parseJobMessage(env.environment[0]!.value).cluster, 'billing');
   });
 
   it('uses the clock and marks the job manual when the event has no scheduledAt', () => {

@@ -10,25 +10,38 @@ import {
   runJob,
   runJobBatch,
   type JobFunctions,
+  type ClusterJobSettings,
   type JobMessage,
   type JobOutcome,
+  type ResolvedJob,
   type RunJobDeps,
 } from '../../src/jobs/index.js';
 import { silentLogger } from '../../src/log/index.js';
 import { FsObjectStore } from '../../src/storage/fs-object-store.js';
 
-const job = (kind: JobMessage['kind'] = 'dump', scheduledAt = '2024-05-01T03:00:00Z'): JobMessage => ({
-  schema: 'mysql-pitr/job@1',
+const message = (kind: JobMessage['kind'] = 'dump', scheduledAt = '2024-05-01T03:00:00Z'): JobMessage => ({
+  schema: 'mysql-pitr/job@2',
   kind,
   cluster: 'orders',
   idempotencyKey: `orders/${kind}/${scheduledAt}`,
   scheduledAt,
   trigger: 'schedule',
+});
+
+const settings: ClusterJobSettings = {
+  cluster: 'orders',
   repository: 's3://bucket/pitr/orders/',
   source: { url: 'mariadb://pitr@db:3306/', flavour: 'mariadb' },
   credentials: { secret: 'prod/orders', passwordKey: 'password' },
   retention: { keepDays: 14, keepBackups: 7 },
-});
+  tls: { mode: 'preferred' },
+};
+const clusters = new Map([['orders', settings]]);
+
+const job = (kind: JobMessage['kind'] = 'dump', scheduledAt = '2024-05-01T03:00:00Z'): ResolvedJob => {
+  const { cluster: _c, ...rest } = settings;
+  return { ...message(kind, scheduledAt), ...rest };
+};
 
 describe('runJob', () => {
   let dir: string;
@@ -178,24 +191,65 @@ describe('runJob', () => {
 });
 
 describe('runJobBatch', () => {
-  it('reports failed and malformed records and only those', async () => {
-    const body = (kind: JobMessage['kind']) => JSON.stringify(job(kind));
+  it('reports failed and malformed records and only those; a message carrying more than a cluster and a kind, or for an unknown cluster, runs nothing', async () => {
+    const body = (kind: JobMessage['kind']) => JSON.stringify(message(kind));
+    const ran: string[] = [];
+    const logged: string[] = [];
+    const log = {
+      ...silentLogger,
+      error: (msg: string, f?: Record<string, unknown>) => void logged.push(`${msg} ${String(f?.['error'])}`),
+    };
     const res = await runJobBatch(
       [
         { messageId: 'ok', body: body('dump') },
         { messageId: 'fails', body: body('expire') },
         { messageId: 'garbage', body: 'not json' },
-        { messageId: 'wrong-schema', body: JSON.stringify({ ...job(), schema: 'other@1' }) },
+        { messageId: 'wrong-schema', body: JSON.stringify({ ...message(), schema: 'other@1' }) },
+        {
+          messageId: 'with-endpoint',
+          body: JSON.stringify({
+            ...message('expire', '2024-05-02T03:00:00Z'),
+            source: { url: 'mysql://x@evil:3306' },
+          }),
+        },
+        {
+          messageId: 'old-format',
+          body: JSON.stringify({ ...job('dump', '2024-05-03T03:00:00Z'), schema: 'mysql-pitr/job@1' }),
+        },
+        {
+          messageId: 'unknown-cluster',
+          body: JSON.stringify({
+            ...message(),
+            cluster: 'payroll',
+            idempotencyKey: 'payroll/dump/2024-05-01T03:00:00Z',
+          }),
+        },
       ],
+      clusters,
       async (j) => {
+        ran.push(j.idempotencyKey);
         if (j.kind === 'expire') throw new PitrError('STORAGE_UNAVAILABLE', 'S3 is down');
+        assert.equal(j.repository, 's3://bucket/pitr/orders/', 'parameters come from the settings');
         return { status: 'succeeded' };
       },
-      silentLogger,
+      log as typeof silentLogger,
     );
     assert.deepEqual(
       res.batchItemFailures.map((f) => f.itemIdentifier),
-      ['fails', 'garbage', 'wrong-schema'],
+      ['fails', 'garbage', 'wrong-schema', 'with-endpoint', 'old-format', 'unknown-cluster'],
+    );
+    assert.deepEqual(ran, ['orders/dump/2024-05-01T03:00:00Z', 'orders/expire/2024-05-01T03:00:00Z']);
+    assert.ok(
+      logged.some((l) => /carries source: a job message names only a cluster and a job kind/.test(l)),
+      logged.join('\n'),
+    );
+    assert.ok(
+      logged.some((l) => /carries repository, source, credentials, retention, tls/.test(l)),
+      logged.join('\n'),
+    );
+    assert.ok(
+      logged.some((l) => /unknown cluster 'payroll': this worker serves orders/.test(l)),
+      logged.join('\n'),
     );
   });
 });
