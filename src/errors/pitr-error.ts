@@ -34,6 +34,8 @@ export type PitrErrorCode =
   | 'RESTORE_APPLY_FAILED'
   | 'REPLICA_SOURCE_BINLOGS_MISSING'
   | 'REPLICA_NOT_RUNNING'
+  | 'UNDO_REFUSED'
+  | 'UNDO_CONFLICT'
   | 'INTERNAL';
 
 export class PitrError extends Error {
