@@ -105,14 +105,14 @@ function decodeTime2(r: ByteReader, fsp: number): string {
   let intpart = BigInt(intBytes.readUIntBE(0, 3)) - TIMEF_INT_OFS;
   if (fsp === 0) packed = intpart << 24n;
   else if (fsp <= 2) {
-    let frac = BigInt(r.bytes(1).readInt8(0));
+    let frac = BigInt(r.u8());
     if (intpart < 0n && frac !== 0n) {
       intpart += 1n;
       frac -= 0x100n;
     }
     packed = (intpart << 24n) + frac * 10000n;
   } else if (fsp <= 4) {
-    let frac = BigInt(r.bytes(2).readInt16BE(0));
+    let frac = BigInt(r.bytes(2).readUInt16BE(0));
     if (intpart < 0n && frac !== 0n) {
       intpart += 1n;
       frac -= 0x10000n;

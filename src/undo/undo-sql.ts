@@ -130,6 +130,9 @@ function stringLiteral(bytes: Buffer, c: TargetColumn): string {
     // characters, and only when the bytes are exactly that UTF-8 text.
     if (!/[\\\p{Cc}]/u.test(s) && Buffer.from(s, 'utf8').equals(bytes)) return `'${s.replace(/'/g, "''")}'`;
   }
+  // Printable ASCII is the same text in every charset the server converts from utf8mb4.
+  if (bytes.every((b) => b >= 0x20 && b < 0x7f && b !== 0x5c))
+    return `'${bytes.toString('latin1').replace(/'/g, "''")}'`;
   return `_${charset} X'${bytes.toString('hex').toUpperCase()}'`;
 }
 

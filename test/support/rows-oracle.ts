@@ -51,13 +51,14 @@ export function oracleText(v: ColumnValue | null): string {
     case 'float':
       return `~${v.value}`;
     case 'year':
-      return String(v.value);
+      return String(v.value === 0 ? 1900 : v.value); // mariadb-binlog prints the stored byte + 1900
     case 'timestamp': {
       const [sec, frac] = v.text.split('.');
       const seconds = sec === '0000-00-00 00:00:00' ? 0 : Date.parse(`${sec!.replace(' ', 'T')}Z`) / 1000;
       return frac ? `${seconds}.${frac}` : String(seconds);
     }
     case 'date':
+      return `'${v.text.replace(/-/g, ':')}'`; // mariadb-binlog prints DATE as YYYY:MM:DD
     case 'time':
     case 'datetime':
       return `'${v.text}'`;
