@@ -70,8 +70,8 @@ function source(changes: UndoRowChange[][], extra: Partial<UndoSource> = {}): Un
   };
 }
 
-const targets = (t: TargetTable | undefined = TABLE): Map<string, TargetTable | undefined> =>
-  new Map([['shop.orders', t]]);
+const targets = (t: TargetTable | null = TABLE): Map<string, TargetTable | undefined> =>
+  new Map([['shop.orders', t ?? undefined]]);
 
 describe('planUndo', () => {
   it('reverses every change in reverse binlog order and checks the state the transactions left', () => {
