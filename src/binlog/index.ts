@@ -34,7 +34,25 @@ export { UserVarType, binaryDecimalToString, type UserVarEventData } from './use
 export type { RotateEventData } from './rotate-event.js';
 export type { XidEventData } from './xid-event.js';
 export type { XaPrepareEventData } from './xa-prepare-event.js';
-export type { TableMapEventData } from './table-map-event.js';
+export {
+  BINARY_COLLATION,
+  ColumnType,
+  decodeTableMapColumns,
+  type TableMapColumn,
+  type TableMapColumns,
+  type TableMapEventData,
+} from './table-map-event.js';
+export {
+  decodeRowsEvent,
+  rowsEventKind,
+  rowsEventTableId,
+  type RowChange,
+  type RowImage,
+  type RowsEventData,
+  type RowsEventKind,
+} from './rows-event.js';
+export { decodeColumnValue, decodeDecimal, intValue, type ColumnValue } from './column-value-decoder.js';
+export { decodeMysqlJson } from './mysql-json-decoder.js';
 export type { RowsQueryEventData } from './rows-query-event.js';
 export { formatUuid, type MysqlGtidEventData } from './gtid-event.js';
 export type { PreviousGtidsEventData } from './previous-gtids-event.js';

@@ -90,6 +90,11 @@ export const COMMANDS: readonly {
     load: async () => (await import('./timeline-search.js')).timelineSearch,
   },
   {
+    words: ['undo'],
+    summary: 'Reverse the row changes of bad transactions on the live server, from the archived row images',
+    load: async () => (await import('./undo.js')).undo,
+  },
+  {
     words: ['expire'],
     summary: 'Delete backups and archived binlogs the retention policy no longer needs (crash-safe)',
     load: async () => (await import('./expire.js')).expire,

@@ -3,11 +3,17 @@ import { parseRestoreTime, searchTimeline, type TimelineMatch } from '../restore
 import type { CliCommand } from './cli-command.js';
 import { REPO_OPTIONS, openRepository } from './repo-options.js';
 
+/** `db.tbl +3 ~1 -2` per table written: rows inserted (+), updated (~), deleted (-). */
+function rowCounts(m: TimelineMatch): string {
+  if (m.rows.length === 0) return '-';
+  return m.rows.map((r) => `${r.table} +${r.inserted} ~${r.updated} -${r.deleted}`).join(', ');
+}
+
 function line(m: TimelineMatch): string {
   const stmt = (m.statements[0] ?? '').replace(/\s+/g, ' ').slice(0, 200);
   return (
     `${new Date(m.commitTime).toISOString()}  ${m.gtid ?? '(no GTID)'}  ${m.file}:${m.startOffset}..${m.endOffset}` +
-    `  ${m.tables.join(',') || '-'}  ${stmt}`
+    `  ${rowCounts(m)}  ${stmt}`
   );
 }
 
@@ -17,10 +23,12 @@ export const timelineSearch: CliCommand = {
   usage: '--repo URL (--query REGEX | --table DB.TBL) [--from TIME] [--to TIME] [--timeline ID] [--json]',
   details: [
     'Streams the archived binlogs of a timeline and prints each matching transaction: commit time, GTID,',
-    'position (FILE:START..END), tables and first statement. --query matches statement texts (QUERY events,',
+    'position (FILE:START..END), rows per table it wrote (`shop.orders +3 ~1 -250`: inserted, updated, deleted)',
+    'and first statement. --query matches statement texts (QUERY events,',
     'MariaDB ANNOTATE_ROWS, MySQL ROWS_QUERY; row-based writes carry their statement only with',
     'binlog_annotate_row_events / binlog_rows_query_log_events on). TIMEs as for restore: RFC 3339 or',
-    '"YYYY-MM-DD HH:MM:SS", UTC unless a zone is given. Then: mysql-pitr restore plan --before-gtid GTID',
+    '"YYYY-MM-DD HH:MM:SS", UTC unless a zone is given. Then: mysql-pitr undo --gtid GTID --dry-run, or',
+    'mysql-pitr restore plan --before-gtid GTID',
   ].join('\n'),
   options: [
     ...REPO_OPTIONS,

@@ -66,6 +66,8 @@ const BY_CODE: Record<PitrErrorCode, number> = {
   REPLICA_NOT_RUNNING: ExitCode.MYSQL,
   FORMAT_TOO_NEW: ExitCode.REFUSED,
   EXPIRE_REFUSED: ExitCode.REFUSED,
+  UNDO_REFUSED: ExitCode.NOT_RECOVERABLE,
+  UNDO_CONFLICT: ExitCode.MYSQL,
   INTERNAL: ExitCode.INTERNAL,
 };
 

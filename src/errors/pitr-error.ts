@@ -39,6 +39,8 @@ export type PitrErrorCode =
   | 'REPLICA_NOT_RUNNING'
   | 'FORMAT_TOO_NEW'
   | 'EXPIRE_REFUSED'
+  | 'UNDO_REFUSED'
+  | 'UNDO_CONFLICT'
   | 'INTERNAL';
 
 export class PitrError extends Error {

@@ -1,7 +1,18 @@
+import {
+  BinlogEventParser,
+  decodeRowsEvent,
+  decodeTableMapColumns,
+  EventType,
+  rowsEventKind,
+  rowsEventTableId,
+  TransactionTracker,
+  type BinlogEvent,
+  type TableMapColumns,
+} from '../binlog/index.js';
 import { compareBinlogFiles, readBinlogCatalog } from '../catalog/index.js';
 import { PitrError } from '../errors/index.js';
 import type { ObjectStore } from '../storage/index.js';
-import { scanArchivedFile, type ScannedTransaction } from './archived-segments.js';
+import { readArchivedSegments, type ScannedTransaction } from './archived-segments.js';
 
 /** What to look for. Transactions must match every criterion given. */
 export interface TimelineSearchQuery {
@@ -16,15 +27,71 @@ export interface TimelineSearchQuery {
   timeline?: string | undefined;
 }
 
+/** Rows a transaction inserted, updated and deleted in one table (from its rows events). */
+export interface TableRowCounts {
+  /** `db.table`. */
+  table: string;
+  inserted: number;
+  updated: number;
+  deleted: number;
+}
+
 /** One transaction found. */
 export interface TimelineMatch extends ScannedTransaction {
   timeline: string;
+  /** Per table it wrote with row events, in order of first appearance. */
+  rows: TableRowCounts[];
+}
+
+/** Longest statement text kept per event (timeline search shows the start of huge statements). */
+const MAX_STATEMENT_CHARS = 4096;
+/** Most statements kept per transaction. */
+const MAX_STATEMENTS = 20;
+
+function statementOf(e: BinlogEvent): string | undefined {
+  const d = e.data;
+  if (d?.kind === 'query' && d.statementKind !== 'begin' && d.statementKind !== 'commit') return d.statement;
+  if (d?.kind === 'rows-query') return d.statement;
+  return undefined;
+}
+
+/** Row counts and statements of the transaction being read. */
+class TransactionRows {
+  private readonly maps = new Map<number, TableMapColumns>();
+  readonly counts = new Map<string, TableRowCounts>();
+  statements: string[] = [];
+
+  add(e: BinlogEvent): void {
+    const text = statementOf(e);
+    if (text !== undefined && this.statements.length < MAX_STATEMENTS) {
+      this.statements.push(
+        text.length > MAX_STATEMENT_CHARS ? `${text.slice(0, MAX_STATEMENT_CHARS)}...` : text,
+      );
+    }
+    if (e.typeCode === EventType.TABLE_MAP) {
+      const m = decodeTableMapColumns(e);
+      this.maps.set(m.tableId, m);
+      const name = `${m.database}.${m.table}`;
+      if (!this.counts.has(name)) this.counts.set(name, { table: name, inserted: 0, updated: 0, deleted: 0 });
+      return;
+    }
+    const kind = rowsEventKind(e.typeCode);
+    if (!kind) return;
+    const map = this.maps.get(rowsEventTableId(e));
+    if (!map) return;
+    const c = this.counts.get(`${map.database}.${map.table}`)!;
+    const n = decodeRowsEvent(e, map).rows.length;
+    if (kind === 'insert') c.inserted += n;
+    else if (kind === 'update') c.updated += n;
+    else c.deleted += n;
+  }
 }
 
 /**
  * Streams the archive of one timeline, file by file (segments prefetched, memory bounded), and
- * calls `onMatch` for every transaction that matches. Segments whose commit times lie wholly
- * outside `from`/`to` are still read (a file is parsed from its start), but not reported.
+ * calls `onMatch` for every transaction that matches, with the rows it inserted, updated and deleted
+ * per table (its rows events decoded). Files whose commit times lie wholly outside `from`/`to` are
+ * skipped; the others are read from their start.
  *
  * @returns transactions examined
  * @throws PitrError TARGET_OUT_OF_RANGE for an unknown timeline or an empty archive; data/storage errors
@@ -63,21 +130,41 @@ export async function searchTimeline(
       const first = segs.find((s) => s.header!.firstCommit)?.header!.firstCommit;
       if (first && Date.parse(first) > q.to + 999) continue;
     }
-    await scanArchivedFile(
-      store,
-      timeline.id,
-      file,
-      segs.map((s) => ({ key: s.key, start: s.start, end: s.header!.end })),
-      (t) => {
+    const parser = new BinlogEventParser({ object: `${timeline.id}/${file}` });
+    const tracker = new TransactionTracker(file, { tables: false });
+    let rows = new TransactionRows();
+    const refs = segs.map((s) => ({ key: s.key, start: s.start, end: s.header!.end }));
+    for await (const bytes of readArchivedSegments(store, refs)) {
+      signal?.throwIfAborted();
+      for (const e of parser.push(bytes)) {
+        rows.add(e);
+        const t = tracker.add(e);
+        if (!t) {
+          if (!tracker.inTransaction) rows = new TransactionRows();
+          continue;
+        }
+        const done = rows;
+        rows = new TransactionRows();
         examined += 1;
-        if (q.from !== undefined && t.commitTime < q.from) return;
-        if (q.to !== undefined && t.commitTime > q.to) return;
-        if (table && !t.tables.some((x) => x.toLowerCase() === table)) return;
-        if (q.query && !t.statements.some((s) => q.query!.test(s))) return;
-        onMatch({ ...t, timeline: timeline.id });
-      },
-      { keep: false, ...(signal ? { signal } : {}) },
-    );
+        const commitTime = Math.floor(t.commitTimestamp / 1000);
+        if (q.from !== undefined && commitTime < q.from) continue;
+        if (q.to !== undefined && commitTime > q.to) continue;
+        const tables = [...done.counts.keys()];
+        if (table && !tables.some((x) => x.toLowerCase() === table)) continue;
+        if (q.query && !done.statements.some((s) => q.query!.test(s))) continue;
+        onMatch({
+          file,
+          startOffset: t.startOffset,
+          endOffset: t.endOffset,
+          gtid: t.gtid,
+          commitTime,
+          tables,
+          statements: done.statements,
+          rows: [...done.counts.values()],
+          timeline: timeline.id,
+        });
+      }
+    }
   }
   return examined;
 }
