@@ -223,6 +223,7 @@ class BinlogArchiver {
   readonly #store: ObjectStore;
   readonly #stop = new AbortController();
   #lostLease: LeaseHeldError | undefined;
+  #lease: Lease | undefined;
   #durable: Durable | undefined;
   #segments = 0;
   #lastMetricsAt = 0;
@@ -250,8 +251,10 @@ class BinlogArchiver {
     const lease = await Lease.acquire(this.#store, {
       source: o.sourceAddress,
       ttlMs: o.leaseTtlMs,
+      fencing: true,
       logger: this.#log,
     });
+    this.#lease = lease;
     lease.keepAlive((err) => {
       this.#lostLease = err;
       this.#stop.abort(err);
@@ -418,9 +421,23 @@ class BinlogArchiver {
     return { timelineIds: ids, newest: { id: newestId, record }, ...(last ? { last } : {}) };
   }
 
+  /** The lease fence: throws (and stops the archiver) when the lease is no longer valid. */
+  #fence(what: string): void {
+    try {
+      this.#lease?.assertValid(what);
+    } catch (err) {
+      if (err instanceof LeaseHeldError && !this.#lostLease) {
+        this.#lostLease = err;
+        this.#stop.abort(err);
+      }
+      throw err;
+    }
+  }
+
   async #applyPlan(plan: ArchiveStartPlan, facts: SourceFacts): Promise<string> {
     const o = this.#o;
     if (plan.kind === 'new-timeline') {
+      this.#fence('start a timeline');
       const record: TimelineRecord = {
         format: TIMELINE_FORMAT,
         timeline: plan.timeline,
@@ -444,6 +461,7 @@ class BinlogArchiver {
       return plan.timeline;
     }
     for (const gap of plan.gaps) {
+      this.#fence('record a gap');
       await this.#store.put(
         gapKey(plan.timeline, gap.file),
         Buffer.from(
@@ -496,6 +514,8 @@ class BinlogArchiver {
       recycle: (parts) => pool.give(parts),
       logger: this.#log,
       abandon: () => this.#lostLease !== undefined,
+      fence: () => this.#fence('store a segment'),
+      leaseEpoch: this.#lease?.epoch,
       ...(o.storageRetryDelayMs ? { retryDelayMs: o.storageRetryDelayMs } : {}),
       onStored: (seg, stored) => this.#onStored(seg, stored),
     });

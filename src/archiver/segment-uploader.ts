@@ -27,6 +27,13 @@ export interface SegmentUploaderOptions {
   onStored(segment: CutSegment, storedBytes: number): void;
   /** Returns true when retrying must stop (the lease was lost). */
   abandon?: () => boolean;
+  /**
+   * Called before every attempt to store a segment; throws to stop (the lease fence: an archiver
+   * whose lease expired writes nothing more). Its error fails the uploader permanently.
+   */
+  fence?: () => void;
+  /** Recorded in every segment header as `leaseEpoch`. */
+  leaseEpoch?: number;
   /** First and largest retry delay, ms (default 500 and 30 000). */
   retryDelayMs?: { initial: number; max: number };
 }
@@ -76,6 +83,7 @@ export class SegmentUploader {
   enqueue(segment: CutSegment, reason: FlushReason): void {
     if (this.#hasFailed) return;
     const sizeOf = (parts: readonly Buffer[]): number => parts.reduce((a, p) => a + p.length, 0);
+    if (this.#o.leaseEpoch !== undefined) segment.header.leaseEpoch = this.#o.leaseEpoch;
     const bytes = segment.encoded ? sizeOf(segment.encoded) : sizeOf(segment.chunks);
     this.#pending += 1;
     this.#pendingBytes += bytes;
@@ -145,6 +153,7 @@ export class SegmentUploader {
     const max = this.#o.retryDelayMs?.max ?? 30_000;
     let delay = initial;
     for (let attempt = 1; ; attempt++) {
+      this.#o.fence?.();
       try {
         await this.#o.store.put(key, body(), { contentType: 'application/zstd' });
         this.#o.logger.debug('segment stored', {
