@@ -1,12 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { encodeSegmentHeader, segmentKey } from '../catalog/index.js';
+import { encodeSegmentHeader, readSegmentHeader, segmentKey } from '../catalog/index.js';
 import { isPitrError, messageOf } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
-import type { ObjectStore, PutBody } from '../storage/index.js';
+import { PreconditionFailedError, type ObjectStore, type PutBody } from '../storage/index.js';
 import type { FlushReason } from './flush-policy.js';
 import type { CutSegment } from './segment-builder.js';
 import { encodeSegmentParts } from './segment-encoder.js';
+import { SegmentConflictError } from './segment-conflict-error.js';
 
 /** Options of SegmentUploader. */
 export interface SegmentUploaderOptions {
@@ -155,7 +156,29 @@ export class SegmentUploader {
     for (let attempt = 1; ; attempt++) {
       this.#o.fence?.();
       try {
-        await this.#o.store.put(key, body(), { contentType: 'application/zstd' });
+        // put-if-absent: a segment key is never replaced. An object already there with the same
+        // bytes is an earlier attempt of this very segment (its answer was lost): done.
+        try {
+          await this.#o.store.put(key, body(), { ifAbsent: true, contentType: 'application/zstd' });
+        } catch (err) {
+          if (!(err instanceof PreconditionFailedError)) throw err;
+          const stored = (await readSegmentHeader(this.#o.store, key)).header;
+          const same =
+            stored.timeline === h.timeline &&
+            stored.file === h.file &&
+            stored.start === h.start &&
+            stored.end === h.end &&
+            stored.sha256 === h.sha256;
+          if (!same) {
+            throw new SegmentConflictError(
+              key,
+              `bytes ${h.start}..${h.end}, sha256 ${h.sha256.slice(0, 12)}`,
+              `bytes ${stored.start}..${stored.end}, sha256 ${stored.sha256.slice(0, 12)}`,
+              { cause: err },
+            );
+          }
+          this.#o.logger.debug('segment already stored by an earlier attempt', { key });
+        }
         this.#o.logger.debug('segment stored', {
           key,
           start: h.start,
@@ -165,7 +188,8 @@ export class SegmentUploader {
         });
         return attempt;
       } catch (err) {
-        if (isPitrError(err, ...PERMANENT) || this.#o.abandon?.()) throw err;
+        if (err instanceof SegmentConflictError || isPitrError(err, ...PERMANENT) || this.#o.abandon?.())
+          throw err;
         this.#o.logger.warn(
           `could not store segment ${h.file} @ ${h.start}-${h.end} to ${this.#o.store.describe()}; retrying in ${delay} ms ` +
             '(the archiver holds the stream back meanwhile)',
