@@ -3,8 +3,11 @@ import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 
 import { FramedEventReader } from '../binlog/index.js';
 import {
+  BINLOGS_PREFIX,
+  GAPS_PREFIX,
   TIMELINES_PREFIX,
   binlogFileAfter,
+  isTimelineId,
   compareBinlogFiles,
   isBinlogFileName,
   parseBinlogFileName,
@@ -38,7 +41,7 @@ import {
   type SourceFacts,
 } from '../mysql/index.js';
 import { BufferPool } from '../codec/index.js';
-import { ObjectNotFoundError, type ObjectStore } from '../storage/index.js';
+import { ObjectNotFoundError, PreconditionFailedError, type ObjectStore } from '../storage/index.js';
 import { formatArchiveMetrics } from './archive-metrics.js';
 import {
   planArchiveStart,
@@ -51,6 +54,7 @@ import { Lease, LeaseHeldError } from './lease.js';
 import { SegmentBuilder, type CutSegment } from './segment-builder.js';
 import { segmentBodies } from './segment-encoder.js';
 import { SegmentUploader } from './segment-uploader.js';
+import { SegmentConflictError } from './segment-conflict-error.js';
 
 /** Raw bytes of an open transaction held behind complete ones before those are cut (see #consume). */
 const HELD_MAX = 4 * 1024 * 1024;
@@ -223,6 +227,7 @@ class BinlogArchiver {
   readonly #store: ObjectStore;
   readonly #stop = new AbortController();
   #lostLease: LeaseHeldError | undefined;
+  #lease: Lease | undefined;
   #durable: Durable | undefined;
   #segments = 0;
   #lastMetricsAt = 0;
@@ -250,8 +255,10 @@ class BinlogArchiver {
     const lease = await Lease.acquire(this.#store, {
       source: o.sourceAddress,
       ttlMs: o.leaseTtlMs,
+      fencing: true,
       logger: this.#log,
     });
+    this.#lease = lease;
     lease.keepAlive((err) => {
       this.#lostLease = err;
       this.#stop.abort(err);
@@ -265,15 +272,25 @@ class BinlogArchiver {
       let idleSessions = 0;
       /** Consecutive 1236 errors without progress: a purge is re-planned at once, so a repeat means more. */
       let unavailable = 0;
+      /** Consecutive sessions that ended on a segment key holding other bytes. */
+      let conflicts = 0;
       while (!this.#stop.signal.aborted) {
         const before = this.#bytes;
         let caughtUp = false;
         try {
           caughtUp = await this.#session();
           delay = initial;
+          conflicts = 0;
         } catch (err) {
           if (this.#lostLease) throw this.#lostLease;
           if (this.#stop.signal.aborted) break;
+          if (err instanceof SegmentConflictError) {
+            // re-read the repository and continue after what is stored; a repeat means more
+            conflicts += 1;
+            if (conflicts >= 3) throw err;
+            this.#log.warn(messageOf(err), { key: err.key });
+            continue;
+          }
           if (!isRetryableSourceError(err)) throw err;
           unavailable = err instanceof BinlogUnavailableError && this.#bytes === before ? unavailable + 1 : 0;
           if (unavailable >= 5) {
@@ -392,12 +409,17 @@ class BinlogArchiver {
   }
 
   async #readRepository(): Promise<RepositoryState> {
-    const ids: string[] = [];
+    // every prefix that holds timeline ids: a timeline whose record was lost still has segments
+    // (or gaps), and a new timeline must never take its id (it would write into its keys)
+    const found = new Set<string>();
     for await (const obj of this.#store.list(TIMELINES_PREFIX)) {
       const id = parseTimelineKey(obj.key);
-      if (id) ids.push(id);
+      if (id) found.add(id);
     }
-    // segments may exist for a timeline whose record was lost; count those ids too
+    for (const prefix of [BINLOGS_PREFIX, GAPS_PREFIX]) {
+      for (const id of await timelineIdsUnder(this.#store, prefix)) found.add(id);
+    }
+    const ids = [...found];
     const newestId = ids.sort().at(-1);
     if (!newestId) return { timelineIds: ids };
     let record: TimelineRecord | undefined;
@@ -418,9 +440,23 @@ class BinlogArchiver {
     return { timelineIds: ids, newest: { id: newestId, record }, ...(last ? { last } : {}) };
   }
 
+  /** The lease fence: throws (and stops the archiver) when the lease is no longer valid. */
+  #fence(what: string): void {
+    try {
+      this.#lease?.assertValid(what);
+    } catch (err) {
+      if (err instanceof LeaseHeldError && !this.#lostLease) {
+        this.#lostLease = err;
+        this.#stop.abort(err);
+      }
+      throw err;
+    }
+  }
+
   async #applyPlan(plan: ArchiveStartPlan, facts: SourceFacts): Promise<string> {
     const o = this.#o;
     if (plan.kind === 'new-timeline') {
+      this.#fence('start a timeline');
       const record: TimelineRecord = {
         format: TIMELINE_FORMAT,
         timeline: plan.timeline,
@@ -444,20 +480,26 @@ class BinlogArchiver {
       return plan.timeline;
     }
     for (const gap of plan.gaps) {
-      await this.#store.put(
-        gapKey(plan.timeline, gap.file),
-        Buffer.from(
-          serializeBinlogGap({
-            timeline: plan.timeline,
-            file: gap.file,
-            from: gap.from,
-            resumedAt: plan.file,
-            detectedAt: new Date().toISOString(),
-            reason: `the source ${o.sourceAddress} no longer has ${gap.file} (purged before it was archived)`,
-          }),
-        ),
-        { contentType: 'application/json' },
-      );
+      this.#fence('record a gap');
+      await this.#store
+        .put(
+          gapKey(plan.timeline, gap.file),
+          Buffer.from(
+            serializeBinlogGap({
+              timeline: plan.timeline,
+              file: gap.file,
+              from: gap.from,
+              resumedAt: plan.file,
+              detectedAt: new Date().toISOString(),
+              reason: `the source ${o.sourceAddress} no longer has ${gap.file} (purged before it was archived)`,
+            }),
+          ),
+          { contentType: 'application/json', ifAbsent: true },
+        )
+        .catch((err: unknown) => {
+          // recorded by an earlier run: the first record stays
+          if (!(err instanceof PreconditionFailedError)) throw err;
+        });
       this.#log.error(
         `binlog gap on timeline ${plan.timeline}: ${gap.file} from offset ${gap.from} was purged on the source before ` +
           'it was archived. Point-in-time restores cannot cross this gap: take a new full backup now',
@@ -496,6 +538,8 @@ class BinlogArchiver {
       recycle: (parts) => pool.give(parts),
       logger: this.#log,
       abandon: () => this.#lostLease !== undefined,
+      fence: () => this.#fence('store a segment'),
+      leaseEpoch: this.#lease?.epoch,
       ...(o.storageRetryDelayMs ? { retryDelayMs: o.storageRetryDelayMs } : {}),
       onStored: (seg, stored) => this.#onStored(seg, stored),
     });
@@ -712,6 +756,27 @@ class BinlogArchiver {
         end: h.end,
       }),
     );
+  }
+}
+
+/**
+ * The timeline ids that have objects under `prefix` (`binlogs/` or `gaps/`: `<prefix><id>/...`),
+ * with one listing request per timeline rather than a listing of every segment: after the first
+ * key of a timeline, the listing skips past its last possible key.
+ */
+export async function timelineIdsUnder(store: ObjectStore, prefix: string): Promise<string[]> {
+  const ids: string[] = [];
+  let startAfter: string | undefined;
+  for (;;) {
+    let next: string | undefined;
+    for await (const obj of store.list(prefix, startAfter ? { startAfter } : {})) {
+      next = obj.key.slice(prefix.length).split('/')[0];
+      break;
+    }
+    if (next === undefined) return ids;
+    if (isTimelineId(next)) ids.push(next);
+    // '~' sorts after every character of a file name or key segment ([A-Za-z0-9_.-])
+    startAfter = `${prefix}${next}/~`;
   }
 }
 

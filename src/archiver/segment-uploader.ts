@@ -1,12 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { encodeSegmentHeader, segmentKey } from '../catalog/index.js';
+import { encodeSegmentHeader, readSegmentHeader, segmentKey } from '../catalog/index.js';
 import { isPitrError, messageOf } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
-import type { ObjectStore, PutBody } from '../storage/index.js';
+import { PreconditionFailedError, type ObjectStore, type PutBody } from '../storage/index.js';
 import type { FlushReason } from './flush-policy.js';
 import type { CutSegment } from './segment-builder.js';
 import { encodeSegmentParts } from './segment-encoder.js';
+import { SegmentConflictError } from './segment-conflict-error.js';
 
 /** Options of SegmentUploader. */
 export interface SegmentUploaderOptions {
@@ -27,6 +28,13 @@ export interface SegmentUploaderOptions {
   onStored(segment: CutSegment, storedBytes: number): void;
   /** Returns true when retrying must stop (the lease was lost). */
   abandon?: () => boolean;
+  /**
+   * Called before every attempt to store a segment; throws to stop (the lease fence: an archiver
+   * whose lease expired writes nothing more). Its error fails the uploader permanently.
+   */
+  fence?: () => void;
+  /** Recorded in every segment header as `leaseEpoch`. */
+  leaseEpoch?: number;
   /** First and largest retry delay, ms (default 500 and 30 000). */
   retryDelayMs?: { initial: number; max: number };
 }
@@ -76,6 +84,7 @@ export class SegmentUploader {
   enqueue(segment: CutSegment, reason: FlushReason): void {
     if (this.#hasFailed) return;
     const sizeOf = (parts: readonly Buffer[]): number => parts.reduce((a, p) => a + p.length, 0);
+    if (this.#o.leaseEpoch !== undefined) segment.header.leaseEpoch = this.#o.leaseEpoch;
     const bytes = segment.encoded ? sizeOf(segment.encoded) : sizeOf(segment.chunks);
     this.#pending += 1;
     this.#pendingBytes += bytes;
@@ -145,8 +154,31 @@ export class SegmentUploader {
     const max = this.#o.retryDelayMs?.max ?? 30_000;
     let delay = initial;
     for (let attempt = 1; ; attempt++) {
+      this.#o.fence?.();
       try {
-        await this.#o.store.put(key, body(), { contentType: 'application/zstd' });
+        // put-if-absent: a segment key is never replaced. An object already there with the same
+        // bytes is an earlier attempt of this very segment (its answer was lost): done.
+        try {
+          await this.#o.store.put(key, body(), { ifAbsent: true, contentType: 'application/zstd' });
+        } catch (err) {
+          if (!(err instanceof PreconditionFailedError)) throw err;
+          const stored = (await readSegmentHeader(this.#o.store, key)).header;
+          const same =
+            stored.timeline === h.timeline &&
+            stored.file === h.file &&
+            stored.start === h.start &&
+            stored.end === h.end &&
+            stored.sha256 === h.sha256;
+          if (!same) {
+            throw new SegmentConflictError(
+              key,
+              `bytes ${h.start}..${h.end}, sha256 ${h.sha256.slice(0, 12)}`,
+              `bytes ${stored.start}..${stored.end}, sha256 ${stored.sha256.slice(0, 12)}`,
+              { cause: err },
+            );
+          }
+          this.#o.logger.debug('segment already stored by an earlier attempt', { key });
+        }
         this.#o.logger.debug('segment stored', {
           key,
           start: h.start,
@@ -156,7 +188,8 @@ export class SegmentUploader {
         });
         return attempt;
       } catch (err) {
-        if (isPitrError(err, ...PERMANENT) || this.#o.abandon?.()) throw err;
+        if (err instanceof SegmentConflictError || isPitrError(err, ...PERMANENT) || this.#o.abandon?.())
+          throw err;
         this.#o.logger.warn(
           `could not store segment ${h.file} @ ${h.start}-${h.end} to ${this.#o.store.describe()}; retrying in ${delay} ms ` +
             '(the archiver holds the stream back meanwhile)',

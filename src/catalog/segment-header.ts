@@ -58,6 +58,8 @@ export interface SegmentHeader {
   closesFile: boolean;
   /** With `closesFile` by ROTATE: the file the source continues in. */
   nextFile?: string;
+  /** The epoch of the archiver lease under which the segment was written (see src/archiver/lease.ts). */
+  leaseEpoch?: number;
 }
 
 /**
@@ -184,6 +186,7 @@ export function decodeSegmentHeader(
     splitTransaction: h.splitTransaction,
     closesFile: h.closesFile,
     ...(isStr(h.nextFile) ? { nextFile: h.nextFile } : {}),
+    ...(isInt(h.leaseEpoch) ? { leaseEpoch: h.leaseEpoch } : {}),
   };
   return { header, frameLength };
 }

@@ -126,6 +126,14 @@ export const archive: CliCommand = {
       description: 'Cluster name added to metric lines as the Cluster dimension (set by the CDK deployment)',
     },
     {
+      key: 'heartbeatPeriod',
+      flag: 'heartbeat-period',
+      type: 'duration',
+      default: 30_000,
+      description:
+        'Source heartbeat period; no event and no heartbeat for twice this long drops the connection and reconnects',
+    },
+    {
       key: 'leaseTtl',
       flag: 'lease-ttl',
       type: 'duration',
@@ -150,6 +158,7 @@ export const archive: CliCommand = {
       compressionLevel: v['compressionLevel'] as number,
       untilCaughtUp: Boolean(v['untilCaughtUp']),
       leaseTtlMs: v['leaseTtl'] as number,
+      heartbeatPeriodMs: v['heartbeatPeriod'] as number,
       rotateIntervalMs: v['rotateInterval'] as number,
       ...(v['purgeSource'] ? { purgeSourceKeep: v['purgeKeep'] as number } : {}),
       logger: ctx.logger,

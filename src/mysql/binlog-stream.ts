@@ -87,6 +87,8 @@ export interface BinlogStreamStats {
   pauses: number;
   /** The largest single event received. */
   largestEvent: number;
+  /** Times the connection was declared dead because nothing arrived (idleTimeoutMs). */
+  idleTimeouts: number;
 }
 
 /** The connection controls the stream needs (a mysql2 core connection fits). */
@@ -95,6 +97,8 @@ export interface StreamControl {
   resume(): void;
   /** Ends the connection now; resolves when the socket is closed. */
   destroy(): Promise<void>;
+  /** Bytes read from the socket so far (liveness: a large event arriving slowly is progress). */
+  bytesRead?(): number;
 }
 
 /** What the source said about itself when the dump was opened. */
@@ -126,6 +130,15 @@ export interface BinlogStreamOptions {
    * with ChecksumMismatchError.
    */
   verifyChecksums?: boolean;
+  /**
+   * Declare the connection dead when nothing at all (no event, no heartbeat, no byte) arrived for
+   * this many ms while the consumer kept up (default 0: never). Set it to twice the heartbeat
+   * period: a network path that stops forwarding without closing the connection (a lost NAT or
+   * VIP state, a stalled VM) is otherwise never noticed, because the replica only reads. The
+   * stream then ends with the connection error; time the socket was paused for back-pressure does
+   * not count. Measured on the monotonic clock.
+   */
+  idleTimeoutMs?: number;
   /** Turns a server error packet or a connection failure into the error to throw. */
   toError(err: Error, where: { file: string; position: number }): PitrError;
 }
@@ -166,6 +179,7 @@ export class BinlogStream implements AsyncIterable<BinlogStreamEvent>, BinlogDum
     peakBufferedBytes: 0,
     pauses: 0,
     largestEvent: 0,
+    idleTimeouts: 0,
   };
   /** Whether the current file's events carry a CRC32 (from its FORMAT_DESCRIPTION_EVENT). */
   private crc32 = false;
@@ -194,6 +208,51 @@ export class BinlogStream implements AsyncIterable<BinlogStreamEvent>, BinlogDum
   attach(control: StreamControl, source: DumpSourceInfo): void {
     this.control = control;
     this.sourceInfo = source;
+    const idle = this.options.idleTimeoutMs ?? 0;
+    if (idle > 0) this.watch(idle);
+  }
+
+  private watchdog: NodeJS.Timeout | undefined;
+
+  /**
+   * Checks every idle/8 ms that bytes still arrive (or the socket is paused by back-pressure);
+   * fails the stream once none did for `idle` ms.
+   */
+  private watch(idle: number): void {
+    let lastRead = -1;
+    let lastProgress = performance.now();
+    this.watchdog = setInterval(
+      () => {
+        if (this.closed || this.ended || this.error) {
+          this.stopWatchdog();
+          return;
+        }
+        const read = this.control?.bytesRead?.() ?? this.stat.bytes;
+        const now = performance.now();
+        if (read !== lastRead || this.paused) {
+          lastRead = read;
+          lastProgress = now;
+          return;
+        }
+        if (now - lastProgress < idle) return;
+        this.stopWatchdog();
+        this.stat.idleTimeouts += 1;
+        this.onFailure(
+          new Error(
+            `no event and no heartbeat for ${Math.round(now - lastProgress)} ms (the limit is ${idle} ms, twice the ` +
+              'heartbeat period): the connection is dead although it was not closed (a network path that stopped ' +
+              'forwarding, a moved address, a stalled source host); dropping it',
+          ),
+        );
+      },
+      Math.max(10, Math.floor(idle / 8)),
+    );
+    this.watchdog.unref();
+  }
+
+  private stopWatchdog(): void {
+    if (this.watchdog) clearInterval(this.watchdog);
+    this.watchdog = undefined;
   }
 
   /** What the source said about itself when the dump was opened. */
@@ -298,6 +357,7 @@ export class BinlogStream implements AsyncIterable<BinlogStreamEvent>, BinlogDum
       waiter.resolve({ value: undefined, done: true });
     }
     // the dump is over: release the connection
+    this.stopWatchdog();
     void this.control?.destroy();
   }
 
@@ -313,6 +373,7 @@ export class BinlogStream implements AsyncIterable<BinlogStreamEvent>, BinlogDum
   private fail(err: PitrError): void {
     if (this.closed || this.error) return;
     this.error = err;
+    this.stopWatchdog();
     this.settleFirst(err);
     const waiter = this.waiter;
     if (waiter && this.head >= this.queue.length) {
@@ -431,6 +492,7 @@ export class BinlogStream implements AsyncIterable<BinlogStreamEvent>, BinlogDum
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.stopWatchdog();
     this.queue.length = 0;
     this.head = 0;
     this.stat.bufferedBytes = 0;

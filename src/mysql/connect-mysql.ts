@@ -74,7 +74,10 @@ async function connectOnce(options: MysqlConnectionOptions): Promise<mysql.Conne
       password: options.password,
       ssl: options.ssl,
       connectTimeout: options.connectTimeoutMs ?? 10_000,
+      // TCP keepalive probes after 10 s of silence (mysql2's default delay of 0 means the OS
+      // default, two hours); the binlog stream's heartbeat watchdog is the faster check
       enableKeepAlive: true,
+      keepAliveInitialDelay: 10_000,
       supportBigNumbers: true,
       bigNumberStrings: true,
       dateStrings: true,

@@ -48,6 +48,11 @@ export interface BinlogDumpOptions extends MysqlConnectionOptions {
   /** Ask the source for a heartbeat after this many idle ms (default 30 000; 0 = none). */
   heartbeatPeriodMs?: number;
   /**
+   * Declare the connection dead after this many ms without any byte from the source while the
+   * consumer keeps up (default: twice heartbeatPeriodMs; 0 = never). See BinlogStreamOptions.
+   */
+  idleTimeoutMs?: number;
+  /**
    * Pause the socket when this many bytes wait for the consumer (default 4 MiB: more only keeps
    * more small buffers alive long enough to be promoted out of the young GC generation).
    */
@@ -171,6 +176,7 @@ export async function openBinlogStream(options: BinlogDumpOptions): Promise<Binl
       position,
       highWaterMarkBytes: options.highWaterMarkBytes,
       verifyChecksums: options.verifyChecksums,
+      idleTimeoutMs: options.idleTimeoutMs ?? 2 * heartbeatMs,
       toError: (err, where) =>
         toMysqlError(err, {
           ...ctx,
@@ -182,6 +188,7 @@ export async function openBinlogStream(options: BinlogDumpOptions): Promise<Binl
         pause: () => coreConn.pause(),
         resume: () => coreConn.resume(),
         destroy: () => destroyConnection(conn, coreConn),
+        bytesRead: () => coreConn.stream.bytesRead,
       },
       source,
     );
