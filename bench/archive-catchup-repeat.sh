@@ -14,7 +14,7 @@
 #     STREAM_REPEAT=1 KEEP_SRC=1 bench/archive-catchup.sh
 #   BENCH_ROOT=/tmp/bench-ac SRC_PORT=3397 REPEAT=5 bench/archive-catchup-repeat.sh
 # Env: SRC_PORT (required), REPEAT (default 5), SEGMENT_SIZE, COMPRESSION_LEVEL, REPL_USER/REPL_PASS
-#      (default repl / replpw, as ../shared/bench/lib.sh), NODE_OPTIONS (passed to the CLI),
+#      (default repl / replpw, as bench/ref/common.sh), NODE_OPTIONS (passed to the CLI),
 #      PITR_CMDS: several builds to compare in the same rounds, `label=command` separated by `;`
 #      (e.g. "before=node /tmp/a/src/cli/main.js;after=node /tmp/b/src/cli/main.js"); default: the
 #      one $PITR_CMD, labelled `archive`. Each gets its own RESULT and RATIO lines.

@@ -3,15 +3,15 @@
 # (stream, segment, zstd, store into a file:// repository) followed by `binlog fetch --all`, against
 # `mariadb-binlog --read-from-remote-server --raw --to-last-log`, same source, same run.
 #
-# Runs ../shared/bench/ref-stream.sh with CANDIDATE_STREAM_CMD set to this script's --candidate mode:
+# Runs bench/ref/stream.sh with CANDIDATE_STREAM_CMD set to this script's --candidate mode:
 #   1. archive --until-caught-up from the source into a fresh repository under $BENCH_ROOT;
-#   2. binlog fetch --all --dest $OUT_DIR (ref-stream.sh then verifies every file byte for byte).
+#   2. binlog fetch --all --dest $OUT_DIR (bench/ref/stream.sh then verifies every file byte for byte).
 # The candidate's time therefore includes compression, storage writes, a second full read of the
 # repository with SHA-256 verification, and two CLI start-ups: an upper bound of the archiver's cost.
 # The archive step alone is timed too and reported as `RESULT tool=archive-catchup-detail`.
 #
 # Usage:  bench/archive-catchup.sh
-# Env:    everything ref-stream.sh / gen-load.sh take; a quick reduced run:
+# Env:    everything bench/ref/stream.sh and gen-load.sh take; a quick reduced run:
 #           STREAM_MIN_MB=64 TABLE_SIZE=20000 TOPUP_SECONDS=15 STREAM_REPEAT=1 bench/archive-catchup.sh
 #         SEGMENT_SIZE (default 64MiB), COMPRESSION_LEVEL (default 1).
 # Output: the reference's RESULT lines, then
@@ -25,7 +25,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 [[ -n ${BENCH_ROOT:-} ]] || BENCH_ROOT=/tmp/bench
 
 if [[ ${1:-} == --candidate ]]; then
-  # called by ref-stream.sh with SRC_HOST SRC_PORT REPL_USER REPL_PASS FIRST_LOG OUT_DIR
+  # called by bench/ref/stream.sh with SRC_HOST SRC_PORT REPL_USER REPL_PASS FIRST_LOG OUT_DIR
   repo="$BENCH_ROOT/archive-repo"
   rm -rf "$repo"
   export MYSQL_PITR_SOURCE_PASSWORD="$REPL_PASS"
@@ -55,7 +55,7 @@ rm -f "$BENCH_ROOT/cand-archive.log"
 OUT_FILE="$(mktemp "${TMPDIR:-/tmp}/archive-catchup.XXXXXX")"
 trap 'rm -f "$OUT_FILE"' EXIT
 cd "$PROJECT_DIR"
-BENCH_ROOT="$BENCH_ROOT" bash "$SHARED_BENCH/ref-stream.sh" | tee "$OUT_FILE"
+BENCH_ROOT="$BENCH_ROOT" bash "$REF_BENCH/stream.sh" | tee "$OUT_FILE"
 
 detail="$(grep '^CANDIDATE ' "$BENCH_ROOT/cand-archive.log" 2>/dev/null | tail -1 || true)"
 echo "RESULT tool=archive-catchup-detail ${detail#CANDIDATE }"

@@ -2,7 +2,7 @@
 # bench/backup-create.sh -- `mysql-pitr backup create` against `mariadb-dump | zstd -3`, same data,
 # same run.
 #
-# Runs ../shared/bench/ref-dump.sh (which times `mariadb-dump --single-transaction --master-data=2
+# Runs bench/ref/dump.sh (which times `mariadb-dump --single-transaction --master-data=2
 # --all-databases ... | zstd -3` on the ~1 GiB sysbench dataset of its source instance) with its
 # CANDIDATE_DUMP_CMD hook set to `mysql-pitr backup create` into a file:// repository in the
 # candidate's directory, under /usr/bin/time -v for the peak RSS. Prints the reference script's
@@ -13,7 +13,7 @@
 # and checks that the backup's binlog coordinates equal the reference dump's (the source is idle).
 #
 # Usage:  bench/backup-create.sh
-# Env:    everything ref-dump.sh takes; for a quick run on a small dataset, e.g.
+# Env:    everything bench/ref/dump.sh takes; for a quick run on a small dataset, e.g.
 #           BENCH_ROOT=/tmp/bench-small SRC_PORT=3321 DUMP_TABLE_SIZE=20000 DUMP_MIN_MB=1 \
 #           WITH_MYDUMPER=0 bench/backup-create.sh
 set -euo pipefail
@@ -25,14 +25,14 @@ export BENCH_ROOT
 OUT="$(mktemp)"
 trap 'rm -f "$OUT"' EXIT
 
-# Runs under `bash -c` in ref-dump.sh with SRC_HOST SRC_PORT SRC_USER SRC_PASS CAND_DUMP_DIR set.
+# Runs under `bash -c` in bench/ref/dump.sh with SRC_HOST SRC_PORT SRC_USER SRC_PASS CAND_DUMP_DIR set.
 # The password reaches mysql-pitr through the environment, never argv.
-# shellcheck disable=SC2016  # expanded later, by ref-dump.sh's bash -c
+# shellcheck disable=SC2016  # expanded later, by bench/ref/dump.sh's bash -c
 export CANDIDATE_DUMP_CMD='MYSQL_PITR_SOURCE_PASSWORD="$SRC_PASS" /usr/bin/time -v -o "$CAND_DUMP_DIR/../pitr-time.txt" \
   '"$PITR_CMD"' backup create --source "mysql://$SRC_USER@$SRC_HOST:$SRC_PORT" --repo "file://$CAND_DUMP_DIR" \
   --json --log-format json > "$CAND_DUMP_DIR/../pitr-manifest.json"'
 
-bash "$SHARED_BENCH/ref-dump.sh" | tee "$OUT"
+bash "$REF_BENCH/dump.sh" | tee "$OUT"
 
 DUMP_DIR="$BENCH_ROOT/dump"
 manifest="$DUMP_DIR/pitr-manifest.json"

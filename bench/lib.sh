@@ -1,16 +1,14 @@
 #!/usr/bin/env bash
 # bench/lib.sh -- helpers shared by the project's benchmark scenarios.
 #
-# Every scenario runs one of the reference scripts in ../shared/bench/ (beside the project checkout)
-# with that script's CANDIDATE_*_CMD hook set to a mysql-pitr command, so the reference tool and
+# Every scenario runs one of the project's reference scripts in bench/ref/ (stock MariaDB tools on
+# throwaway servers) with that script's CANDIDATE_*_CMD hook set to a mysql-pitr command, so the reference tool and
 # mysql-pitr are timed on the same data, in the same run, and verified the same way. Scenarios then
 # print `RATIO name=value` lines computed from the reference script's `RESULT` lines.
 set -euo pipefail
 
 PROJECT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-SHARED_BENCH="${SHARED_BENCH:-$PROJECT_DIR/../shared/bench}"
-[[ -f $SHARED_BENCH/lib.sh ]] || { echo "bench: reference scripts not found at $SHARED_BENCH (set SHARED_BENCH)" >&2; exit 1; }
-SHARED_BENCH="$(cd "$SHARED_BENCH" && pwd)"
+REF_BENCH="$PROJECT_DIR/bench/ref"
 export PATH="/usr/sbin:$PATH"
 # The CLI as the benchmarks run it: compiled once by run.sh when dist/ is missing or stale,
 # otherwise through tsx (slower start-up, same code).

@@ -2,14 +2,14 @@
 # bench/restore-apply.sh -- binlog apply: `mysql-pitr restore apply` (BatchBinlogApplier: whole
 # transactions per round trip) against `mariadb-binlog | mariadb`, same range, same run.
 #
-# Steps (the reference scripts are in ../shared/bench/):
-#   1. ref-dump.sh: sysbench dataset (DUMP_TABLE_SIZE rows per table) and its dump, coordinates in dump.meta;
+# Steps (the reference scripts are in bench/ref/):
+#   1. bench/ref/dump.sh: sysbench dataset (DUMP_TABLE_SIZE rows per table) and its dump, coordinates in dump.meta;
 #   2. gen-load.sh SRC_PORT GEN_SECONDS: OLTP traffic after the dump (the replay range);
 #   3. untimed: `mysql-pitr archive --until-caught-up` of the source into a file:// repository;
-#   4. ref-restore.sh with CANDIDATE_REPLAY_CMD = this script's --candidate mode, which is timed as a
-#      whole: the catch-up of the archive (ref-restore.sh flushes the binary logs first) plus
+#   4. bench/ref/restore.sh with CANDIDATE_REPLAY_CMD = this script's --candidate mode, which is timed as a
+#      whole: the catch-up of the archive (bench/ref/restore.sh flushes the binary logs first) plus
 #      `restore apply --from START_FILE:START_POS --to-gtid <END_GTID> --binlog --yes` into the target.
-#      ref-restore.sh checks @@gtid_binlog_pos == END_GTID and CHECKSUM TABLE against the source.
+#      bench/ref/restore.sh checks @@gtid_binlog_pos == END_GTID and CHECKSUM TABLE against the source.
 #
 # Usage:  flock /tmp/mysql-pitr-bench.lock bash bench/restore-apply.sh
 # Env:    BENCH_ROOT (default /tmp/bench-apply), SRC_PORT (3420), RESTORE_PORT (3421),
@@ -32,7 +32,7 @@ archive_source() {
 }
 
 if [[ ${1:-} == --candidate ]]; then
-  # called by ref-restore.sh with TARGET_* START_FILE START_POS END_GTID
+  # called by bench/ref/restore.sh with TARGET_* START_FILE START_POS END_GTID
   archive_source
   # END_GTID is a GTID position; the transaction to stop after is its domain-0 GTID (else the first)
   stop_gtid="$(tr ',' '\n' <<<"$END_GTID" | awk -F- '$1 == 0' | head -1)"
@@ -43,26 +43,26 @@ if [[ ${1:-} == --candidate ]]; then
   exit 0
 fi
 
-source "$SHARED_BENCH/lib.sh" # db_stop, log (after the project's lib: same BENCH_ROOT/SRC_PORT)
+source "$REF_BENCH/common.sh" # inst_stop, say (after bench/lib.sh: same BENCH_ROOT/SRC_PORT)
 mkdir -p "$BENCH_ROOT"
 OUT_FILE="$BENCH_ROOT/restore-apply.out"
 cleanup() {
-  db_stop "$SRC_DIR" || true
+  inst_stop "$SRC_DIR" || true
   [[ ${KEEP_DATA:-0} == 1 ]] || rm -rf "$BENCH_ROOT"
 }
 trap cleanup EXIT
 
-log "1. dataset and dump (DUMP_TABLE_SIZE=${DUMP_TABLE_SIZE:-100000})"
+say "1. dataset and dump (DUMP_TABLE_SIZE=${DUMP_TABLE_SIZE:-100000})"
 KEEP_SRC=1 WITH_MYDUMPER=0 DUMP_TABLE_SIZE="${DUMP_TABLE_SIZE:-100000}" DUMP_MIN_MB="${DUMP_MIN_MB:-20}" \
-  bash "$SHARED_BENCH/ref-dump.sh" >"$BENCH_ROOT/dump.out"
-log "2. OLTP load for ${GEN_SECONDS:-240} s"
-bash "$SHARED_BENCH/gen-load.sh" "$SRC_PORT" "${GEN_SECONDS:-240}" >"$BENCH_ROOT/gen-load.out"
-log "3. archive the source (untimed) into file://$REPO"
+  bash "$REF_BENCH/dump.sh" >"$BENCH_ROOT/dump.out"
+say "2. OLTP load for ${GEN_SECONDS:-240} s"
+bash "$REF_BENCH/gen-load.sh" "$SRC_PORT" "${GEN_SECONDS:-240}" >"$BENCH_ROOT/gen-load.out"
+say "3. archive the source (untimed) into file://$REPO"
 rm -rf "$REPO"
 archive_source
-log "4. ref-restore.sh with the candidate replay"
+say "4. bench/ref/restore.sh with the candidate replay"
 export CANDIDATE_REPLAY_CMD="bash $PROJECT_DIR/bench/restore-apply.sh --candidate"
-KEEP_SRC=1 WITH_MYLOADER=0 REPLAY_MAX_MB="${REPLAY_MAX_MB:-300}" bash "$SHARED_BENCH/ref-restore.sh" | tee "$OUT_FILE"
+KEEP_SRC=1 WITH_MYLOADER=0 REPLAY_MAX_MB="${REPLAY_MAX_MB:-300}" bash "$REF_BENCH/restore.sh" | tee "$OUT_FILE"
 
 ref="$(result_field "$OUT_FILE" 'tool=mariadb-binlog|mariadb ' seconds)"
 cand="$(result_field "$OUT_FILE" 'tool=candidate-replay ' seconds)"

@@ -2,10 +2,10 @@
 # bench/restore-load.sh -- `mysql-pitr restore backup` (parallel dump load) against
 # `zstd -dc dump.sql.zst | mariadb`, same data, same run.
 #
-# 1. Runs ../shared/bench/ref-dump.sh (the ~1 GiB sysbench dataset, `mariadb-dump ... | zstd -3`)
+# 1. Runs bench/ref/dump.sh (the ~1 GiB sysbench dataset, `mariadb-dump ... | zstd -3`)
 #    with its CANDIDATE_DUMP_CMD hook set to `mysql-pitr backup create` into a file:// repository
 #    under the candidate's dump directory.
-# 2. Runs ../shared/bench/ref-restore.sh, which times the reference load into a fresh instance
+# 2. Runs bench/ref/restore.sh, which times the reference load into a fresh instance
 #    (binlog on, as the reference scripts do) and then, with CANDIDATE_LOAD_CMD, times
 #    `mysql-pitr restore backup --backup latest --yes` from that repository into another fresh
 #    instance (under /usr/bin/time -v for the peak RSS); both are verified by CHECKSUM TABLE
@@ -16,7 +16,7 @@
 #   RATIO restore_load_seconds=<mysql-pitr seconds / zstd -dc|mariadb seconds>
 #
 # Usage:  flock /tmp/mysql-pitr-bench.lock bench/restore-load.sh
-# Env:    everything ref-dump.sh and ref-restore.sh take (BENCH_ROOT, SRC_PORT, RESTORE_PORT,
+# Env:    everything bench/ref/dump.sh and restore.sh take (BENCH_ROOT, SRC_PORT, RESTORE_PORT,
 #         DUMP_TABLE_SIZE, DUMP_MIN_MB, WITH_MYLOADER, ...); LOAD_THREADS (default 2) for
 #         --load-threads. A quick run on a small dataset:
 #           BENCH_ROOT=/tmp/bench-small SRC_PORT=3400 RESTORE_PORT=3401 DUMP_TABLE_SIZE=50000 \
@@ -43,8 +43,8 @@ export CANDIDATE_LOAD_CMD='MYSQL_PITR_TARGET_PASSWORD="$TARGET_PASS" /usr/bin/ti
   '"$PITR_CMD"' restore backup --repo "file://$CAND_DUMP_DIR/repo" --backup latest --yes --json \
   --load-threads "$LOAD_THREADS" --target "mysql://$TARGET_USER@$TARGET_HOST:$TARGET_PORT" > "$BENCH_ROOT/pitr-load.json"'
 
-bash "$SHARED_BENCH/ref-dump.sh" | tee "$OUT"
-bash "$SHARED_BENCH/ref-restore.sh" | tee -a "$OUT"
+bash "$REF_BENCH/dump.sh" | tee "$OUT"
+bash "$REF_BENCH/restore.sh" | tee -a "$OUT"
 
 rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$BENCH_ROOT/pitr-load-time.txt")
 ours=$(result_field "$OUT" 'tool=candidate-load' seconds)

@@ -5,11 +5,11 @@
 # A restore is a dump load followed by a binlog apply; `restore pitr` runs the two in one command.
 # Here they are timed as the reference script times its two steps, on one fresh instance, so load
 # and apply are reported separately, each against its reference:
-#   1. ref-dump.sh: the ~1 GiB sysbench dataset and its dump, with CANDIDATE_DUMP_CMD =
+#   1. bench/ref/dump.sh: the ~1 GiB sysbench dataset and its dump, with CANDIDATE_DUMP_CMD =
 #      `mysql-pitr backup create` into a file:// repository;
 #   2. gen-load.sh SRC_PORT GEN_SECONDS: OLTP traffic after the dump (the replay range);
 #   3. untimed: `mysql-pitr archive --until-caught-up` of the source into the same repository;
-#   4. ref-restore.sh, which times the reference load and replay into one fresh instance, then into
+#   4. bench/ref/restore.sh, which times the reference load and replay into one fresh instance, then into
 #      another fresh instance CANDIDATE_LOAD_CMD = `restore backup --backup latest` (the parallel
 #      load `restore pitr` uses) followed by CANDIDATE_REPLAY_CMD = the archive's catch-up (the
 #      script flushes the binary logs first) + `restore apply --from <dump coordinates> --to-gtid
@@ -41,7 +41,7 @@ archive_source() {
 }
 
 if [[ ${1:-} == --replay ]]; then
-  # called by ref-restore.sh with TARGET_* START_FILE START_POS END_GTID
+  # called by bench/ref/restore.sh with TARGET_* START_FILE START_POS END_GTID
   archive_source
   stop_gtid="$(tr ',' '\n' <<<"$END_GTID" | awk -F- '$1 == 0' | head -1)"
   [[ -n $stop_gtid ]] || stop_gtid="${END_GTID%%,*}"
@@ -51,11 +51,11 @@ if [[ ${1:-} == --replay ]]; then
   exit 0
 fi
 
-source "$SHARED_BENCH/lib.sh" # db_stop, log (after the project's lib: same BENCH_ROOT/SRC_PORT)
+source "$REF_BENCH/common.sh" # inst_stop, say (after bench/lib.sh: same BENCH_ROOT/SRC_PORT)
 mkdir -p "$BENCH_ROOT"
 OUT="$BENCH_ROOT/restore-pitr.out"
 cleanup() {
-  db_stop "$SRC_DIR" || true
+  inst_stop "$SRC_DIR" || true
   [[ ${KEEP_DATA:-0} == 1 ]] || rm -rf "$BENCH_ROOT"
 }
 trap cleanup EXIT
@@ -69,14 +69,14 @@ export CANDIDATE_LOAD_CMD='MYSQL_PITR_TARGET_PASSWORD="$TARGET_PASS" '"$PITR_CMD
   --target "mysql://$TARGET_USER@$TARGET_HOST:$TARGET_PORT" >/dev/null'
 export CANDIDATE_REPLAY_CMD="bash $PROJECT_DIR/bench/restore-pitr.sh --replay"
 
-log "1. dataset and dump (reference and mysql-pitr backup create)"
-KEEP_SRC=1 WITH_MYDUMPER=0 bash "$SHARED_BENCH/ref-dump.sh" | tee "$OUT"
-log "2. OLTP load for ${GEN_SECONDS:-200} s"
-bash "$SHARED_BENCH/gen-load.sh" "$SRC_PORT" "${GEN_SECONDS:-200}" >"$BENCH_ROOT/gen-load.out"
-log "3. archive the source (untimed) into file://$REPO"
+say "1. dataset and dump (reference and mysql-pitr backup create)"
+KEEP_SRC=1 WITH_MYDUMPER=0 bash "$REF_BENCH/dump.sh" | tee "$OUT"
+say "2. OLTP load for ${GEN_SECONDS:-200} s"
+bash "$REF_BENCH/gen-load.sh" "$SRC_PORT" "${GEN_SECONDS:-200}" >"$BENCH_ROOT/gen-load.out"
+say "3. archive the source (untimed) into file://$REPO"
 archive_source
-log "4. ref-restore.sh: reference load + replay, then mysql-pitr load + apply"
-KEEP_SRC=1 WITH_MYLOADER=0 REPLAY_MAX_MB="${REPLAY_MAX_MB:-300}" bash "$SHARED_BENCH/ref-restore.sh" | tee -a "$OUT"
+say "4. bench/ref/restore.sh: reference load + replay, then mysql-pitr load + apply"
+KEEP_SRC=1 WITH_MYLOADER=0 REPLAY_MAX_MB="${REPLAY_MAX_MB:-300}" bash "$REF_BENCH/restore.sh" | tee -a "$OUT"
 
 ref_load="$(result_field "$OUT" 'tool=zstd-dc|mariadb ' seconds)"
 ref_apply="$(result_field "$OUT" 'tool=mariadb-binlog|mariadb ' seconds)"

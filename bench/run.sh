@@ -5,7 +5,7 @@
 # Each scenario prints `RESULT` lines (the reference script's, including its candidate-* lines for
 # mysql-pitr) and `RATIO` lines (mysql-pitr time / reference time: below 1.00 means faster).
 # Everything goes to $BENCH_ROOT/pitr-run-<timestamp>/; the RATIO lines are repeated at the end.
-# Installs what it needs (the project's deps, plus sysbench and zstd through ../shared/bench).
+# Installs what it needs (the project's deps; bench/ref/ installs sysbench and zstd when missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh

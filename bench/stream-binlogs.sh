@@ -2,17 +2,17 @@
 # bench/stream-binlogs.sh -- binlog streaming: mysql-pitr's replication client vs
 # `mariadb-binlog --read-from-remote-server --raw --to-last-log`, same source, same run.
 #
-# Runs ../shared/bench/ref-stream.sh (which tops the source up to $STREAM_MIN_MB of binlogs with
+# Runs bench/ref/stream.sh (which tops the source up to $STREAM_MIN_MB of binlogs with
 # sysbench, times the reference download $STREAM_REPEAT times and verifies every copy with cmp) with
 # its CANDIDATE_STREAM_CMD hook set to bench/stream-binlogs.ts: one non-blocking COM_BINLOG_DUMP
 # from the first binlog to the last, each file written to OUT_DIR/<binlog> by copyBinlogStream.
-# ref-stream.sh verifies the candidate's files the same way (byte for byte; the active file may
+# bench/ref/stream.sh verifies the candidate's files the same way (byte for byte; the active file may
 # differ only in the in-use flag bit of its FORMAT_DESCRIPTION_EVENT).
 #
 # Usage:  bench/stream-binlogs.sh
-# Env:    everything ref-stream.sh / gen-load.sh take; a quick reduced run:
+# Env:    everything bench/ref/stream.sh and gen-load.sh take; a quick reduced run:
 #           STREAM_MIN_MB=64 TABLE_SIZE=20000 TOPUP_SECONDS=15 STREAM_REPEAT=1 bench/stream-binlogs.sh
-#         (the reference numbers in ../shared/bench/RESULTS.md use the 1 GiB default).
+#         (the full run uses the 1 GiB default).
 #         BENCH_ROOT / SRC_PORT choose the source instance (default /tmp/bench, 3310).
 # Output: the reference's RESULT lines, then
 #           RATIO stream_seconds=<mysql-pitr seconds / mean mariadb-binlog seconds>  (< 1: faster;
@@ -39,7 +39,7 @@ trap 'rm -f "$OUT_FILE"' EXIT
 
 # tsx resolves from the project, so run the hook from there
 cd "$PROJECT_DIR"
-bash "$SHARED_BENCH/ref-stream.sh" | tee "$OUT_FILE"
+bash "$REF_BENCH/stream.sh" | tee "$OUT_FILE"
 [[ -n ${BENCH_ROOT:-} ]] || BENCH_ROOT=/tmp/bench
 if [[ -f $BENCH_ROOT/cand-stream.log ]]; then
   grep '^CANDIDATE ' "$BENCH_ROOT/cand-stream.log" | sed 's/^CANDIDATE /RESULT tool=candidate-stream-detail /' || true

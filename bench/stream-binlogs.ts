@@ -4,7 +4,7 @@
  * replication client (openBinlogStream, non-blocking) and copyBinlogStream, i.e. what
  * `mariadb-binlog --read-from-remote-server --raw --to-last-log` does.
  *
- * Env (set by ../shared/bench/ref-stream.sh's CANDIDATE_STREAM_CMD hook):
+ * Env (set by bench/ref/stream.sh's CANDIDATE_STREAM_CMD hook):
  *   SRC_HOST SRC_PORT REPL_USER REPL_PASS FIRST_LOG OUT_DIR
  *   STREAM_SERVER_ID (default 0x50495453), STREAM_HWM_MB (default 4): replica server_id and
  *   the stream's high-water mark.
