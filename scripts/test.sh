@@ -13,6 +13,8 @@ if (($# == 0)); then
   echo "== lint" >&2
   npx eslint --max-warnings=0 .
   npx prettier --check --log-level=warn .
+  # Node 22 LTS (the container image's and the Lambda runtime's): unit tests and a CLI smoke run.
+  bash scripts/node22-check.sh
   files=(test/unit/*.test.ts test/integration/*.test.ts)
 else
   files=("$@")

@@ -1,20 +1,16 @@
 /**
- * Binlog fixtures:
- * - the real MySQL binlogs in ../shared/fixtures/binlogs (see its README), with what each holds as
- *   checked against `mariadb-binlog` output: event counts per type, transactions, GTIDs. They stay
- *   outside this repository (see test/fixtures/README.md); `MYSQL_PITR_SHARED_FIXTURES` overrides
- *   where they are;
- * - the project's own MariaDB binlogs in test/fixtures/binlogs (`ownFixture`).
+ * Binlog fixtures, all in test/fixtures/binlogs (provenance in test/fixtures/README.md):
+ * - real MySQL binlogs from public test suites, with what each holds as checked against
+ *   `mariadb-binlog` output: event counts per type, transactions, GTIDs;
+ * - the project's own MariaDB binlogs (`ownFixture`).
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { crc32 } from '../../src/binlog/index.js';
 
-/** The shared MySQL fixtures (ends with a slash). */
-export const FIXTURE_DIR = process.env['MYSQL_PITR_SHARED_FIXTURES']
-  ? `${process.env['MYSQL_PITR_SHARED_FIXTURES'].replace(/\/+$/, '')}/`
-  : fileURLToPath(new URL('../../../shared/fixtures/binlogs/', import.meta.url));
+/** The MySQL fixtures (ends with a slash). */
+export const FIXTURE_DIR = fileURLToPath(new URL('../fixtures/binlogs/', import.meta.url));
 
 /** The project's own fixtures, made by test/fixtures/make-mariadb-fixtures.ts (ends with a slash). */
 export const OWN_FIXTURE_DIR = fileURLToPath(new URL('../fixtures/binlogs/', import.meta.url));
