@@ -5,10 +5,10 @@ import {
   BatchBinlogApplier,
   RESTORE_TARGET_HELP,
   loadApplyPlan,
-  locateAfterGtid,
+  locateAfterGtids,
   parseRestoreTarget,
   rollForward,
-  targetGtid,
+  targetGtids,
   type BinlogPoint,
   type RestorePlan,
   type RollForwardReport,
@@ -82,8 +82,9 @@ export const restoreApply: CliCommand = {
     'The target already holds the data up to --from (a server restored earlier, or loaded from a dump taken at',
     'those binlog coordinates); the archived binlogs from there to the stop point are applied to it, whole',
     'transactions per round trip, in binlog order. --from-gtid-of-target (MariaDB) starts right after the',
-    "transaction the target's GTID position ends at. Without --binlog the applying session has sql_log_bin=0 and",
-    "gtid_slave_pos is advanced afterwards; with --binlog the target logs the source's transactions with their",
+    "transaction the target's GTID position ends at (with several GTID domains: after the latest of their",
+    'transactions in binlog order). Without --binlog the applying session has sql_log_bin=0 and gtid_slave_pos is',
+    "advanced over every GTID domain afterwards; with --binlog the target logs the source's transactions with their",
     'own GTIDs (for a server that becomes a primary). On an SQL error the failing transaction is named; every',
     'transaction before it is applied, and the same command with --from at that transaction continues.',
     '',
@@ -164,7 +165,7 @@ export const restoreApply: CliCommand = {
     try {
       const timeline = v['timeline'] as string | undefined;
       const start =
-        from ?? (await locateAfterGtid(store, await targetGtid(conn), { timeline, signal: ctx.signal }));
+        from ?? (await locateAfterGtids(store, await targetGtids(conn), { timeline, signal: ctx.signal }));
       const plan = await loadApplyPlan(store, start, target, { timeline, signal: ctx.signal });
       if (!v['json'] && v['quiet'] !== true) ctx.stderr.write(formatApplyPlan(plan));
       await confirm(
