@@ -116,11 +116,7 @@ export {
   type RollForwardDeps,
   type RollForwardReport,
 } from './batch-roll-forward.js';
-export {
-  EventBinlogApplier,
-  type EventApplierOptions,
-  type ConnectEventTarget,
-} from './event-applier.js';
+export { EventBinlogApplier, type EventApplierOptions, type ConnectEventTarget } from './event-applier.js';
 export { EventApplyError, type EventApplyFailure } from './event-apply-error.js';
 export {
   TableEventFilter,
