@@ -606,9 +606,9 @@ export class EventBinlogApplier implements BinlogApplier {
       failure,
       unit,
       `cannot apply ${where(unit)}: ${reason}. Transactions before it are applied; nothing of it or after it ran. ` +
-        `Continue from this transaction with \`mysql-pitr restore apply --from ${unit.file}:${unit.position} ` +
-        `${plan.targetText}\` once the cause is fixed, or with \`--applier client\` (mariadb-binlog | mariadb)` +
-        `${failure === 'unsupported-event' ? ', which applies such events' : ''}`,
+        `Once the cause is fixed, continue from this transaction with \`mysql-pitr restore apply --from ` +
+        `${unit.file}:${unit.position} ${plan.targetText}\`` +
+        `${failure === 'unsupported-event' ? '; or restore again with `mysql-pitr restore pitr --applier client` (mariadb-binlog | mariadb), which applies such events' : ''}`,
       cause !== undefined ? { cause } : undefined,
     );
   }
