@@ -6,6 +6,9 @@ import { type BinlogCheckpointEventData, decodeBinlogCheckpointEvent } from './b
 import { EventType } from './event-type.js';
 import { decodeFormatDescriptionEvent, type FormatDescription } from './format-description-event.js';
 import { decodeGtidEvent, type MysqlGtidEventData } from './gtid-event.js';
+import { decodeIntvarEvent, type IntvarEventData } from './intvar-event.js';
+import { decodeRandEvent, type RandEventData } from './rand-event.js';
+import { decodeUserVarEvent, type UserVarEventData } from './user-var-event.js';
 import { decodeHeartbeatEvent, type HeartbeatEventData } from './heartbeat-event.js';
 import { decodeMariadbGtidEvent, type MariadbGtidEventData } from './mariadb-gtid-event.js';
 import { decodeMariadbGtidListEvent, type MariadbGtidListEventData } from './mariadb-gtid-list-event.js';
@@ -45,7 +48,10 @@ export type EventData =
   | MariadbGtidListEventData
   | BinlogCheckpointEventData
   | TransactionPayloadEventData
-  | HeartbeatEventData;
+  | HeartbeatEventData
+  | IntvarEventData
+  | RandEventData
+  | UserVarEventData;
 
 /**
  * Decodes the body of `event`, or returns undefined for types this layer does not decode (rows
@@ -90,6 +96,12 @@ export function decodeEventData(event: BinlogEvent): EventData | undefined {
       return decodeBinlogCheckpointEvent(event);
     case EventType.TRANSACTION_PAYLOAD:
       return decodeTransactionPayloadEvent(event);
+    case EventType.INTVAR:
+      return decodeIntvarEvent(event);
+    case EventType.RAND:
+      return decodeRandEvent(event);
+    case EventType.USER_VAR:
+      return decodeUserVarEvent(event);
     case EventType.HEARTBEAT:
     case EventType.HEARTBEAT_V2:
       return decodeHeartbeatEvent(event);

@@ -19,8 +19,17 @@ export {
   type EventHeader,
 } from './event-header.js';
 export { EventType, eventTypeName, type EventTypeCode } from './event-type.js';
-export { type FormatDescription, type ServerFlavor } from './format-description-event.js';
-export type { QueryEventData, QueryStatementKind } from './query-event.js';
+export { postHeaderLength, type FormatDescription, type ServerFlavor } from './format-description-event.js';
+export {
+  QueryFlags2,
+  QueryStatusCode,
+  type QueryEventData,
+  type QueryStatementKind,
+  type QueryStatusVars,
+} from './query-event.js';
+export { IntvarType, type IntvarEventData } from './intvar-event.js';
+export type { RandEventData } from './rand-event.js';
+export { UserVarType, binaryDecimalToString, type UserVarEventData } from './user-var-event.js';
 export type { RotateEventData } from './rotate-event.js';
 export type { XidEventData } from './xid-event.js';
 export type { XaPrepareEventData } from './xa-prepare-event.js';

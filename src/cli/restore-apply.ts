@@ -3,6 +3,7 @@ import { PitrError } from '../errors/index.js';
 import { connectMysql } from '../mysql/index.js';
 import {
   BatchBinlogApplier,
+  EventBinlogApplier,
   RESTORE_TARGET_HELP,
   loadApplyPlan,
   locateAfterGtids,
@@ -14,6 +15,7 @@ import {
   type RollForwardReport,
 } from '../restore/index.js';
 import { isBinlogFileName } from '../catalog/index.js';
+import { APPLIER_OPTION, SKIP_GTIDS_OPTION, readApplierKind } from './applier-option.js';
 import { confirm } from './confirm.js';
 import { formatBytes } from './format-bytes.js';
 import { PROGRESS_OPTIONS, openProgress } from './progress-options.js';
@@ -124,13 +126,15 @@ export const restoreApply: CliCommand = {
       env: false,
       description: 'Apply without asking; required off a terminal',
     },
+    { ...APPLIER_OPTION, valueName: 'events|batch' },
+    SKIP_GTIDS_OPTION,
     {
       key: 'binlogProgram',
       flag: 'binlog-program',
       type: 'string',
       default: 'mariadb-binlog',
       valueName: 'PATH',
-      description: 'Binlog decoder used to apply',
+      description: 'Binlog decoder used by --applier batch',
     },
     {
       key: 'json',
@@ -153,6 +157,14 @@ export const restoreApply: CliCommand = {
       );
     }
     const from = fromText ? parseFrom(fromText) : undefined;
+    const applierKind = readApplierKind(v);
+    if (applierKind === 'client') {
+      throw new PitrError(
+        'USAGE',
+        'restore apply takes --applier events (default) or batch; pipe `mysql-pitr binlog fetch` output through ' +
+          'mariadb-binlog into the target, or use `restore pitr --applier client`, for the client path',
+      );
+    }
     const target = parseRestoreTarget({
       to: v['to'] as string | undefined,
       toGtid: v['toGtid'] as string | undefined,
@@ -182,11 +194,18 @@ export const restoreApply: CliCommand = {
         target: conn,
         targetName: formatEndpoint(endpoint),
         binlog,
-        applier: new BatchBinlogApplier(() => connectMysql(options), {
-          binlog,
-          binlogProgram: v['binlogProgram'] as string,
-          logger: progress.logger,
-        }),
+        applier:
+          applierKind === 'batch'
+            ? new BatchBinlogApplier(() => connectMysql(options), {
+                binlog,
+                binlogProgram: v['binlogProgram'] as string,
+                logger: progress.logger,
+              })
+            : new EventBinlogApplier(() => connectMysql(options), {
+                binlog,
+                gtids: v['skipGtids'] !== true,
+                logger: progress.logger,
+              }),
         signal: ctx.signal,
         onProgress: progress.listener,
       }).finally(() => progress.close());

@@ -130,3 +130,22 @@ export {
   type RestorePreflightOptions,
   type PreflightCheck,
 } from './restore-preflight.js';
+export { EventBinlogApplier, type EventApplierOptions, type ConnectEventTarget } from './event-applier.js';
+export { EventApplyError, type EventApplyFailure } from './event-apply-error.js';
+export {
+  TableEventFilter,
+  rewriteTableMapDatabase,
+  type EventFilter,
+  type QueryDecision,
+  type TableFilterOptions,
+} from './event-filter.js';
+export { SessionContext, type SessionContextOptions, type TargetCollation } from './session-context.js';
+export {
+  binlogStatement,
+  rowGroupStatements,
+  isBinlogStatement,
+  base64Length,
+  BinlogEventTooBigError,
+  BINLOG_FRAGMENTS_SQL,
+  BINLOG_FRAGMENTS_FREE_SQL,
+} from './binlog-statement-builder.js';
