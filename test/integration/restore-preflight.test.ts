@@ -202,7 +202,7 @@ describe('restore preflight: nothing changes on the target when a prerequisite i
     assert.deepEqual(await filesUnder(r.tmp), []);
   });
 
-  it('restore apply without mariadb-binlog: exit 3, the target keeps its data and GTID position', async () => {
+  it('restore apply --applier batch without mariadb-binlog: exit 3, the target keeps its data and GTID position', async () => {
     await emptyTarget();
     const loaded = await cliWithTmp([
       'restore',
@@ -229,6 +229,8 @@ describe('restore preflight: nothing changes on the target when a prerequisite i
         target.url('admin'),
         '--no-progress',
         '--yes',
+        '--applier',
+        'batch',
         '--from',
         `${backupAt.file}:${backupAt.position}`,
         '--to-gtid',
