@@ -158,6 +158,12 @@ export const restoreApply: CliCommand = {
     }
     const from = fromText ? parseFrom(fromText) : undefined;
     const applierKind = readApplierKind(v);
+    if (applierKind === 'batch') {
+      ctx.logger.warn(
+        '--applier batch re-splits mariadb-binlog text and restores strings holding "/*!*/;" and a newline wrong; ' +
+          'use the default (events)',
+      );
+    }
     if (applierKind === 'client') {
       throw new PitrError(
         'USAGE',

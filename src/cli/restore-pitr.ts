@@ -133,6 +133,12 @@ export const restorePitr: CliCommand = {
     const { endpoint, password } = readServer(v, 'target');
     const loadThreads = readLoadThreads(v);
     const applierKind = readApplierKind(v);
+    if (applierKind === 'batch') {
+      ctx.logger.warn(
+        '--applier batch re-splits mariadb-binlog text and restores strings holding "/*!*/;" and a newline wrong; ' +
+          'use the default (events) or --applier client',
+      );
+    }
     const plan = await planFromFlags(ctx);
     if (v['dryRun']) {
       ctx.stdout.write(v['json'] ? `${JSON.stringify({ plan }, null, 2)}\n` : formatPlan(plan));
