@@ -92,7 +92,10 @@ export function decodeUserVarEvent(event: BinlogEvent): UserVarEventData {
       return {
         kind: 'user-var',
         name,
-        value: { type: 'int', value: flags & UNSIGNED_F ? bytes.readBigUInt64LE(0) : bytes.readBigInt64LE(0) },
+        value: {
+          type: 'int',
+          value: flags & UNSIGNED_F ? bytes.readBigUInt64LE(0) : bytes.readBigInt64LE(0),
+        },
       };
     case UserVarType.DECIMAL: {
       if (bytes.length < 2) throw r.corrupt('a DECIMAL value without precision and scale');

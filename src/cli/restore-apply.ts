@@ -3,17 +3,19 @@ import { PitrError } from '../errors/index.js';
 import { connectMysql } from '../mysql/index.js';
 import {
   BatchBinlogApplier,
+  EventBinlogApplier,
   RESTORE_TARGET_HELP,
   loadApplyPlan,
-  locateAfterGtid,
+  locateAfterGtids,
   parseRestoreTarget,
   rollForward,
-  targetGtid,
+  targetGtids,
   type BinlogPoint,
   type RestorePlan,
   type RollForwardReport,
 } from '../restore/index.js';
 import { isBinlogFileName } from '../catalog/index.js';
+import { APPLIER_OPTION, SKIP_GTIDS_OPTION, readApplierKind } from './applier-option.js';
 import { confirm } from './confirm.js';
 import { formatBytes } from './format-bytes.js';
 import { PROGRESS_OPTIONS, openProgress } from './progress-options.js';
@@ -82,8 +84,9 @@ export const restoreApply: CliCommand = {
     'The target already holds the data up to --from (a server restored earlier, or loaded from a dump taken at',
     'those binlog coordinates); the archived binlogs from there to the stop point are applied to it, whole',
     'transactions per round trip, in binlog order. --from-gtid-of-target (MariaDB) starts right after the',
-    "transaction the target's GTID position ends at. Without --binlog the applying session has sql_log_bin=0 and",
-    "gtid_slave_pos is advanced afterwards; with --binlog the target logs the source's transactions with their",
+    "transaction the target's GTID position ends at (with several GTID domains: after the latest of their",
+    'transactions in binlog order). Without --binlog the applying session has sql_log_bin=0 and gtid_slave_pos is',
+    "advanced over every GTID domain afterwards; with --binlog the target logs the source's transactions with their",
     'own GTIDs (for a server that becomes a primary). On an SQL error the failing transaction is named; every',
     'transaction before it is applied, and the same command with --from at that transaction continues.',
     '',
@@ -123,13 +126,15 @@ export const restoreApply: CliCommand = {
       env: false,
       description: 'Apply without asking; required off a terminal',
     },
+    { ...APPLIER_OPTION, valueName: 'events|batch' },
+    SKIP_GTIDS_OPTION,
     {
       key: 'binlogProgram',
       flag: 'binlog-program',
       type: 'string',
       default: 'mariadb-binlog',
       valueName: 'PATH',
-      description: 'Binlog decoder used to apply',
+      description: 'Binlog decoder used by --applier batch',
     },
     {
       key: 'json',
@@ -152,6 +157,20 @@ export const restoreApply: CliCommand = {
       );
     }
     const from = fromText ? parseFrom(fromText) : undefined;
+    const applierKind = readApplierKind(v);
+    if (applierKind === 'batch') {
+      ctx.logger.warn(
+        '--applier batch re-splits mariadb-binlog text and restores strings holding "/*!*/;" and a newline wrong; ' +
+          'use the default (events)',
+      );
+    }
+    if (applierKind === 'client') {
+      throw new PitrError(
+        'USAGE',
+        'restore apply takes --applier events (default) or batch; pipe `mysql-pitr binlog fetch` output through ' +
+          'mariadb-binlog into the target, or use `restore pitr --applier client`, for the client path',
+      );
+    }
     const target = parseRestoreTarget({
       to: v['to'] as string | undefined,
       toGtid: v['toGtid'] as string | undefined,
@@ -164,7 +183,7 @@ export const restoreApply: CliCommand = {
     try {
       const timeline = v['timeline'] as string | undefined;
       const start =
-        from ?? (await locateAfterGtid(store, await targetGtid(conn), { timeline, signal: ctx.signal }));
+        from ?? (await locateAfterGtids(store, await targetGtids(conn), { timeline, signal: ctx.signal }));
       const plan = await loadApplyPlan(store, start, target, { timeline, signal: ctx.signal });
       if (!v['json'] && v['quiet'] !== true) ctx.stderr.write(formatApplyPlan(plan));
       await confirm(
@@ -181,11 +200,18 @@ export const restoreApply: CliCommand = {
         target: conn,
         targetName: formatEndpoint(endpoint),
         binlog,
-        applier: new BatchBinlogApplier(() => connectMysql(options), {
-          binlog,
-          binlogProgram: v['binlogProgram'] as string,
-          logger: progress.logger,
-        }),
+        applier:
+          applierKind === 'batch'
+            ? new BatchBinlogApplier(() => connectMysql(options), {
+                binlog,
+                binlogProgram: v['binlogProgram'] as string,
+                logger: progress.logger,
+              })
+            : new EventBinlogApplier(() => connectMysql(options), {
+                binlog,
+                gtids: v['skipGtids'] !== true,
+                logger: progress.logger,
+              }),
         signal: ctx.signal,
         onProgress: progress.listener,
       }).finally(() => progress.close());

@@ -1,8 +1,8 @@
-import { PitrError } from '../errors/index.js';
 import { formatEndpoint } from '../config/index.js';
 import { connectMysql } from '../mysql/index.js';
 import {
   BatchBinlogApplier,
+  EventBinlogApplier,
   MariadbBinlogApplier,
   RESTORE_TARGET_HELP,
   executeRestore,
@@ -10,6 +10,7 @@ import {
   type RestorePlan,
   type RestoreReport,
 } from '../restore/index.js';
+import { APPLIER_OPTION, SKIP_GTIDS_OPTION, readApplierKind } from './applier-option.js';
 import { confirm } from './confirm.js';
 import { openLoadTarget } from './load-target.js';
 import { LOAD_THREADS_OPTION, readLoadThreads } from './load-threads-option.js';
@@ -60,6 +61,9 @@ export const restorePitr: CliCommand = {
     '',
     'Plans as `restore plan` does, then loads the backup dump into the target with the session binary log off,',
     'and applies the archived binlogs from the backup position to the stop point, whole transactions per round trip.',
+    'The default applier (--applier events) sends each statement as its exact bytes in the session context its event',
+    'carries and row events as BINLOG statements built from the raw events; --applier client pipes mariadb-binlog',
+    'into the SQL client (the fallback, e.g. for LOAD DATA events).',
     'A target that already holds user databases is refused unless --force. The password of the target user comes',
     'from MYSQL_PITR_TARGET_PASSWORD or --target-password-file. Ends with the GTID position, row counts and',
     'where the time went (load and apply seconds and rates).',
@@ -103,18 +107,10 @@ export const restorePitr: CliCommand = {
       type: 'string',
       default: 'mariadb-binlog',
       valueName: 'PATH',
-      description: 'Binlog decoder used to apply',
+      description: 'Binlog decoder used by --applier client and batch',
     },
-    {
-      key: 'applier',
-      flag: 'applier',
-      type: 'string',
-      default: 'batch',
-      valueName: 'batch|client',
-      description:
-        'How binlogs are applied: batch sends whole transactions per round trip (default, about 3x faster); ' +
-        'client pipes mariadb-binlog into the SQL client (the reference path, statement by statement)',
-    },
+    APPLIER_OPTION,
+    SKIP_GTIDS_OPTION,
     {
       key: 'dryRun',
       flag: 'dry-run',
@@ -136,9 +132,12 @@ export const restorePitr: CliCommand = {
     const v = ctx.config.values;
     const { endpoint, password } = readServer(v, 'target');
     const loadThreads = readLoadThreads(v);
-    const applierKind = v['applier'] as string;
-    if (applierKind !== 'batch' && applierKind !== 'client') {
-      throw new PitrError('USAGE', `--applier must be batch or client, not "${applierKind}"`);
+    const applierKind = readApplierKind(v);
+    if (applierKind === 'batch') {
+      ctx.logger.warn(
+        '--applier batch re-splits mariadb-binlog text and restores strings holding "/*!*/;" and a newline wrong; ' +
+          'use the default (events) or --applier client',
+      );
     }
     const plan = await planFromFlags(ctx);
     if (v['dryRun']) {
@@ -162,10 +161,15 @@ export const restorePitr: CliCommand = {
         applier:
           applierKind === 'client'
             ? new MariadbBinlogApplier(t.load.client, t.progress.logger, v['binlogProgram'] as string)
-            : new BatchBinlogApplier(() => connectMysql(connectionOptions(endpoint, password)), {
-                binlogProgram: v['binlogProgram'] as string,
-                logger: t.progress.logger,
-              }),
+            : applierKind === 'batch'
+              ? new BatchBinlogApplier(() => connectMysql(connectionOptions(endpoint, password)), {
+                  binlogProgram: v['binlogProgram'] as string,
+                  logger: t.progress.logger,
+                })
+              : new EventBinlogApplier(() => connectMysql(connectionOptions(endpoint, password)), {
+                  gtids: v['skipGtids'] !== true,
+                  logger: t.progress.logger,
+                }),
         force: v['force'] === true,
       });
       t.progress.close();

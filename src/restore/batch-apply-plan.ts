@@ -234,3 +234,44 @@ export async function locateAfterGtid(
   }
   return { file: trx.file, position: trx.endOffset };
 }
+
+/** Binlog file order: by the numeric extension (`.000009` < `.000010` < `.1000000`). */
+function comparePoints(a: BinlogPoint, b: BinlogPoint): number {
+  const n = (f: string): number => Number(/\.(\d+)$/.exec(f)?.[1] ?? 0);
+  return n(a.file) - n(b.file) || a.position - b.position;
+}
+
+/**
+ * Where a server whose GTID position is `gtids` (one GTID per domain) continues: just after the
+ * latest of those transactions in the archive's binlog order. With one domain this is
+ * locateAfterGtid; with several, each domain's GTID is located and the furthest point wins (the
+ * server holds every transaction up to each domain's GTID, so everything before that point).
+ *
+ * @throws PitrError TARGET_OUT_OF_RANGE naming the GTID that is not archived (give `--from`)
+ */
+export async function locateAfterGtids(
+  store: ObjectStore,
+  gtids: readonly string[],
+  opts: { timeline?: string | undefined; signal?: AbortSignal } = {},
+): Promise<BinlogPoint> {
+  let best: BinlogPoint | undefined;
+  for (const gtid of gtids) {
+    let p: BinlogPoint;
+    try {
+      p = await locateAfterGtid(store, gtid, opts);
+    } catch (err) {
+      if (gtids.length > 1 && err instanceof PitrError && err.code === 'TARGET_OUT_OF_RANGE') {
+        throw new PitrError(
+          'TARGET_OUT_OF_RANGE',
+          `the target's GTID position is ${gtids.join(',')}, and ${gtid} is not in the archive (${err.message}); ` +
+            'where to continue is unknown: give the start with --from FILE:POS',
+          { cause: err },
+        );
+      }
+      throw err;
+    }
+    if (!best || comparePoints(p, best) > 0) best = p;
+  }
+  if (!best) throw new PitrError('USAGE', 'no GTID to continue from; give the start with --from FILE:POS');
+  return best;
+}

@@ -50,12 +50,12 @@ async function rows<T>(c: TargetConnection, sql: string): Promise<T[]> {
 }
 
 /**
- * The GTID a MariaDB server's state ends at, for `--from-gtid-of-target`: per domain the newer of
- * @@gtid_binlog_pos and @@gtid_slave_pos; exactly one domain must be set.
+ * The GTIDs a MariaDB server's state ends at, for `--from-gtid-of-target`: per domain the newer of
+ * @@gtid_binlog_pos and @@gtid_slave_pos, sorted by domain; at least one domain must be set.
  *
- * @throws PitrError USAGE when the server has no GTID position, several domains, or is not MariaDB
+ * @throws PitrError USAGE when the server has no GTID position or is not MariaDB
  */
-export async function targetGtid(target: TargetConnection): Promise<string> {
+export async function targetGtids(target: TargetConnection): Promise<string[]> {
   let r: ServerGtidState;
   try {
     r = await serverGtidState(target);
@@ -69,16 +69,14 @@ export async function targetGtid(target: TargetConnection): Promise<string> {
   }
   const pos = MariadbGtidPos.parse(r.gtidBinlogPos || '').union(MariadbGtidPos.parse(r.gtidSlavePos || ''));
   const gtids = pos.gtids().map(formatMariadbGtid);
-  if (gtids.length !== 1) {
+  if (gtids.length === 0) {
     throw new PitrError(
       'USAGE',
-      gtids.length === 0
-        ? 'the target has no GTID position (@@gtid_binlog_pos and @@gtid_slave_pos are empty), so where to start is ' +
-            'unknown; give it with --from FILE:POS (the backup coordinates, `mysql-pitr backup show`)'
-        : `the target's GTID position has several domains (${gtids.join(', ')}); give the start with --from FILE:POS`,
+      'the target has no GTID position (@@gtid_binlog_pos and @@gtid_slave_pos are empty), so where to start is ' +
+        'unknown; give it with --from FILE:POS (the backup coordinates, `mysql-pitr backup show`)',
     );
   }
-  return gtids[0]!;
+  return gtids;
 }
 
 /**

@@ -2,6 +2,7 @@ import type { Connection } from 'mysql2/promise';
 import {
   BinlogEventParser,
   EventType,
+  MariadbGtidFlags,
   type BinlogEvent,
   type FormatDescription,
 } from '../binlog/index.js';
@@ -33,7 +34,10 @@ export interface EventApplierOptions {
   batchBytes?: number;
   /** ... or this many transactions (default 64). */
   batchTransactions?: number;
-  /** Largest query (default and cap: the target's max_allowed_packet less 1 KiB). */
+  /**
+   * Largest batch (default and cap: the target's max_allowed_packet less 1 KiB); a statement longer
+   * than this goes alone. Statements and BINLOG fragments are sized by max_allowed_packet itself.
+   */
   maxQueryBytes?: number;
   /** Which events apply and under which schema (a table-level restore); default: all of them. */
   filter?: EventFilter;
@@ -78,6 +82,10 @@ const SEPARATOR = Buffer.from('\n;\n');
 const PACKET_MARGIN = 1024;
 const DEFAULT_BATCH_BYTES = 1024 * 1024;
 const DEFAULT_BATCH_TRANSACTIONS = 64;
+/** Offset of the flags in the common header. */
+const OFFSET_FLAGS = 17;
+/** Header flag: the statement needs no default database (CREATE/DROP DATABASE name theirs in it). */
+const LOG_EVENT_SUPPRESS_USE_F = 0x0008;
 /** Rows events flag: the last rows event of a statement (the tables may be closed after it). */
 const STMT_END_F = 0x0001;
 /** TABLE_MAP / rows events post-header length of servers with 4-byte table ids (MySQL < 5.1.4). */
@@ -142,7 +150,8 @@ const newBatch = (file: string, position: number): Batch => ({
 });
 
 const where = (u: Unit): string => `transaction ${u.gtid ?? '(no GTID)'} at ${u.file}:${u.position}`;
-const xaId = (gtrid: string, bqual: string, formatId: number): string => `X'${gtrid}',X'${bqual}',${formatId}`;
+const xaId = (gtrid: string, bqual: string, formatId: number): string =>
+  `X'${gtrid}',X'${bqual}',${formatId}`;
 
 /**
  * Applies the binlog range from the archive's events themselves, as a replica's SQL thread does,
@@ -199,23 +208,24 @@ export class EventBinlogApplier implements BinlogApplier {
     let inflight: Promise<Outcome> | undefined;
     try {
       const target = await this.prepareSession(conn);
-      const maxBytes = Math.min(
-        this.options.maxQueryBytes ?? Infinity,
-        Math.max(64 * 1024, target.maxPacket - PACKET_MARGIN),
-      );
+      /** The largest statement the target takes; a longer one fails or goes in BINLOG fragments. */
+      const packetLimit = Math.max(64 * 1024, target.maxPacket - PACKET_MARGIN);
+      /** Batches stop here; a statement longer than this (up to packetLimit) goes alone. */
+      const maxBytes = Math.min(this.options.maxQueryBytes ?? Infinity, packetLimit);
       const batchBytes = Math.min(this.options.batchBytes ?? DEFAULT_BATCH_BYTES, maxBytes);
       const batchTrx = this.options.batchTransactions ?? DEFAULT_BATCH_TRANSACTIONS;
       let session: SessionContext | undefined;
       let sessionKey = '';
 
-      const send = (batch: Batch): Promise<Outcome> =>
-        rawQuery(conn, Buffer.concat(batch.parts), {
+      const send = (batch: Batch): Promise<Outcome> => {
+        return rawQuery(conn, Buffer.concat(batch.parts), {
           // MariaDB omits SERVER_MORE_RESULTS_EXISTS after a BINLOG statement (see rawQuery)
           moreExpected: (completed) => completed < batch.units.length && batch.binlog.has(completed - 1),
         }).then(
           (result) => ({ batch, result, lost: undefined }),
           (err: Error) => ({ batch, result: undefined, lost: err }),
         );
+      };
 
       const settle = async (): Promise<void> => {
         if (!inflight) return;
@@ -245,7 +255,12 @@ export class EventBinlogApplier implements BinlogApplier {
       for (const f of plan.files) {
         signal?.throwIfAborted();
         current = f;
-        this.logger.info('applying binlog', { file: f.file, from: f.from, to: f.to ?? 'end', applier: 'events' });
+        this.logger.info('applying binlog', {
+          file: f.file,
+          from: f.from,
+          to: f.to ?? 'end',
+          applier: 'events',
+        });
         const parser = new BinlogEventParser({ object: `${plan.timeline}/${f.file}` });
         let fde: { raw: Buffer; desc: FormatDescription } | undefined;
         let fdeSent = false;
@@ -264,13 +279,13 @@ export class EventBinlogApplier implements BinlogApplier {
 
         const push = (sql: Buffer, binlog = false): void => {
           const size = sql.length + SEPARATOR.length;
-          if (sql.length > maxBytes) {
+          if (sql.length > packetLimit) {
             throw this.stop(
               'too-big',
               unit,
               plan,
               `a statement of ${sql.length} bytes is larger than the target's max_allowed_packet allows ` +
-                `(${maxBytes + PACKET_MARGIN}); raise it on the target to at least ` +
+                `(${packetLimit + PACKET_MARGIN}); raise it on the target to at least ` +
                 `${Math.ceil((sql.length + 2 * PACKET_MARGIN) / 1024) * 1024} (SET GLOBAL max_allowed_packet=...)`,
             );
           }
@@ -320,11 +335,16 @@ export class EventBinlogApplier implements BinlogApplier {
         };
 
         const ctx = (): SessionContext => {
-          if (!fde) throw this.stop('unsupported-event', unit, plan, 'no FORMAT_DESCRIPTION event before the range');
+          if (!fde)
+            throw this.stop('unsupported-event', unit, plan, 'no FORMAT_DESCRIPTION event before the range');
           const key = `${fde.desc.flavor}/${fde.desc.versionSplit.join('.')}`;
           if (!session || key !== sessionKey) {
             // a new source version: its flags2 bits differ, so the context starts again
-            session = new SessionContext({ flavor: fde.desc.flavor, version: fde.desc.versionSplit, collations: target.collations });
+            session = new SessionContext({
+              flavor: fde.desc.flavor,
+              version: fde.desc.versionSplit,
+              collations: target.collations,
+            });
             sessionKey = key;
           }
           return session;
@@ -333,14 +353,10 @@ export class EventBinlogApplier implements BinlogApplier {
         /** Sends the row group gathered; `partial` keeps its table maps for the rows events to come. */
         const flushRows = (partial = false): void => {
           if (rows.length > 0) {
-            if (!fdeSent) {
-              push(binlogStatement([fde!.raw]), true);
-              fdeSent = true;
-            }
             for (const s of ctx().takePending()) push(Buffer.from(s));
             let parts: Buffer[];
             try {
-              parts = rowGroupStatements(maps, rows, maxBytes);
+              parts = rowGroupStatements(maps, rows, packetLimit);
             } catch (err) {
               throw this.stop('too-big', unit, plan, (err as Error).message, err);
             }
@@ -368,6 +384,12 @@ export class EventBinlogApplier implements BinlogApplier {
           }
           unit = { gtid, file: f.file, position };
           inTrx = true;
+          if (!fdeSent && fde) {
+            // once per file, between transactions: a FORMAT_DESCRIPTION of a server's first binlog
+            // (created at startup) rolls back a transaction open on the session it runs in
+            push(binlogStatement([fde.raw]), true);
+            fdeSent = true;
+          }
           if (gtid !== undefined) {
             batch.gtids += 1;
             batch.lastGtid = gtid;
@@ -380,7 +402,11 @@ export class EventBinlogApplier implements BinlogApplier {
         const handle = async (e: BinlogEvent): Promise<void> => {
           const t = e.typeCode;
           const afterGtid = lastWasGtid;
-          lastWasGtid = t === EventType.MARIADB_GTID || t === EventType.GTID || t === EventType.ANONYMOUS_GTID || t === EventType.GTID_TAGGED;
+          lastWasGtid =
+            t === EventType.MARIADB_GTID ||
+            t === EventType.GTID ||
+            t === EventType.ANONYMOUS_GTID ||
+            t === EventType.GTID_TAGGED;
           if (t === EventType.MARIADB_GTID) {
             const d = e.data;
             if (d?.kind !== 'mariadb-gtid') return;
@@ -392,6 +418,13 @@ export class EventBinlogApplier implements BinlogApplier {
                     `@@session.gtid_seq_no=${d.gtid.seqNo}`,
                 ),
               );
+            }
+            // MariaDB's GTID event stands for the BEGIN of a group that is not standalone (DDL)
+            if (d.flags & MariadbGtidFlags.PREPARED_XA && d.xid !== undefined) {
+              const [gtrid, bqual, formatId] = d.xid.split(',');
+              push(Buffer.from(`XA START ${xaId(gtrid!, bqual!, Number(formatId))}`));
+            } else if (!(d.flags & MariadbGtidFlags.STANDALONE)) {
+              push(Buffer.from('START TRANSACTION'));
             }
             return;
           }
@@ -411,7 +444,11 @@ export class EventBinlogApplier implements BinlogApplier {
             flushRows();
             const decision = control || !filter ? { apply: true as const } : filter.query(e, q);
             if (decision.apply) {
-              for (const s of ctx().forQuery(q, e.timestamp, decision.schema)) push(Buffer.from(s));
+              const schema =
+                e.raw.readUInt16LE(OFFSET_FLAGS) & LOG_EVENT_SUPPRESS_USE_F
+                  ? null
+                  : (decision.schema ?? q.schema);
+              for (const s of ctx().forQuery(q, e.timestamp, schema)) push(Buffer.from(s));
               push(Buffer.from(decision.statement ?? q.statementBytes));
             }
             if (
@@ -508,7 +545,11 @@ export class EventBinlogApplier implements BinlogApplier {
           flushRows();
           await sendFull();
         } catch (err) {
-          if (err instanceof EventApplyError && err.failure !== 'sql-error' && err.failure !== 'connection-lost') {
+          if (
+            err instanceof EventApplyError &&
+            err.failure !== 'sql-error' &&
+            err.failure !== 'connection-lost'
+          ) {
             await drainBefore(unit);
           }
           throw err;
@@ -564,9 +605,9 @@ export class EventBinlogApplier implements BinlogApplier {
       failure,
       unit,
       `cannot apply ${where(unit)}: ${reason}. Transactions before it are applied; nothing of it or after it ran. ` +
-        `Continue from this transaction with \`mysql-pitr restore apply --from ${unit.file}:${unit.position} ` +
-        `${plan.targetText}\` once the cause is fixed, or with \`--applier client\` (mariadb-binlog | mariadb)` +
-        `${failure === 'unsupported-event' ? ', which applies such events' : ''}`,
+        `Once the cause is fixed, continue from this transaction with \`mysql-pitr restore apply --from ` +
+        `${unit.file}:${unit.position} ${plan.targetText}\`` +
+        `${failure === 'unsupported-event' ? '; or restore again with `mysql-pitr restore pitr --applier client` (mariadb-binlog | mariadb), which applies such events' : ''}`,
       cause !== undefined ? { cause } : undefined,
     );
   }
@@ -617,10 +658,15 @@ function postHeader(e: BinlogEvent): number {
 function unsupportedReason(e: BinlogEvent): string {
   const t = e.typeCode;
   const at = `${e.typeName} event at offset ${e.offset}`;
-  if (LOAD_EVENTS.has(t)) return `a LOAD DATA ${at}: the event applier does not replay LOAD DATA from the file data in the events`;
-  if (t === EventType.INCIDENT) return `an INCIDENT ${at}: the source lost events here, so the data after it cannot be trusted`;
-  if (t === EventType.START_ENCRYPTION) return `a START_ENCRYPTION ${at}: the binlog is encrypted, which is not supported`;
-  if (t === EventType.MARIADB_QUERY_COMPRESSED) return `a compressed statement (${at}, log_bin_compress=ON): not supported by the event applier`;
-  if (t === EventType.TRANSACTION_PAYLOAD) return `a compressed transaction (${at}, binlog_transaction_compression=ON): not supported by the event applier`;
+  if (LOAD_EVENTS.has(t))
+    return `a LOAD DATA ${at}: the event applier does not replay LOAD DATA from the file data in the events`;
+  if (t === EventType.INCIDENT)
+    return `an INCIDENT ${at}: the source lost events here, so the data after it cannot be trusted`;
+  if (t === EventType.START_ENCRYPTION)
+    return `a START_ENCRYPTION ${at}: the binlog is encrypted, which is not supported`;
+  if (t === EventType.MARIADB_QUERY_COMPRESSED)
+    return `a compressed statement (${at}, log_bin_compress=ON): not supported by the event applier`;
+  if (t === EventType.TRANSACTION_PAYLOAD)
+    return `a compressed transaction (${at}, binlog_transaction_compression=ON): not supported by the event applier`;
   return `an ${at} of a type the event applier does not know`;
 }

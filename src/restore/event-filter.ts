@@ -16,8 +16,7 @@ import { PitrError } from '../errors/index.js';
 /** What to do with a QUERY event's statement. */
 export type QueryDecision =
   /** Apply it; `schema` replaces the default database, `statement` the statement's bytes. */
-  | { apply: true; schema?: string; statement?: Buffer }
-  | { apply: false };
+  { apply: true; schema?: string; statement?: Buffer } | { apply: false };
 
 /**
  * Decides, event by event, what the EventBinlogApplier applies. The applier calls it for every
@@ -56,7 +55,8 @@ export function rewriteTableMapDatabase(event: BinlogEvent, database: string): B
     throw new PitrError('USAGE', `schema name "${database}" must be 1 to ${MAX_NAME_BYTES} bytes of UTF-8`);
   }
   // db_len follows the post-header (6 bytes in MySQL < 5.1.4, else 8)
-  const start = event.bodyStart + (postHeaderLength(event.context.fde, EventType.TABLE_MAP) || TABLE_MAP_HEADER_LEN);
+  const start =
+    event.bodyStart + (postHeaderLength(event.context.fde, EventType.TABLE_MAP) || TABLE_MAP_HEADER_LEN);
   const r = event.bodyReader('TABLE_MAP event');
   r.skip(start - event.bodyStart);
   const oldLength = r.u8();
@@ -72,7 +72,8 @@ export function rewriteTableMapDatabase(event: BinlogEvent, database: string): B
     Buffer.alloc(trailer),
   ]);
   out.writeUInt32LE(out.length, 9); // event_size in the common header
-  if (trailer > 0) out.writeUInt32LE(crc32(out.subarray(0, out.length - trailer)) >>> 0, out.length - trailer);
+  if (trailer > 0)
+    out.writeUInt32LE(crc32(out.subarray(0, out.length - trailer)) >>> 0, out.length - trailer);
   return out;
 }
 
@@ -103,9 +104,7 @@ export class TableEventFilter implements EventFilter {
   tableMap(event: BinlogEvent, map: TableMapEventData): Buffer | undefined {
     if (!this.keep.has(`${map.database}\u0000${map.table}`)) return undefined;
     const to = this.options.renameDatabase?.get(map.database);
-    return to === undefined || to === map.database
-      ? event.raw
-      : rewriteTableMapDatabase(event, to);
+    return to === undefined || to === map.database ? event.raw : rewriteTableMapDatabase(event, to);
   }
 
   query(event: BinlogEvent, query: QueryEventData): QueryDecision {

@@ -109,12 +109,13 @@ export {
   applyTimeline,
   loadApplyPlan,
   locateAfterGtid,
+  locateAfterGtids,
   APPLY_FROM_BACKUP_ID,
 } from './batch-apply-plan.js';
 export {
   rollForward,
   appliedGtids,
-  targetGtid,
+  targetGtids,
   type RollForwardDeps,
   type RollForwardReport,
 } from './batch-roll-forward.js';

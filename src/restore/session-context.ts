@@ -98,7 +98,8 @@ export class SessionContext {
     const v = e.value;
     let value: string;
     if (v === null) value = 'NULL';
-    else if (v.type === 'int') value = v.value < -(2n ** 63n) + 1n ? `CAST(${v.value} AS SIGNED)` : `${v.value}`;
+    else if (v.type === 'int')
+      value = v.value < -(2n ** 63n) + 1n ? `CAST(${v.value} AS SIGNED)` : `${v.value}`;
     else if (v.type === 'decimal') value = v.text;
     else if (v.type === 'real') {
       // the shortest text that reads back as the same double; the exponent makes it a DOUBLE literal
@@ -123,13 +124,15 @@ export class SessionContext {
    * pending INTVAR/RAND/USER_VAR statements (in event order, as mysqlbinlog prints them), the
    * default database, then one SET for every session variable whose value changes.
    *
-   * @param schema the default database to use instead of the event's (a schema rewrite)
+   * @param schema the default database to use instead of the event's (a schema rewrite); null
+   *   leaves the session's as it is (events flagged LOG_EVENT_SUPPRESS_USE_F: CREATE/DROP DATABASE
+   *   name the database they create or drop, which need not exist)
    * @throws PitrError RESTORE_APPLY_FAILED when a charset id is unknown to the target
    */
-  forQuery(q: QueryEventData, timestamp: number, schema = q.schema): string[] {
+  forQuery(q: QueryEventData, timestamp: number, schema: string | null = q.schema): string[] {
     const out = this.pending;
     this.pending = [];
-    if (schema !== '' && schema !== this.db) {
+    if (schema !== null && schema !== '' && schema !== this.db) {
       out.push(...this.utf8Safe(`USE ${quoteId(schema)}`));
       this.db = schema;
     }
@@ -156,7 +159,12 @@ export class SessionContext {
   private assignments(q: QueryEventData, timestamp: number): Assignments {
     const s = q.status;
     const a: Assignments = new Map();
-    a.set('timestamp', s.microseconds !== undefined ? `${timestamp}.${String(s.microseconds).padStart(6, '0')}` : `${timestamp}`);
+    a.set(
+      'timestamp',
+      s.microseconds !== undefined
+        ? `${timestamp}.${String(s.microseconds).padStart(6, '0')}`
+        : `${timestamp}`,
+    );
     a.set('pseudo_thread_id', String(q.threadId));
     if (s.flags2 !== undefined) {
       const f = s.flags2;
@@ -187,7 +195,8 @@ export class SessionContext {
       a.set('explicit_defaults_for_timestamp', s.explicitDefaultsForTimestamp ? '1' : '0');
     if (s.defaultCollationForUtf8mb4 !== undefined)
       a.set('default_collation_for_utf8mb4', String(s.defaultCollationForUtf8mb4));
-    if (s.sqlRequirePrimaryKey !== undefined) a.set('sql_require_primary_key', s.sqlRequirePrimaryKey ? '1' : '0');
+    if (s.sqlRequirePrimaryKey !== undefined)
+      a.set('sql_require_primary_key', s.sqlRequirePrimaryKey ? '1' : '0');
     if (s.defaultTableEncryption !== undefined)
       a.set('default_table_encryption', s.defaultTableEncryption ? '1' : '0');
     return a;

@@ -198,7 +198,7 @@ describe('restore pitr gives back a user-like database exactly at every phase bo
     }
   }
 
-  it('restore apply sets gtid_slave_pos over every GTID domain (phase 1 -> 2 adds domain 1)', async () => {
+  it('restore apply sets gtid_slave_pos over every GTID domain; --from-gtid-of-target continues from two domains', async () => {
     await emptyTarget();
     const first = await cli(
       [
@@ -219,32 +219,40 @@ describe('restore pitr gives back a user-like database exactly at every phase bo
     const stop = (JSON.parse(first.stdout) as { report: { stop: { file: string; position: number } } }).report
       .stop;
     assert.deepEqual(positionSet(await gtidSlavePos()), positionSet(boundaries[1]!.binlogPos));
-    const applied = await cli(
-      [
-        'restore',
-        'apply',
-        '--repo',
-        repo,
-        '--target',
-        target.url('admin'),
-        '--json',
-        '--no-progress',
-        '--yes',
-        '--from',
-        `${stop.file}:${stop.position}`,
-        '--to-gtid',
-        boundaries[2]!.gtid,
-      ],
-      targetEnv(),
-    );
+    const apply = (from: string[], to: Boundary): Promise<CliResult> =>
+      cli(
+        [
+          'restore',
+          'apply',
+          '--repo',
+          repo,
+          '--target',
+          target.url('admin'),
+          '--json',
+          '--no-progress',
+          '--yes',
+          ...from,
+          '--to-gtid',
+          to.gtid,
+        ],
+        targetEnv(),
+      );
+    // phase 1 -> 2: domain 1 appears; the last applied GTID is domain 0's marker
+    const applied = await apply(['--from', `${stop.file}:${stop.position}`], boundaries[2]!);
     assert.equal(applied.code, 0, applied.stderr);
-    const diff = differences(await targetState(), boundaries[2]!.state);
+    let diff = differences(await targetState(), boundaries[2]!.state);
     assert.deepEqual(diff, [], diff.join('\n'));
-    // the last applied GTID is domain 0's marker; domain 1's writes came before it
     const expected = positionSet(boundaries[2]!.binlogPos);
     assert.equal(expected.length, 2);
     assert.deepEqual(positionSet(await gtidSlavePos()), expected);
     const report = (JSON.parse(applied.stdout) as { report: { server: { gtidSlavePos: string } } }).report;
     assert.deepEqual(positionSet(report.server.gtidSlavePos), expected);
+
+    // phase 2 -> 3 from the target's own two-domain position
+    const next = await apply(['--from-gtid-of-target'], boundaries[3]!);
+    assert.equal(next.code, 0, next.stderr);
+    diff = differences(await targetState(), boundaries[3]!.state);
+    assert.deepEqual(diff, [], diff.join('\n'));
+    assert.deepEqual(positionSet(await gtidSlavePos()), positionSet(boundaries[3]!.binlogPos));
   });
 });

@@ -185,7 +185,24 @@ describe('restore preflight: nothing changes on the target when a prerequisite i
     assert.deepEqual(await filesUnder(r.tmp), []);
   });
 
-  it('restore apply without mariadb-binlog: exit 3, the target keeps its data and GTID position', async () => {
+  it('restore backup as a user with SELECT only: exit 3 before the dump load, target untouched', async () => {
+    await emptyTarget();
+    await target.query("CREATE USER IF NOT EXISTS 'weak'@'%' IDENTIFIED BY 'weak-pw'");
+    await target.query("GRANT SELECT ON *.* TO 'weak'@'%'");
+    const r = await cliWithTmp(
+      ['restore', 'backup', '--repo', repo, '--target', target.url('weak'), '--no-progress'],
+      {
+        MYSQL_PITR_TARGET_PASSWORD: 'weak-pw',
+      },
+    );
+    assert.equal(r.code, 3, r.stderr);
+    assert.match(r.stderr, /lacks privileges the restore needs: INSERT, UPDATE, DELETE, CREATE, DROP/);
+    assert.doesNotMatch(r.stderr, /dump loaded/);
+    assert.deepEqual(await userDatabases(), []);
+    assert.deepEqual(await filesUnder(r.tmp), []);
+  });
+
+  it('restore apply --applier batch without mariadb-binlog: exit 3, the target keeps its data and GTID position', async () => {
     await emptyTarget();
     const loaded = await cliWithTmp([
       'restore',
@@ -212,6 +229,8 @@ describe('restore preflight: nothing changes on the target when a prerequisite i
         target.url('admin'),
         '--no-progress',
         '--yes',
+        '--applier',
+        'batch',
         '--from',
         `${backupAt.file}:${backupAt.position}`,
         '--to-gtid',

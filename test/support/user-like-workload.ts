@@ -341,7 +341,7 @@ export async function runPhase(n: number, s: WorkloadSessions): Promise<string> 
   const rand = prng(100 + n);
   const int = (k: number): number => Math.floor(rand() * k);
   const strings = (i: number): string => SPLITTER_STRINGS[i % SPLITTER_STRINGS.length]!;
-  const tricky = n >= 3; // phases 1-2 keep to ordinary values, 3-4 carry the splitter shapes
+  const tricky = n >= 4; // phases 1-3 keep to ordinary values, 4 carries the splitter shapes (DML and DDL)
   const text = (i: number): string => (tricky ? strings(i) : `plain ${n}.${i} ‘quotes’ 'single' \\ back`);
   const R = async (sql: string): Promise<void> => {
     await s.row.query(sql);
