@@ -41,10 +41,29 @@ export interface TimelineRecord {
   };
   /** The first binlog file archived on this timeline. */
   firstFile: string;
-  /** The timeline this one follows, and its last archived position; absent for the first timeline. */
-  parent?: TimelineFork;
+  /**
+   * The timeline this one follows: its id (as the archiver writes it when it follows a new primary)
+   * or `TimelineFork` (its id and last archived position, as older archivers wrote it). Absent for
+   * the first timeline. Read it with `parentTimelineId`.
+   */
+  parent?: TimelineFork | string;
+  /**
+   * The GTID position at the fork, when the archiver followed a failover or switchover: MariaDB
+   * gtid list text (`0-1-100,1-5-7`), MySQL GTID set text. Transactions in it are the parent's;
+   * this timeline continues from the first transaction not in it. Absent in older records: readers
+   * then infer the fork by GTID continuity (restoreChain, src/catalog/timeline-chain.ts).
+   */
+  forkGtid?: string;
+  /** Who started the timeline (`archiver on host pid N`, a CLI command...), for operators. */
+  startedBy?: string;
   /** Why this timeline was started (a new repository, RESET MASTER, another server...). */
   reason: string;
+}
+
+/** The id of the timeline `record` follows (either form of `parent`), if any. */
+export function parentTimelineId(record: TimelineRecord | undefined): string | undefined {
+  const p = record?.parent;
+  return typeof p === 'string' ? p : p?.timeline;
 }
 
 /** True when both identities name the same source history. */
@@ -98,6 +117,22 @@ export function parseTimelineRecord(text: string, object: string): TimelineRecor
       undefined,
       'the timeline record lacks format 1, timeline, createdAt, firstFile or source identity; restore it from a copy ' +
         'or move it aside (the archiver then starts a new timeline)',
+    );
+  }
+  const parent = r.parent as unknown;
+  if (
+    (parent !== undefined &&
+      typeof parent !== 'string' &&
+      (typeof parent !== 'object' ||
+        parent === null ||
+        typeof (parent as TimelineFork).timeline !== 'string')) ||
+    (r.forkGtid !== undefined && typeof r.forkGtid !== 'string') ||
+    (r.startedBy !== undefined && typeof r.startedBy !== 'string')
+  ) {
+    throw new CorruptDataError(
+      object,
+      undefined,
+      'the timeline record has a malformed parent, forkGtid or startedBy; restore it from a copy',
     );
   }
   return r as TimelineRecord;

@@ -20,8 +20,12 @@ export function formatTimelineSummary(t: TimelineSummary): string {
   lines.push(`timeline ${t.id}  ${who}`);
   if (r) {
     lines.push(`  created ${r.createdAt}: ${r.reason}`);
-    if (r.parent)
-      lines.push(`  forked from timeline ${r.parent.timeline} after ${r.parent.file}:${r.parent.position}`);
+    const p = r.parent;
+    if (typeof p === 'object')
+      lines.push(`  forked from timeline ${p.timeline} after ${p.file}:${p.position}`);
+    else if (p) lines.push(`  follows timeline ${p}`);
+    if (r.forkGtid) lines.push(`  fork GTID position ${r.forkGtid} (transactions in it are the parent's)`);
+    if (r.startedBy) lines.push(`  started by ${r.startedBy}`);
   }
   for (const f of t.files) {
     const times = f.firstCommit ? `  ${f.firstCommit} .. ${f.lastCommit}` : '';

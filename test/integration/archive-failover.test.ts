@@ -1,0 +1,166 @@
+/**
+ * The archiver follows the primary: `--source` names a primary and its GTID replica
+ * (log_slave_updates). The primary is stopped and the replica promoted; the archiver moves to it by
+ * itself, starts a new timeline whose record names the parent and the fork GTID position, begins at
+ * the replica's file holding the fork (not at its oldest file), and archives every byte after it.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseTimelineRecord } from '../../src/catalog/index.js';
+import { FsObjectStore } from '../../src/storage/index.js';
+import { startMariadb, type MariadbServer } from '../support/mariadb-server.js';
+import { runWorkload } from '../support/workload.js';
+import { runCli } from '../support/run-cli.js';
+import { assertBinlogsIdentical, type BinaryLog } from '../support/binlog-compare.js';
+import { startArchiver } from '../support/archiver-process.js';
+
+async function masterStatus(
+  server: MariadbServer,
+): Promise<{ file: string; position: number; gtid: string }> {
+  const [row] = await server.query<{ File: string; Position: string | number }[]>('SHOW MASTER STATUS');
+  const [g] = await server.query<{ p: string }[]>('SELECT @@global.gtid_binlog_pos AS p');
+  return { file: row!.File, position: Number(row!.Position), gtid: g!.p };
+}
+
+describe('archiver follows the primary (failover to a GTID replica)', () => {
+  let primary: MariadbServer;
+  let replica: MariadbServer;
+  let work: string;
+
+  before(async () => {
+    [primary, replica] = await Promise.all([startMariadb(), startMariadb()]);
+    work = await mkdtemp(join(tmpdir(), 'pitr-archive-failover-'));
+    await replica.query('SET GLOBAL read_only = 1');
+    await replica.query(
+      `CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=${primary.port}, MASTER_USER='${primary.repl.user}', ` +
+        `MASTER_PASSWORD='${primary.repl.password}', MASTER_USE_GTID=slave_pos`,
+    );
+    await replica.query('START SLAVE');
+  });
+
+  after(async () => {
+    await replica?.stop();
+    await primary?.stop();
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  it('continues on the promoted replica from the file holding the fork; the new timeline is byte-complete', async () => {
+    const root = join(work, 'repo');
+    const repo = `file://${root}`;
+    const env = { ...process.env, MYSQL_PITR_SOURCE_PASSWORD: primary.repl.password };
+    const archiver = startArchiver(
+      [
+        'archive',
+        '--source',
+        `mysql://repl@127.0.0.1:${primary.port},127.0.0.1:${replica.port}`,
+        '--repo',
+        repo,
+        '--flush-interval',
+        '100ms',
+        '--heartbeat-period',
+        '1s',
+      ],
+      env,
+    );
+    const durableOn = (timeline: string, file: string, position: number) =>
+      archiver.waitFor(
+        () =>
+          archiver
+            .stored()
+            .some(
+              (s) => s.timeline === timeline && (s.file > file || (s.file === file && s.end >= position)),
+            ),
+        `timeline ${timeline} durable up to ${file}:${position}`,
+        60_000,
+      );
+    let fork: { file: string; position: number; gtid: string };
+    try {
+      const p = await primary.connect();
+      try {
+        await runWorkload(p, { seed: 1, database: 'fo1', transactions: 200, bigTransactions: 0 });
+        // the replica rotates its own binlog: the fork lies in its third file
+        await replica.query(`SELECT MASTER_GTID_WAIT('${(await masterStatus(primary)).gtid}', 60)`);
+        await replica.query('FLUSH BINARY LOGS');
+        await replica.query('FLUSH BINARY LOGS');
+        await runWorkload(p, { seed: 2, database: 'fo2', transactions: 200, bigTransactions: 0 });
+      } finally {
+        await p.end();
+      }
+      fork = await masterStatus(primary);
+      await durableOn('000001', fork.file, fork.position);
+      await replica.query(`SELECT MASTER_GTID_WAIT('${fork.gtid}', 60)`);
+      assert.doesNotMatch(
+        archiver.stderr,
+        /starting timeline 000002/,
+        'the replica is not streamed while it is one',
+      );
+
+      // failover: the primary goes away, the replica is promoted
+      await primary.stop();
+      await replica.query('STOP SLAVE');
+      await replica.query('RESET SLAVE ALL');
+      await replica.query('SET GLOBAL read_only = 0');
+      const r = await replica.connect();
+      try {
+        await runWorkload(r, {
+          seed: 3,
+          database: 'fo3',
+          transactions: 200,
+          bigTransactions: 0,
+          flushBinaryLogsAt: [0.5],
+        });
+      } finally {
+        await r.end();
+      }
+      const end = await masterStatus(replica);
+      await archiver.waitFor(
+        (s) => /starting timeline 000002/.test(s),
+        'a new timeline on the new primary',
+        60_000,
+      );
+      await durableOn('000002', end.file, end.position);
+    } finally {
+      const exit = await archiver.stop();
+      assert.equal(exit.code, 0, archiver.stderr);
+    }
+
+    const store = new FsObjectStore({ root });
+    const record = parseTimelineRecord(
+      (await store.get('timelines/000002.json')).toString(),
+      'timelines/000002.json',
+    );
+    const logs = await replica.query<BinaryLog[]>('SHOW BINARY LOGS');
+    assert.equal(typeof record.parent === 'object' ? record.parent.timeline : record.parent, '000001');
+    assert.equal(record.forkGtid, fork.gtid, 'the fork is the last GTID archived from the old primary');
+    assert.equal(record.source.serverId, replica.serverId);
+    assert.equal(record.firstFile, logs[2]!.Log_name, 'the new timeline starts at the file holding the fork');
+    assert.notEqual(record.firstFile, logs[0]!.Log_name);
+    assert.match(archiver.stderr, /streaming from mysql:\/\/repl@127\.0\.0\.1:\d+: it is the primary/);
+
+    const dest = join(work, 'fetched-2');
+    const f = await runCli(
+      ['binlog', 'fetch', '--all', '--dest', dest, '--repo', repo, '--timeline', '000002'],
+      {
+        env,
+      },
+    );
+    assert.equal(f.code, 0, f.stderr);
+    const files = await assertBinlogsIdentical(replica, dest, 2);
+    assert.ok(files >= 2, `${files} files on the new timeline`);
+    const list = JSON.parse((await runCli(['binlog', 'list', '--repo', repo, '--json'], { env })).stdout) as {
+      timelines: { id: string; files: { holes: unknown[] }[]; gaps: unknown[] }[];
+    };
+    assert.deepEqual(
+      list.timelines.map((t) => t.id),
+      ['000001', '000002'],
+    );
+    for (const t of list.timelines)
+      assert.ok(
+        t.files.every((x) => x.holes.length === 0),
+        `timeline ${t.id} has holes`,
+      );
+  });
+});
