@@ -16,6 +16,7 @@ import { runWorkload } from '../support/workload.js';
 import { runCli } from '../support/run-cli.js';
 import { assertBinlogsIdentical, type BinaryLog } from '../support/binlog-compare.js';
 import { startArchiver } from '../support/archiver-process.js';
+import { startTcpFaultProxy, type TcpFaultProxy } from '../support/tcp-fault-proxy.js';
 
 async function masterStatus(
   server: MariadbServer,
@@ -25,25 +26,43 @@ async function masterStatus(
   return { file: row!.File, position: Number(row!.Position), gtid: g!.p };
 }
 
+/** Starts a primary and a read-only GTID replica of it (log_slave_updates is on in the harness). */
+async function startPair(): Promise<[MariadbServer, MariadbServer]> {
+  const [p, r] = await Promise.all([startMariadb(), startMariadb()]);
+  await r.query('SET GLOBAL read_only = 1');
+  await r.query(
+    `CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=${p.port}, MASTER_USER='${p.repl.user}', ` +
+      `MASTER_PASSWORD='${p.repl.password}', MASTER_USE_GTID=slave_pos`,
+  );
+  await r.query('START SLAVE');
+  return [p, r];
+}
+
+/** Stops the primary and promotes the replica, as an orchestrator does. */
+async function failover(p: MariadbServer, r: MariadbServer): Promise<void> {
+  await p.stop();
+  await r.query('STOP SLAVE');
+  await r.query('RESET SLAVE ALL');
+  await r.query('SET GLOBAL read_only = 0');
+}
+
 describe('archiver follows the primary (failover to a GTID replica)', () => {
   let primary: MariadbServer;
   let replica: MariadbServer;
+  let vipPrimary: MariadbServer;
+  let vipReplica: MariadbServer;
+  let vip: TcpFaultProxy;
   let work: string;
 
   before(async () => {
-    [primary, replica] = await Promise.all([startMariadb(), startMariadb()]);
+    [[primary, replica], [vipPrimary, vipReplica]] = await Promise.all([startPair(), startPair()]);
+    vip = await startTcpFaultProxy(vipPrimary.port);
     work = await mkdtemp(join(tmpdir(), 'pitr-archive-failover-'));
-    await replica.query('SET GLOBAL read_only = 1');
-    await replica.query(
-      `CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=${primary.port}, MASTER_USER='${primary.repl.user}', ` +
-        `MASTER_PASSWORD='${primary.repl.password}', MASTER_USE_GTID=slave_pos`,
-    );
-    await replica.query('START SLAVE');
   });
 
   after(async () => {
-    await replica?.stop();
-    await primary?.stop();
+    await vip?.stop();
+    await Promise.all([replica?.stop(), primary?.stop(), vipReplica?.stop(), vipPrimary?.stop()]);
     if (work) await rm(work, { recursive: true, force: true });
   });
 
@@ -99,10 +118,7 @@ describe('archiver follows the primary (failover to a GTID replica)', () => {
       );
 
       // failover: the primary goes away, the replica is promoted
-      await primary.stop();
-      await replica.query('STOP SLAVE');
-      await replica.query('RESET SLAVE ALL');
-      await replica.query('SET GLOBAL read_only = 0');
+      await failover(primary, replica);
       const r = await replica.connect();
       try {
         await runWorkload(r, {
@@ -162,5 +178,82 @@ describe('archiver follows the primary (failover to a GTID replica)', () => {
         t.files.every((x) => x.holes.length === 0),
         `timeline ${t.id} has holes`,
       );
+  });
+
+  it('one address (a VIP) whose server changes: the same continuation by GTID', async () => {
+    const root = join(work, 'repo-vip');
+    const repo = `file://${root}`;
+    const env = { ...process.env, MYSQL_PITR_SOURCE_PASSWORD: vipPrimary.repl.password };
+    const archiver = startArchiver(
+      [
+        'archive',
+        '--source',
+        `mysql://repl@${vip.host}:${vip.port}`,
+        '--repo',
+        repo,
+        '--flush-interval',
+        '100ms',
+      ],
+      env,
+    );
+    const durableOn = (timeline: string, file: string, position: number) =>
+      archiver.waitFor(
+        () =>
+          archiver
+            .stored()
+            .some(
+              (s) => s.timeline === timeline && (s.file > file || (s.file === file && s.end >= position)),
+            ),
+        `timeline ${timeline} durable up to ${file}:${position}`,
+        60_000,
+      );
+    let fork: { file: string; position: number; gtid: string };
+    try {
+      const p = await vipPrimary.connect();
+      try {
+        await runWorkload(p, { seed: 11, database: 'vip1', transactions: 200, bigTransactions: 0 });
+        await vipReplica.query(`SELECT MASTER_GTID_WAIT('${(await masterStatus(vipPrimary)).gtid}', 60)`);
+        await vipReplica.query('FLUSH BINARY LOGS');
+        await runWorkload(p, { seed: 12, database: 'vip2', transactions: 100, bigTransactions: 0 });
+      } finally {
+        await p.end();
+      }
+      fork = await masterStatus(vipPrimary);
+      await durableOn('000001', fork.file, fork.position);
+      await vipReplica.query(`SELECT MASTER_GTID_WAIT('${fork.gtid}', 60)`);
+      await failover(vipPrimary, vipReplica);
+      // the address moves to the promoted replica
+      vip.retarget(vipReplica.port);
+      vip.resetAll();
+      const r = await vipReplica.connect();
+      try {
+        await runWorkload(r, { seed: 13, database: 'vip3', transactions: 200, bigTransactions: 0 });
+      } finally {
+        await r.end();
+      }
+      const end = await masterStatus(vipReplica);
+      await durableOn('000002', end.file, end.position);
+    } finally {
+      const exit = await archiver.stop();
+      assert.equal(exit.code, 0, archiver.stderr);
+    }
+    const store = new FsObjectStore({ root });
+    const record = parseTimelineRecord(
+      (await store.get('timelines/000002.json')).toString(),
+      'timelines/000002.json',
+    );
+    const logs = await vipReplica.query<BinaryLog[]>('SHOW BINARY LOGS');
+    assert.equal(record.forkGtid, fork.gtid);
+    assert.equal(record.source.serverId, vipReplica.serverId);
+    assert.equal(record.firstFile, logs[1]!.Log_name, 'the new timeline starts at the file holding the fork');
+    const dest = join(work, 'fetched-vip');
+    const f = await runCli(
+      ['binlog', 'fetch', '--all', '--dest', dest, '--repo', repo, '--timeline', '000002'],
+      {
+        env,
+      },
+    );
+    assert.equal(f.code, 0, f.stderr);
+    await assertBinlogsIdentical(vipReplica, dest, 1);
   });
 });
