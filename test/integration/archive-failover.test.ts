@@ -52,17 +52,30 @@ describe('archiver follows the primary (failover to a GTID replica)', () => {
   let vipPrimary: MariadbServer;
   let vipReplica: MariadbServer;
   let vip: TcpFaultProxy;
+  let swA: MariadbServer;
+  let swB: MariadbServer;
   let work: string;
 
   before(async () => {
-    [[primary, replica], [vipPrimary, vipReplica]] = await Promise.all([startPair(), startPair()]);
+    [[primary, replica], [vipPrimary, vipReplica], [swA, swB]] = await Promise.all([
+      startPair(),
+      startPair(),
+      startPair(),
+    ]);
     vip = await startTcpFaultProxy(vipPrimary.port);
     work = await mkdtemp(join(tmpdir(), 'pitr-archive-failover-'));
   });
 
   after(async () => {
     await vip?.stop();
-    await Promise.all([replica?.stop(), primary?.stop(), vipReplica?.stop(), vipPrimary?.stop()]);
+    await Promise.all([
+      replica?.stop(),
+      primary?.stop(),
+      vipReplica?.stop(),
+      vipPrimary?.stop(),
+      swA?.stop(),
+      swB?.stop(),
+    ]);
     if (work) await rm(work, { recursive: true, force: true });
   });
 
@@ -255,5 +268,84 @@ describe('archiver follows the primary (failover to a GTID replica)', () => {
     );
     assert.equal(f.code, 0, f.stderr);
     await assertBinlogsIdentical(vipReplica, dest, 1);
+  });
+
+  it('a planned switchover (the old primary stays up as a replica): the archiver moves to the new primary', async () => {
+    const root = join(work, 'repo-switch');
+    const repo = `file://${root}`;
+    const env = { ...process.env, MYSQL_PITR_SOURCE_PASSWORD: swA.repl.password };
+    const archiver = startArchiver(
+      [
+        'archive',
+        '--source',
+        `mysql://repl@127.0.0.1:${swA.port},127.0.0.1:${swB.port}`,
+        '--repo',
+        repo,
+        '--flush-interval',
+        '100ms',
+      ],
+      env,
+    );
+    let fork: { gtid: string };
+    try {
+      const a = await swA.connect();
+      try {
+        await runWorkload(a, { seed: 21, database: 'sw1', transactions: 200, bigTransactions: 0 });
+      } finally {
+        await a.end();
+      }
+      const first = await masterStatus(swA);
+      await archiver.waitForDurable(first.file, first.position);
+      // switchover: A stops taking writes, B catches up and is promoted, A replicates from B
+      await swA.query('SET GLOBAL read_only = 1');
+      fork = await masterStatus(swA);
+      await swB.query(`SELECT MASTER_GTID_WAIT('${fork.gtid}', 60)`);
+      await swB.query('STOP SLAVE');
+      await swB.query('RESET SLAVE ALL');
+      await swB.query('SET GLOBAL read_only = 0');
+      await swA.query(
+        `CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=${swB.port}, MASTER_USER='${swB.repl.user}', ` +
+          `MASTER_PASSWORD='${swB.repl.password}', MASTER_USE_GTID=slave_pos`,
+      );
+      await swA.query('START SLAVE');
+      const b = await swB.connect();
+      try {
+        await runWorkload(b, { seed: 22, database: 'sw2', transactions: 200, bigTransactions: 0 });
+      } finally {
+        await b.end();
+      }
+      const end = await masterStatus(swB);
+      await archiver.waitFor((s) => /is no longer the primary/.test(s), 'the switch noticed', 60_000);
+      await archiver.waitFor(
+        () =>
+          archiver
+            .stored()
+            .some((x) => x.timeline === '000002' && x.file === end.file && x.end >= end.position),
+        'the new primary archived',
+        60_000,
+      );
+    } finally {
+      const exit = await archiver.stop();
+      assert.equal(exit.code, 0, archiver.stderr);
+    }
+    const store = new FsObjectStore({ root });
+    const record = parseTimelineRecord(
+      (await store.get('timelines/000002.json')).toString(),
+      'timelines/000002.json',
+    );
+    assert.equal(record.source.serverId, swB.serverId);
+    assert.ok(record.forkGtid, 'the switch is recorded with its fork GTID position');
+    const logs = await swB.query<BinaryLog[]>('SHOW BINARY LOGS');
+    const from = logs.findIndex((l) => l.Log_name === record.firstFile);
+    assert.ok(from >= 0, `${record.firstFile} is one of the new primary's files`);
+    const dest = join(work, 'fetched-switch');
+    const f = await runCli(
+      ['binlog', 'fetch', '--all', '--dest', dest, '--repo', repo, '--timeline', '000002'],
+      {
+        env,
+      },
+    );
+    assert.equal(f.code, 0, f.stderr);
+    await assertBinlogsIdentical(swB, dest, from);
   });
 });
