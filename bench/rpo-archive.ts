@@ -1,6 +1,6 @@
 /**
  * bench/rpo-archive.ts -- RPO of `mysql-pitr archive` under sustained writes, at default settings
- * (flush interval 1 s, 64 MiB segments, zstd level 1).
+ * (flush interval 400 ms with the idle flush, 64 MiB segments, zstd level 1).
  *
  * Starts a throwaway MariaDB (test/support/mariadb-server.ts) and the compiled CLI
  * (`node dist/src/cli/main.js archive`, follow mode) into a fresh file:// repository. RPO_CONNECTIONS

@@ -22,6 +22,10 @@ export interface SourceState {
   gtidBinlogPos?: string;
   /** MySQL @@gtid_executed. */
   gtidExecuted?: string;
+  /** MariaDB @@gtid_binlog_state: the last GTID per (domain, server_id) the source logged. */
+  gtidBinlogState?: string;
+  /** MariaDB: per binlog file, the GTID position at its start (BINLOG_GTID_POS(file, 4)). */
+  fileStartGtidPos?: Readonly<Record<string, string>>;
 }
 
 /** What the repository says about the newest timeline. */
@@ -32,6 +36,11 @@ export interface RepositoryState {
   newest?: { id: string; record: TimelineRecord | undefined };
   /** The header of the newest timeline's last segment, if it has one. */
   last?: SegmentHeader;
+  /**
+   * MariaDB: the last archived GTID per domain on the newest timeline (from its last segments that
+   * end transactions), as gtid list text; absent when unknown.
+   */
+  archivedGtidPos?: string;
 }
 
 /** A file (from an offset) the source no longer has. */
@@ -59,6 +68,12 @@ export type ArchiveStartPlan =
       position: number;
       reason: string;
       parent?: TimelineFork;
+      /**
+       * When the source continues the parent's history by GTID (a failover, a switchover, another
+       * server behind the address): the archived GTID position at the fork. The new timeline
+       * starts at the source's file holding the first transaction after it.
+       */
+      forkGtid?: string;
     };
 
 /** At most this many purged files are recorded as gaps one by one (a longer run is recorded by its first file). */
@@ -101,6 +116,21 @@ export function planArchiveStart(repo: RepositoryState, source: SourceState): Ar
       fork,
     );
   if (!sameSourceIdentity(record.source, source.identity)) {
+    const follow = fork && followByGtid(repo, source);
+    if (follow) {
+      return {
+        kind: 'new-timeline',
+        timeline: nextTimelineId(repo.timelineIds),
+        file: follow.file,
+        position: 4,
+        reason:
+          `the source is ${describeSourceIdentity(source.identity)} but timeline ${newest.id} was written by ` +
+          `${describeSourceIdentity(record.source)}, and the source continues its GTIDs: a failover or switchover; ` +
+          `continuing after GTID ${follow.forkGtid} at ${follow.file}, the file holding the first transaction not archived`,
+        parent: fork,
+        forkGtid: follow.forkGtid,
+      };
+    }
     return fresh(
       `the source is ${describeSourceIdentity(source.identity)} but timeline ${newest.id} was written by ` +
         `${describeSourceIdentity(record.source)}`,
@@ -177,6 +207,47 @@ export function planArchiveStart(repo: RepositoryState, source: SourceState): Ar
       'its binlog history was reset (RESET MASTER) or it is another server',
     fork,
   );
+}
+
+/**
+ * MariaDB: when the source's binlog holds the archived history (its gtid_binlog_state has a GTID of
+ * the archived server in every archived domain: it replicated from it), the newest of its files
+ * that starts at or before the archived GTID position (per domain, by sequence number), so that
+ * nothing after the fork is skipped and little that is archived is archived again. Undefined when
+ * GTIDs do not tell (MySQL, no GTIDs, an unrelated server, or no file starts early enough).
+ */
+function followByGtid(
+  repo: RepositoryState,
+  source: SourceState,
+): { file: string; forkGtid: string } | undefined {
+  if (!repo.archivedGtidPos || source.gtidBinlogState === undefined || !source.fileStartGtidPos)
+    return undefined;
+  try {
+    const archived = MariadbGtidPos.parse(repo.archivedGtidPos);
+    if (archived.isEmpty) return undefined;
+    const state = source.gtidBinlogState
+      .split(',')
+      .map((t) => t.trim())
+      .filter((t) => t !== '')
+      .map((t) => parseMariadbGtid(t));
+    for (const g of archived.gtids()) {
+      if (!state.some((x) => x.domainId === g.domainId && x.serverId === g.serverId)) return undefined;
+    }
+    let file: string | undefined;
+    for (const log of source.binaryLogs) {
+      const text = source.fileStartGtidPos[log.name];
+      if (text === undefined) continue;
+      const start = MariadbGtidPos.parse(text);
+      const notAfter = start.gtids().every((g) => {
+        const a = archived.get(g.domainId);
+        return a !== undefined && g.seqNo <= a.seqNo;
+      });
+      if (notAfter) file = log.name;
+    }
+    return file === undefined ? undefined : { file, forkGtid: archived.toString() };
+  } catch {
+    return undefined; // unparsable GTID text: no verdict
+  }
 }
 
 function safeFileAfter(file: string): string | undefined {

@@ -1,7 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
+import { hostname } from 'node:os';
 
 import { FramedEventReader } from '../binlog/index.js';
+import { MariadbGtidPos, parseMariadbGtid } from '../gtid/index.js';
 import {
   BINLOGS_PREFIX,
   GAPS_PREFIX,
@@ -30,6 +32,7 @@ import { PitrError, isPitrError, messageOf } from '../errors/index.js';
 import { silentLogger, type Logger } from '../log/index.js';
 import {
   BinlogUnavailableError,
+  MysqlConnectionError,
   MysqlPrerequisiteError,
   MysqlServerError,
   connectMysql,
@@ -82,10 +85,19 @@ export interface ArchiveOptions {
   source: MysqlConnectionOptions;
   /** The source as printed in records and logs (`mysql://repl@db1:3306`, never a password). */
   sourceAddress: string;
+  /**
+   * Several servers of one replication topology (`--source mysql://repl@db1:3306,db2:3306`): on
+   * every (re)connect the archiver streams from the primary among them (writable, not replicating,
+   * the newest GTIDs), and while streaming checks every `primaryCheckIntervalMs` that it still is.
+   * When set, `source` is unused.
+   */
+  candidates?: readonly SourceCandidate[];
+  /** How often the current server is checked to still be the primary (default 5 000 ms; candidates only). */
+  primaryCheckIntervalMs?: number;
   store: ObjectStore;
   /** server_id to register as replica (must be unique among the source's replicas). */
   serverId?: number;
-  /** Default 1000 ms. */
+  /** Default 400 ms (DEFAULT_FLUSH_INTERVAL_MS); see FlushPolicy for the idle flush. */
   flushIntervalMs?: number;
   /** Default 64 MiB. */
   segmentSize?: number;
@@ -128,6 +140,13 @@ export interface ArchiveOptions {
    * healthy idle archiver and fires for a stuck one.
    */
   idleMetricsIntervalMs?: number;
+}
+
+/** One of several servers the archiver may stream from. */
+export interface SourceCandidate {
+  source: MysqlConnectionOptions;
+  /** As printed (`mysql://repl@db2:3306`). */
+  address: string;
 }
 
 /** What archiveBinlogs did. */
@@ -228,6 +247,8 @@ class BinlogArchiver {
   readonly #stop = new AbortController();
   #lostLease: LeaseHeldError | undefined;
   #lease: Lease | undefined;
+  /** The server streamed from in this session (the primary among the candidates). */
+  #current: SourceCandidate | undefined;
   #durable: Durable | undefined;
   #segments = 0;
   #lastMetricsAt = 0;
@@ -240,6 +261,16 @@ class BinlogArchiver {
   /** Transactions archived since the file last rotated (for rotateIntervalMs). */
   #trxSinceRotation = 0;
   readonly #youngGeneration = new YoungGenerationSizer();
+
+  /** Connection options of the current source. */
+  get #src(): MysqlConnectionOptions {
+    return (this.#current ?? { source: this.#o.source }).source;
+  }
+
+  /** The current source as printed (`mysql://repl@db1:3306`). */
+  get #addr(): string {
+    return this.#current?.address ?? this.#o.sourceAddress;
+  }
 
   constructor(opts: ArchiveOptions) {
     this.#o = opts;
@@ -296,14 +327,14 @@ class BinlogArchiver {
           if (unavailable >= 5) {
             throw new PitrError(
               'MYSQL_SERVER_ERROR',
-              `the source ${o.sourceAddress} refuses to send ${(err as BinlogUnavailableError).file} from position ` +
+              `the source ${this.#addr} refuses to send ${(err as BinlogUnavailableError).file} from position ` +
                 `${(err as BinlogUnavailableError).position} although it lists the file (5 attempts): the archived ` +
                 'position is not an event boundary of its file, so its binlog is not the archived history. Check ' +
                 'the source; if it was rebuilt, move the repository aside or archive it into a new one',
               { cause: err },
             );
           }
-          this.#log.warn(`binlog stream from ${o.sourceAddress} failed; reconnecting in ${delay} ms`, {
+          this.#log.warn(`binlog stream from ${this.#addr} failed; reconnecting in ${delay} ms`, {
             error: messageOf(err),
             code: (err as { code?: unknown }).code,
           });
@@ -317,7 +348,7 @@ class BinlogArchiver {
           if (idleSessions >= 5) {
             throw new PitrError(
               'INTERNAL',
-              `the source ${o.sourceAddress} stopped sending before ${this.#target?.file}:${this.#target?.position} ` +
+              `the source ${this.#addr} stopped sending before ${this.#target?.file}:${this.#target?.position} ` +
                 `(archived up to ${this.#durable?.file}:${this.#durable?.end}); run the archiver again, and report this if it repeats`,
             );
           }
@@ -344,12 +375,13 @@ class BinlogArchiver {
   /** One connection: plan, stream, flush. Returns true when caught up with the target. */
   async #session(): Promise<boolean> {
     const o = this.#o;
+    if (o.candidates && o.candidates.length > 0) this.#current = await this.#selectPrimary(o.candidates);
     const facts = await this.#readSource();
     if (o.untilCaughtUp && !this.#target) {
       if (!facts.current) {
         throw new PitrError(
           'MYSQL_PREREQUISITE',
-          `--until-caught-up needs SHOW MASTER STATUS on ${o.sourceAddress}; grant the user BINLOG MONITOR ` +
+          `--until-caught-up needs SHOW MASTER STATUS on ${this.#addr}; grant the user BINLOG MONITOR ` +
             '(MariaDB) or REPLICATION CLIENT (MySQL)',
         );
       }
@@ -369,7 +401,7 @@ class BinlogArchiver {
     if (o.untilCaughtUp && this.#caughtUp()) return true;
 
     const stream = await openBinlogStream({
-      ...o.source,
+      ...this.#src,
       file: plan.file,
       position: plan.position,
       serverId: o.serverId,
@@ -379,33 +411,94 @@ class BinlogArchiver {
       logger: this.#log,
     });
     this.#log.info('streaming binlogs', { timeline, file: plan.file, position: plan.position });
-    await this.#consume(stream, timeline, plan.file, plan.position);
+    // several sources: a switchover leaves this server up but no longer the primary; end the
+    // session then, and the next one streams from the new primary
+    const current = this.#current;
+    let checking = false;
+    const check =
+      current && (o.candidates?.length ?? 0) > 1
+        ? setInterval(() => {
+            if (checking) return;
+            checking = true;
+            probeRole(current.source)
+              .then((role) => {
+                if (role.primary) return;
+                this.#log.warn(`${current.address} is no longer the primary (${role.why}); switching`, {});
+                void stream.close();
+              })
+              .catch(() => undefined) // unreachable: the stream notices by itself
+              .finally(() => (checking = false));
+          }, o.primaryCheckIntervalMs ?? 5000)
+        : undefined;
+    try {
+      await this.#consume(stream, timeline, plan.file, plan.position);
+    } finally {
+      if (check) clearInterval(check);
+    }
     return o.untilCaughtUp ? this.#caughtUp() : false;
   }
 
-  async #readSource(): Promise<SourceFacts> {
-    const o = this.#o;
-    const conn = await connectMysql(o.source);
+  async #readSource(): Promise<SourceFacts & GtidStarts> {
+    const conn = await connectMysql(this.#src);
     try {
-      const facts = await readSourceFacts(conn, o.sourceAddress);
+      const facts = await readSourceFacts(conn, this.#addr);
       if (!facts.logBin) {
         throw new MysqlPrerequisiteError(
           'log_bin',
           'OFF',
-          `the source ${o.sourceAddress} has the binary log off: nothing to archive. Enable log_bin and restart it`,
+          `the source ${this.#addr} has the binary log off: nothing to archive. Enable log_bin and restart it`,
         );
       }
       if (!facts.binaryLogs || facts.binaryLogs.length === 0) {
         throw new PitrError(
           'MYSQL_PREREQUISITE',
-          `the archiver cannot run SHOW BINARY LOGS on ${o.sourceAddress}; grant the user BINLOG MONITOR (MariaDB) ` +
+          `the archiver cannot run SHOW BINARY LOGS on ${this.#addr}; grant the user BINLOG MONITOR (MariaDB) ` +
             'or REPLICATION CLIENT (MySQL) so it can resume exactly and detect purged files',
         );
       }
+      if (facts.flavor === 'mariadb') return { ...facts, ...(await readGtidStarts(conn, facts.binaryLogs)) };
       return facts;
     } finally {
       await conn.end().catch(() => undefined);
     }
+  }
+
+  /**
+   * The primary among `candidates`: reachable, read_only off, not replicating; of several, the one
+   * with the newest GTIDs.
+   *
+   * @throws MysqlConnectionError (retried by the caller) when none is the primary now
+   */
+  async #selectPrimary(candidates: readonly SourceCandidate[]): Promise<SourceCandidate> {
+    const seen: string[] = [];
+    let best: { c: SourceCandidate; pos: MariadbGtidPos | undefined } | undefined;
+    for (const c of candidates) {
+      const role = await probeRole(c.source).catch((err: unknown) => ({ error: messageOf(err) }));
+      if ('error' in role) {
+        seen.push(`${c.address}: unreachable (${role.error})`);
+        continue;
+      }
+      if (!role.primary) {
+        seen.push(`${c.address}: ${role.why}`);
+        continue;
+      }
+      seen.push(`${c.address}: primary candidate (gtid_binlog_pos ${role.gtidPos ?? '?'})`);
+      if (!best || (role.pos && best.pos && role.pos.contains(best.pos) && !best.pos.contains(role.pos))) {
+        best = { c, pos: role.pos };
+      }
+    }
+    if (!best) {
+      throw new MysqlConnectionError(
+        `none of the sources is a primary now (${seen.join('; ')}); waiting for one to be promoted (read_only=0, not ` +
+          'replicating). If this lasts, check the failover, or name the primary in --source',
+        candidates.map((c) => c.address).join(','),
+        'NO_PRIMARY',
+      );
+    }
+    if (this.#current?.address !== best.c.address) {
+      this.#log.warn(`streaming from ${best.c.address}: it is the primary`, { candidates: seen });
+    }
+    return best.c;
   }
 
   async #readRepository(): Promise<RepositoryState> {
@@ -431,13 +524,30 @@ class BinlogArchiver {
     } catch (err) {
       if (!(err instanceof ObjectNotFoundError)) throw err;
     }
-    let lastKey: { key: string; file: string; start: number } | undefined;
+    const keys: { key: string; file: string; start: number }[] = [];
     for await (const obj of this.#store.list(timelineSegmentsPrefix(newestId))) {
       const parts = parseSegmentKey(obj.key);
-      if (parts && (!lastKey || compareSegments(parts, lastKey) > 0)) lastKey = { key: obj.key, ...parts };
+      if (parts) keys.push({ key: obj.key, ...parts });
     }
+    keys.sort(compareSegments);
+    const lastKey = keys.at(-1);
     const last = lastKey ? (await readSegmentHeader(this.#store, lastKey.key)).header : undefined;
-    return { timelineIds: ids, newest: { id: newestId, record }, ...(last ? { last } : {}) };
+    // MariaDB: the last archived GTID per domain, from the last segments that end transactions
+    let archived = MariadbGtidPos.EMPTY;
+    for (let i = keys.length - 1, n = 0; i >= 0 && n < ARCHIVED_GTID_LOOKBACK; i--, n++) {
+      const h = i === keys.length - 1 ? last! : (await readSegmentHeader(this.#store, keys[i]!.key)).header;
+      for (const [domain, range] of Object.entries(h.gtids)) {
+        if (archived.get(Number(domain)) === undefined)
+          archived = archived.advance(parseMariadbGtid(range.last));
+      }
+      if (!archived.isEmpty) break;
+    }
+    return {
+      timelineIds: ids,
+      newest: { id: newestId, record },
+      ...(last ? { last } : {}),
+      ...(archived.isEmpty ? {} : { archivedGtidPos: archived.toString() }),
+    };
   }
 
   /** The lease fence: throws (and stops the archiver) when the lease is no longer valid. */
@@ -454,16 +564,17 @@ class BinlogArchiver {
   }
 
   async #applyPlan(plan: ArchiveStartPlan, facts: SourceFacts): Promise<string> {
-    const o = this.#o;
     if (plan.kind === 'new-timeline') {
       this.#fence('start a timeline');
       const record: TimelineRecord = {
         format: TIMELINE_FORMAT,
         timeline: plan.timeline,
         createdAt: new Date().toISOString(),
-        source: { ...identityOf(facts), version: facts.version, address: o.sourceAddress },
+        source: { ...identityOf(facts), version: facts.version, address: this.#addr },
         firstFile: plan.file,
         ...(plan.parent ? { parent: plan.parent } : {}),
+        ...(plan.forkGtid ? { forkGtid: plan.forkGtid } : {}),
+        startedBy: `archiver on ${hostname()} pid ${process.pid}`,
         reason: plan.reason,
       };
       await this.#store.put(timelineKey(plan.timeline), Buffer.from(serializeTimelineRecord(record)), {
@@ -475,6 +586,7 @@ class BinlogArchiver {
         timeline: plan.timeline,
         file: plan.file,
         parent: plan.parent,
+        forkGtid: plan.forkGtid,
       });
       this.#durable = undefined;
       return plan.timeline;
@@ -491,7 +603,7 @@ class BinlogArchiver {
               from: gap.from,
               resumedAt: plan.file,
               detectedAt: new Date().toISOString(),
-              reason: `the source ${o.sourceAddress} no longer has ${gap.file} (purged before it was archived)`,
+              reason: `the source ${this.#addr} no longer has ${gap.file} (purged before it was archived)`,
             }),
           ),
           { contentType: 'application/json', ifAbsent: true },
@@ -546,7 +658,7 @@ class BinlogArchiver {
     // The stream framed each event, counted its position and verified its CRC32: wrap the events
     // as they are (bodies decode lazily: the builder looks only at GTID and terminating events).
     const reader = new FramedEventReader({
-      object: `binlog stream from ${o.sourceAddress}`,
+      object: `binlog stream from ${this.#addr}`,
       checksumAlgorithm: stream.source.binlogChecksum === 'CRC32' ? 'CRC32' : 'OFF',
     });
     let timer: NodeJS.Timeout | undefined;
@@ -590,6 +702,12 @@ class BinlogArchiver {
         // take what is already received without a promise per event; await only when empty
         let item = stream.poll();
         if (!item) {
+          // nothing more received: store what is complete now rather than at the timer (at most
+          // one flush per interval, see FlushPolicy)
+          if (builder.hasComplete && policy.idleDue(Date.now())) {
+            flush('idle');
+            if (uploader.full) await uploader.room();
+          }
           const r = await stream.next();
           if (r.done) break;
           item = r.value;
@@ -644,14 +762,13 @@ class BinlogArchiver {
 
   /** Runs FLUSH BINARY LOGS every `ms` while transactions were archived since the last rotation. */
   #startRotating(ms: number): NodeJS.Timeout {
-    const o = this.#o;
     let busy = false;
     const timer = setInterval(() => {
       if (busy || this.#trxSinceRotation === 0 || this.#stop.signal.aborted) return;
       busy = true;
       void (async () => {
         try {
-          const conn = await connectMysql(o.source);
+          const conn = await connectMysql(this.#src);
           try {
             await conn.query('FLUSH BINARY LOGS');
             this.#trxSinceRotation = 0;
@@ -661,7 +778,7 @@ class BinlogArchiver {
           }
         } catch (err) {
           this.#log.warn(
-            `could not run FLUSH BINARY LOGS on ${o.sourceAddress} for --rotate-interval; grant the user RELOAD ` +
+            `could not run FLUSH BINARY LOGS on ${this.#addr} for --rotate-interval; grant the user RELOAD ` +
               '(or BINLOG ADMIN on MariaDB), or drop --rotate-interval',
             { error: messageOf(err) },
           );
@@ -687,10 +804,9 @@ class BinlogArchiver {
     const to = binlogFileAfter(file, 1 - keep);
     if (this.#purgedTo !== undefined && compareBinlogFiles(to, this.#purgedTo) <= 0) return;
     this.#purgedTo = to;
-    const o = this.#o;
     this.#purging = this.#purging.then(async () => {
       try {
-        const conn = await connectMysql(o.source);
+        const conn = await connectMysql(this.#src);
         try {
           // the file to purge to must exist, or the source refuses (and it never purges the active file)
           await conn.query('PURGE BINARY LOGS TO ?', [to]);
@@ -791,13 +907,102 @@ export function identityOf(facts: SourceFacts): SourceIdentity {
       };
 }
 
-function sourceState(facts: SourceFacts): SourceState {
+function sourceState(facts: SourceFacts & GtidStarts): SourceState {
   return {
     identity: identityOf(facts),
     binaryLogs: facts.binaryLogs ?? [],
     ...(facts.flavor === 'mariadb' ? { gtidBinlogPos: facts.gtidBinlogPos ?? '' } : {}),
+    ...(facts.gtidBinlogState !== undefined ? { gtidBinlogState: facts.gtidBinlogState } : {}),
+    ...(facts.fileStartGtidPos ? { fileStartGtidPos: facts.fileStartGtidPos } : {}),
     ...(facts.flavor === 'mysql' && facts.gtidMode === 'ON'
       ? { gtidExecuted: facts.gtidExecuted ?? '' }
       : {}),
   };
+}
+
+/** Segments read back (newest first) to find the last archived GTID of every domain. */
+const ARCHIVED_GTID_LOOKBACK = 20;
+/** Newest files whose starting GTID position is read on MariaDB (to find where a failover continues). */
+const GTID_START_FILES = 64;
+
+/** MariaDB's GTID state at the start of each recent binlog file, and the per-server state. */
+interface GtidStarts {
+  gtidBinlogState?: string;
+  fileStartGtidPos?: Record<string, string>;
+}
+
+/** Reads @@gtid_binlog_state and BINLOG_GTID_POS(file, 4) of the newest files (one statement). */
+async function readGtidStarts(
+  conn: Awaited<ReturnType<typeof connectMysql>>,
+  logs: readonly { name: string }[] | undefined,
+): Promise<GtidStarts> {
+  try {
+    const files = (logs ?? []).slice(-GTID_START_FILES).map((l) => l.name);
+    const cols = files.map((_, i) => `BINLOG_GTID_POS(?, 4) AS f${i}`);
+    const [rows] = await conn.query(
+      `SELECT @@global.gtid_binlog_state AS state${cols.length ? `, ${cols.join(', ')}` : ''}`,
+      files,
+    );
+    const row = (rows as Record<string, unknown>[])[0] ?? {};
+    const starts: Record<string, string> = {};
+    files.forEach((f, i) => {
+      const v = row[`f${i}`];
+      if (typeof v === 'string') starts[f] = v;
+    });
+    return { gtidBinlogState: String(row.state ?? ''), fileStartGtidPos: starts };
+  } catch {
+    return {}; // an older server: no GTID-based continuation, the file checks still apply
+  }
+}
+
+/** What a server is in its topology, as the archiver decides where to stream from. */
+type Role =
+  | { primary: true; gtidPos: string | undefined; pos: MariadbGtidPos | undefined }
+  | { primary: false; why: string };
+
+/** Connects to one candidate and says whether it is a primary (read_only off, no replication running). */
+async function probeRole(source: MysqlConnectionOptions): Promise<Role> {
+  const conn = await connectMysql({ ...source, connectTimeoutMs: source.connectTimeoutMs ?? 5000 });
+  try {
+    const [rows] = await conn.query(
+      'SELECT @@global.read_only AS ro, @@global.log_bin AS log_bin, VERSION() AS v',
+    );
+    const row = (rows as Record<string, unknown>[])[0] ?? {};
+    const on = (v: unknown): boolean => v === 1 || v === '1' || v === 'ON';
+    if (!on(row.log_bin)) return { primary: false, why: 'binary log off' };
+    if (on(row.ro)) return { primary: false, why: 'read_only=ON (a replica)' };
+    const mariadb = /mariadb/i.test(String(row.v ?? ''));
+    let replicating = false;
+    if (mariadb) {
+      // SHOW SLAVE STATUS needs SLAVE MONITOR; the status counter needs no privilege
+      const [st] = await conn.query(
+        "SHOW GLOBAL STATUS WHERE Variable_name IN ('Slaves_running', 'Slave_running')",
+      );
+      replicating = (st as { Variable_name: string; Value: string }[]).some(
+        (r) =>
+          (r.Variable_name === 'Slaves_running' && Number(r.Value) > 0) ||
+          (r.Variable_name === 'Slave_running' && r.Value === 'ON'),
+      );
+    } else {
+      try {
+        const [st] = await conn.query('SHOW REPLICA STATUS');
+        replicating = (st as { Replica_SQL_Running?: string }[]).some((r) => r.Replica_SQL_Running === 'Yes');
+      } catch {
+        replicating = false; // no privilege or an older server: read_only decides
+      }
+    }
+    if (replicating) return { primary: false, why: 'replicating from another server' };
+    if (!mariadb) return { primary: true, gtidPos: undefined, pos: undefined };
+    const [g] = await conn.query('SELECT @@global.gtid_binlog_pos AS p');
+    const text = String((g as Record<string, unknown>[])[0]?.p ?? '');
+    let pos: MariadbGtidPos | undefined;
+    try {
+      pos = MariadbGtidPos.parse(text);
+    } catch {
+      pos = undefined;
+    }
+    return { primary: true, gtidPos: text, pos };
+  } finally {
+    await conn.end().catch(() => undefined);
+  }
 }

@@ -1,5 +1,5 @@
 import { archiveBinlogs, DEFAULT_FLUSH_INTERVAL_MS } from '../archiver/index.js';
-import { ConfigError, formatEndpoint } from '../config/index.js';
+import { ConfigError, formatEndpoint, parseMysqlUrl, splitMysqlUrls } from '../config/index.js';
 import type { MysqlConnectionOptions, MysqlEndpoint } from '../mysql/index.js';
 import { readServer, serverOptions } from './server-options.js';
 import type { CliCommand } from './cli-command.js';
@@ -46,12 +46,17 @@ export const archive: CliCommand = {
   words: ['archive'],
   summary: 'Stream the source binlogs into the repository as they are written (or until caught up)',
   usage:
-    '--source mysql://USER@HOST:PORT --repo URL [--until-caught-up] [--flush-interval 1s] [--segment-size 64MiB]',
+    '--source mysql://USER@HOST:PORT[,HOST2:PORT...] --repo URL [--until-caught-up] [--flush-interval 400ms] [--segment-size 64MiB]',
   details: [
     'Connects to the source as a replica and stores its binlogs as zstd segments of binlogs/<timeline>/<file>/,',
-    'each flushed at most --flush-interval after its first transaction committed, at --segment-size, and at',
+    'each flushed at most --flush-interval after its first transaction committed (at once when the stream goes',
+    'idle, but never more than one flush per interval), at --segment-size, and at',
     'every rotation. Kill it at any moment: it resumes exactly after the last stored segment. Only one archiver',
     'may write to a repository (locks/archiver.json); a second one exits with code 7. SIGTERM flushes and exits 0.',
+    '',
+    'With several servers (--source mysql://repl@db1:3306,db2:3306) it streams from the primary (read_only off,',
+    'not replicating, newest GTIDs) and, after a failover or switchover, continues on the new primary from the',
+    'file holding the first transaction it has not archived, on a new timeline that records the fork GTID.',
     '',
     'The user needs REPLICATION SLAVE and BINLOG MONITOR (MariaDB) or REPLICATION CLIENT (MySQL). The password',
     'comes from MYSQL_PITR_SOURCE_PASSWORD or --source-password-file. One Embedded Metric Format line per',
@@ -143,14 +148,24 @@ export const archive: CliCommand = {
   ],
   async run(ctx) {
     const v = ctx.config.values;
-    const { endpoint, password } = readServer(v, 'source');
+    // several servers of one topology: the archiver streams from the primary among them
+    const urls = splitMysqlUrls(v['source'] as string, '--source');
+    const { endpoint, password } = readServer({ ...v, source: urls[0] }, 'source');
+    const candidates =
+      urls.length > 1
+        ? urls.map((u) => {
+            const e = parseMysqlUrl(u, '--source');
+            return { source: connectionOptions(e, password), address: formatEndpoint(e) };
+          })
+        : undefined;
     const segmentSize = parseByteSize(v['segmentSize'] as string, '--segment-size');
     if (segmentSize < 4096)
       throw new ConfigError(`--segment-size ${segmentSize} is too small; use at least 4KiB`);
     const store = openRepository(v, ctx.logger);
     const result = await archiveBinlogs({
       source: connectionOptions(endpoint, password),
-      sourceAddress: formatEndpoint(endpoint),
+      sourceAddress: candidates ? candidates.map((c) => c.address).join(',') : formatEndpoint(endpoint),
+      ...(candidates ? { candidates } : {}),
       store,
       ...(v['serverId'] !== undefined ? { serverId: v['serverId'] as number } : {}),
       flushIntervalMs: v['flushInterval'] as number,

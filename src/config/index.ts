@@ -8,5 +8,5 @@ export {
 export { defaultEnvName, type OptionSpec, type OptionType } from './option-spec.js';
 export { ConfigError } from './config-error.js';
 export { parseDuration, formatDuration } from './duration.js';
-export { parseMysqlUrl, redactUrl, formatEndpoint } from './mysql-url.js';
+export { parseMysqlUrl, splitMysqlUrls, redactUrl, formatEndpoint } from './mysql-url.js';
 export { readSecret } from './read-secret.js';

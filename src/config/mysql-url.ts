@@ -39,6 +39,28 @@ export function parseMysqlUrl(text: string, what = 'MySQL URL', allowPassword = 
   };
 }
 
+/**
+ * Splits a URL naming several servers of one topology, `mysql://repl@db1:3306,db2:3306/?ssl=true`,
+ * into one URL per server (`mysql://repl@db1:3306/?ssl=true`, `mysql://repl@db2:3306/?ssl=true`):
+ * same scheme, user, path and query. A URL with one host comes back as it is.
+ *
+ * @throws ConfigError for an empty host in the list (`db1:3306,,db2`) or a repeated one
+ */
+export function splitMysqlUrls(text: string, what = 'MySQL URL'): string[] {
+  const m = /^([a-z][a-z0-9+.-]*:\/\/)([^@/?#]*@)?([^/?#]*)(.*)$/i.exec(text.trim());
+  if (!m || !m[3]!.includes(',')) return [text];
+  const hosts = m[3]!.split(',').map((h) => h.trim());
+  if (hosts.some((h) => h === '')) {
+    throw new ConfigError(
+      `${what} "${redactUrl(text)}" has an empty host in its list; expected mysql://USER@HOST1:PORT,HOST2:PORT`,
+    );
+  }
+  if (new Set(hosts).size !== hosts.length) {
+    throw new ConfigError(`${what} "${redactUrl(text)}" names a host twice; list each server once`);
+  }
+  return hosts.map((h) => `${m[1]}${m[2] ?? ''}${h}${m[4]}`);
+}
+
 /** The URL with any password replaced by `***`, safe to print and log. */
 export function redactUrl(text: string): string {
   return text.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*):[^@/]*@/i, '$1:***@');

@@ -131,4 +131,56 @@ describe('planArchiveStart (resume point)', () => {
     );
     assert.deepEqual([plan.kind, plan.timeline], ['new-timeline', '000002']);
   });
+
+  describe('another server that continues the GTIDs (failover, switchover, a moved address)', () => {
+    const replica = { flavor: 'mariadb' as const, serverId: 8, gtidDomainId: 0 };
+    const promoted = (over: Partial<SourceState> = {}): SourceState =>
+      source({
+        identity: replica,
+        binaryLogs: [
+          { name: 'mysql-bin.000001', size: 5000 },
+          { name: 'mysql-bin.000002', size: 6000 },
+          { name: 'mysql-bin.000003', size: 700 },
+        ],
+        gtidBinlogPos: '0-8-23',
+        gtidBinlogState: '0-7-20,0-8-23',
+        fileStartGtidPos: {
+          'mysql-bin.000001': '',
+          'mysql-bin.000002': '0-7-15',
+          'mysql-bin.000003': '0-7-21',
+        },
+        ...over,
+      });
+    const archivedRepo = { ...repo(header({})), archivedGtidPos: '0-7-20' };
+
+    it('starts a new timeline at the file holding the first transaction not archived, with the fork GTID', () => {
+      const plan = planArchiveStart(archivedRepo, promoted());
+      assert.equal(plan.kind, 'new-timeline');
+      assert.equal(plan.timeline, '000002');
+      assert.equal(
+        plan.file,
+        'mysql-bin.000002',
+        'not the oldest file, and not one that starts after the fork',
+      );
+      assert.equal(plan.position, 4);
+      assert.equal(plan.kind === 'new-timeline' && plan.forkGtid, '0-7-20');
+      assert.deepEqual(plan.kind === 'new-timeline' && plan.parent, {
+        timeline: '000001',
+        file: 'mysql-bin.000003',
+        position: 5000,
+      });
+      assert.match(plan.kind === 'new-timeline' ? plan.reason : '', /failover or switchover/);
+    });
+
+    it('an unrelated server (no GTID of the archived server in its state) starts at its oldest file', () => {
+      const plan = planArchiveStart(archivedRepo, promoted({ gtidBinlogState: '0-8-23' }));
+      assert.equal(plan.file, 'mysql-bin.000001');
+      assert.equal(plan.kind === 'new-timeline' && plan.forkGtid, undefined);
+    });
+
+    it('without the starting GTID positions (MySQL, an old server) the oldest file, as before', () => {
+      const plan = planArchiveStart(archivedRepo, promoted({ fileStartGtidPos: undefined }));
+      assert.equal(plan.file, 'mysql-bin.000001');
+    });
+  });
 });

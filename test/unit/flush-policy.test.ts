@@ -45,4 +45,22 @@ describe('FlushPolicy (fake clock)', () => {
     assert.throws(() => new FlushPolicy({ flushIntervalMs: -1 }), RangeError);
     assert.throws(() => new FlushPolicy({ segmentSize: 10 }), RangeError);
   });
+
+  it('idle flush: at once when a transaction waits and the last flush is an interval old; never more often', () => {
+    const p = new FlushPolicy({ flushIntervalMs: 400 });
+    assert.equal(p.idleDue(0), false, 'nothing pending');
+    p.transactionEnded(0);
+    assert.equal(p.idleDue(0), true, 'the first transaction after a quiet period is stored at once');
+    p.flushed(0);
+    p.transactionEnded(10);
+    assert.equal(p.idleDue(10), false, 'one flush per interval');
+    assert.equal(p.idleDue(399), false);
+    assert.equal(p.idleDue(400), true);
+    assert.equal(
+      p.decide(409, { bufferedBytes: 100 }),
+      undefined,
+      'the interval still counts from the transaction',
+    );
+    assert.equal(p.decide(410, { bufferedBytes: 100 }), 'interval');
+  });
 });
