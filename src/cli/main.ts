@@ -8,6 +8,7 @@ import type { CliCommand } from './cli-command.js';
 import { COMMANDS } from './commands.js';
 import { ExitCode, exitCodeFor } from '../errors/exit-codes.js';
 import { formatHelp } from './format-help.js';
+import { KNOWN_CONFIG_KEYS, KNOWN_ENV_NAMES } from './known-settings.js';
 
 /** Options every command accepts. */
 export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
@@ -88,7 +89,10 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
 
   let logger = createLogger({ stream: io.stderr });
   try {
-    const config = loadConfig(specs, rest, io.env);
+    const config = loadConfig(specs, rest, io.env, {
+      knownKeys: KNOWN_CONFIG_KEYS,
+      knownEnv: KNOWN_ENV_NAMES,
+    });
     const format = config.values['logFormat'];
     logger = createLogger({
       stream: io.stderr,

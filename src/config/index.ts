@@ -1,6 +1,7 @@
 export {
   loadConfig,
   CONFIG_FILE_OPTION,
+  specEnvNames,
   type LoadedConfig,
   type ConfigValues,
   type ConfigValue,
@@ -10,3 +11,4 @@ export { ConfigError } from './config-error.js';
 export { parseDuration, formatDuration } from './duration.js';
 export { parseMysqlUrl, splitMysqlUrls, redactUrl, formatEndpoint } from './mysql-url.js';
 export { readSecret } from './read-secret.js';
+export { nearestName, checkConfigFileKeys, checkEnvironment, ENV_PREFIX } from './unknown-settings.js';

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError } from './config-error.js';
 import { parseDuration } from './duration.js';
 import { defaultEnvName, type OptionSpec } from './option-spec.js';
+import { checkConfigFileKeys, checkEnvironment } from './unknown-settings.js';
 
 export type ConfigValue = string | number | boolean | readonly string[] | undefined;
 export type ConfigValues = Readonly<Record<string, ConfigValue>>;
@@ -34,15 +35,19 @@ const FLAG_FOR_SECRET = /pass(word)?$/i;
  * file. Precedence: flag > environment (`MYSQL_PITR_*`) > config file > default.
  *
  * Throws ConfigError for unknown flags, bad values, a missing required setting, an unreadable
- * config file, or a password passed as a flag (secrets travel only in env or files).
+ * config file, or a password passed as a flag (secrets travel only in env or files); for a config
+ * file key outside `knownKeys` and a `MYSQL_PITR_*` variable outside `knownEnv` (each defaults to
+ * what `specs` read; an entry point serving several commands passes the union of all of them, so
+ * one file or environment can serve every command).
  */
 export function loadConfig(
   specs: readonly OptionSpec[],
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
-  opts: { allowPositionals?: boolean } = {},
+  opts: { allowPositionals?: boolean; knownKeys?: ReadonlySet<string>; knownEnv?: ReadonlySet<string> } = {},
 ): LoadedConfig {
   const all = [CONFIG_FILE_OPTION, ...specs];
+  checkEnvironment(env, opts.knownEnv ?? new Set(specEnvNames(all)));
   const parseOptions: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {};
   for (const s of all) {
     if (!s.flag || s.secret) continue;
@@ -81,7 +86,9 @@ export function loadConfig(
 
   const flagValues = parsed.values as Record<string, string | boolean | string[] | undefined>;
   const configPath = (flagValues['config'] as string | undefined) ?? env['MYSQL_PITR_CONFIG'];
-  const fileValues = configPath ? readConfigFile(configPath, all) : {};
+  const fileValues = configPath
+    ? readConfigFile(configPath, all, opts.knownKeys ?? new Set(all.map((s) => s.key)))
+    : {};
 
   const values: Record<string, ConfigValue> = {};
   const sources: Record<string, 'flag' | 'env' | 'file' | 'default'> = {};
@@ -130,7 +137,16 @@ export function loadConfig(
   };
 }
 
-function readConfigFile(path: string, specs: readonly OptionSpec[]): Record<string, unknown> {
+/** The environment variables `specs` read. */
+export function specEnvNames(specs: readonly OptionSpec[]): string[] {
+  return specs.flatMap((s) => (s.env === false ? [] : [s.env ?? defaultEnvName(s.key)]));
+}
+
+function readConfigFile(
+  path: string,
+  specs: readonly OptionSpec[],
+  knownKeys: ReadonlySet<string>,
+): Record<string, unknown> {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -146,7 +162,9 @@ function readConfigFile(path: string, specs: readonly OptionSpec[]): Record<stri
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     throw new ConfigError(`config file ${path} must hold a JSON object of settings`);
   }
-  // Unknown keys are ignored rather than rejected: one file serves several commands.
+  // A typo ("keepDay") must not silently leave the default in force. Keys of other commands are
+  // known (one file serves several commands) and ignored here.
+  checkConfigFileKeys(Object.keys(data), knownKeys, path);
   const known = new Set(specs.map((s) => s.key));
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(data)) if (known.has(k)) out[k] = v;

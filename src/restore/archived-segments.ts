@@ -1,9 +1,19 @@
 import { createHash } from 'node:crypto';
-import { decodeSegmentHeader } from '../catalog/index.js';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { open, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import {
+  decodeSegmentHeader,
+  segmentHeaderFrameLength,
+  SEGMENT_HEADER_PROBE_BYTES,
+  type SegmentHeader,
+} from '../catalog/index.js';
 import { BinlogEventParser, TransactionTracker, type BinlogEvent } from '../binlog/index.js';
 import { createZstdDecompressStream } from '../codec/index.js';
 import { ChecksumMismatchError, CorruptDataError } from '../errors/index.js';
-import type { ObjectStore } from '../storage/index.js';
+import { createPrivateTempDir, removePrivateTempDir, type ObjectStore } from '../storage/index.js';
 import type { ArchivedTransaction, ScannedFile } from './plan-restore.js';
 
 /** A segment to read: its key and the byte range of the binlog file it holds. */
@@ -21,9 +31,7 @@ async function decompress(data: Buffer, key: string): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-async function fetchSegment(store: ObjectStore, ref: SegmentRef): Promise<Buffer> {
-  const stored = await store.get(ref.key);
-  const { header, frameLength } = decodeSegmentHeader(stored, ref.key);
+function checkRange(header: SegmentHeader, ref: SegmentRef): void {
   if (header.start !== ref.start || header.end !== ref.end) {
     throw new CorruptDataError(
       ref.key,
@@ -32,24 +40,109 @@ async function fetchSegment(store: ObjectStore, ref: SegmentRef): Promise<Buffer
         'changed while restoring (re-run the command) or was copied to the wrong key',
     );
   }
-  const bytes = await decompress(stored.subarray(frameLength), ref.key);
-  const sha = createHash('sha256').update(bytes).digest('hex');
-  if (bytes.length !== header.end - header.start || sha !== header.sha256) {
+}
+
+function checkDigest(header: SegmentHeader, ref: SegmentRef, bytes: number, sha: string): void {
+  if (bytes !== header.end - header.start || sha !== header.sha256) {
     throw new ChecksumMismatchError(
       ref.key,
       header.start,
-      `segment ${header.file} @ ${header.start}-${header.end} decompressed to ${bytes.length} bytes with SHA-256 ` +
+      `segment ${header.file} @ ${header.start}-${header.end} decompressed to ${bytes} bytes with SHA-256 ` +
         `${sha}; its header records ${header.end - header.start} bytes and ${header.sha256}. The archive is damaged ` +
         'here: restore to a target before this segment, or re-archive the file from the source if it still has it',
     );
   }
-  return bytes;
+}
+
+/** A segment fetched and verified, ready to hand on. */
+interface VerifiedSegment {
+  /** Its binlog bytes, in order. */
+  chunks(): AsyncIterable<Buffer>;
+  /** Frees what holds it (a spilled file). */
+  dispose(): Promise<void>;
+}
+
+/** A small segment: fetched whole, decompressed and verified in memory. */
+async function fetchSegment(store: ObjectStore, ref: SegmentRef): Promise<VerifiedSegment> {
+  const stored = await store.get(ref.key);
+  const { header, frameLength } = decodeSegmentHeader(stored, ref.key);
+  checkRange(header, ref);
+  const bytes = await decompress(stored.subarray(frameLength), ref.key);
+  checkDigest(header, ref, bytes.length, createHash('sha256').update(bytes).digest('hex'));
+  return {
+    async *chunks() {
+      yield bytes;
+    },
+    dispose: () => Promise.resolve(),
+  };
 }
 
 /**
- * The binlog bytes of `segments`, in order, each segment verified (length and SHA-256) before it is
- * yielded. Up to `prefetch` segments are downloaded ahead of the one being consumed, so memory stays
- * bounded by about (prefetch + 1) segments.
+ * A large segment (a compacted object can hold hundreds of MiB): streamed to a local file (0600,
+ * in a private 0700 folder), then streamed through zstd and SHA-256 to verify it, and only then
+ * streamed through zstd again to be handed on. Memory stays at a few stream buffers whatever the
+ * object's size; local disk holds its stored (compressed) bytes until it has been consumed.
+ */
+async function spillSegment(store: ObjectStore, ref: SegmentRef, path: string): Promise<VerifiedSegment> {
+  await pipeline(await store.getStream(ref.key), createWriteStream(path, { flags: 'wx', mode: 0o600 }));
+  let header: SegmentHeader;
+  let frameLength: number;
+  const fh = await open(path, 'r');
+  try {
+    const prefix = Buffer.alloc(SEGMENT_HEADER_PROBE_BYTES);
+    const { bytesRead } = await fh.read(prefix, 0, prefix.length, 0);
+    const need = segmentHeaderFrameLength(prefix.subarray(0, bytesRead), ref.key);
+    const frame = need <= bytesRead ? prefix.subarray(0, bytesRead) : Buffer.alloc(need);
+    if (need > bytesRead) await fh.read(frame, 0, need, 0);
+    ({ header, frameLength } = decodeSegmentHeader(frame, ref.key));
+  } finally {
+    await fh.close();
+  }
+  checkRange(header, ref);
+  const hash = createHash('sha256');
+  let bytes = 0;
+  await pipeline(
+    createReadStream(path, { start: frameLength }),
+    createZstdDecompressStream({ object: ref.key }),
+    new Writable({
+      write(chunk: Buffer, _enc, cb): void {
+        hash.update(chunk);
+        bytes += chunk.length;
+        cb();
+      },
+    }),
+  );
+  checkDigest(header, ref, bytes, hash.digest('hex'));
+  return {
+    async *chunks() {
+      const d = createZstdDecompressStream({ object: ref.key });
+      const source = createReadStream(path, { start: frameLength });
+      source.on('error', (err) => d.destroy(err));
+      source.pipe(d);
+      try {
+        for await (const c of d) yield c as Buffer;
+      } finally {
+        source.destroy();
+        d.destroy();
+      }
+    },
+    dispose: () => rm(path, { force: true }),
+  };
+}
+
+/** Segments holding more binlog bytes than this are spilled to local disk rather than held in memory. */
+export const IN_MEMORY_SEGMENT_BYTES = 8 * 1024 * 1024;
+
+/**
+ * The binlog bytes of `segments`, in order. Nothing is handed on before it is verified: each
+ * segment's length and SHA-256 are checked before its first byte is yielded. Up to `prefetch`
+ * segments are fetched and verified ahead of the one being consumed.
+ *
+ * Memory is bounded whatever the object size: a segment of up to IN_MEMORY_SEGMENT_BYTES binlog
+ * bytes is held in memory (each yield is then one whole segment); a larger one (a compacted object)
+ * is spilled to a private folder under `os.tmpdir()` (`TMPDIR`; it holds the stored bytes of up to
+ * prefetch + 1 segments) and yielded in chunks of a few hundred KiB. The folder is removed when the
+ * generator ends, however it ends.
  *
  * @throws ChecksumMismatchError / CorruptDataError naming the damaged object; StorageError
  */
@@ -57,21 +150,40 @@ export async function* readArchivedSegments(
   store: ObjectStore,
   segments: readonly SegmentRef[],
   prefetch = 2,
+  opts: { inMemoryBytes?: number } = {},
 ): AsyncGenerator<Buffer> {
-  const pending: Promise<Buffer>[] = [];
+  const limit = opts.inMemoryBytes ?? IN_MEMORY_SEGMENT_BYTES;
+  const pending: Promise<VerifiedSegment>[] = [];
+  let spillDir: Promise<string> | undefined;
   let next = 0;
+  const prepare = async (ref: SegmentRef, n: number): Promise<VerifiedSegment> => {
+    if (ref.end - ref.start <= limit) return fetchSegment(store, ref);
+    spillDir ??= createPrivateTempDir('segments');
+    return spillSegment(store, ref, join(await spillDir, `${n}.zst`));
+  };
   const fill = (): void => {
     while (next < segments.length && pending.length < prefetch + 1) {
-      const p = fetchSegment(store, segments[next++]!);
+      const p = prepare(segments[next]!, next);
+      next++;
       p.catch(() => undefined); // observed when awaited below
       pending.push(p);
     }
   };
-  fill();
-  while (pending.length > 0) {
-    const bytes = await pending.shift()!;
+  try {
     fill();
-    yield bytes;
+    while (pending.length > 0) {
+      const segment = await pending.shift()!;
+      fill();
+      try {
+        yield* segment.chunks();
+      } finally {
+        await segment.dispose();
+      }
+    }
+  } finally {
+    // stopped early (an error, a break): let the prefetches settle, then drop what they hold
+    for (const p of pending.splice(0)) await p.then((s) => s.dispose()).catch(() => undefined);
+    if (spillDir) await removePrivateTempDir(await spillDir).catch(() => undefined);
   }
 }
 

@@ -165,8 +165,8 @@ export async function tableRowCounts(target: TargetConnection): Promise<Record<s
 }
 
 /**
- * Counts the stored (compressed) bytes of the segments as they are read: each buffer that
- * readArchivedSegments yields is one whole segment of the file, in order.
+ * Counts the stored (compressed) bytes of the segments as they are read: a segment counts once all
+ * its binlog bytes went by (readArchivedSegments yields a small segment whole, a large one in chunks).
  */
 function downloadCounter(
   plan: RestorePlan,
@@ -177,8 +177,14 @@ function downloadCounter(
   return {
     async *count(f, it) {
       let i = 0;
+      let consumed = 0;
+      let segmentsEnd = 0;
       for await (const b of it) {
-        done += f.segments[i++]?.size ?? 0;
+        consumed += b.length;
+        for (let s = f.segments[i]; s && consumed >= segmentsEnd + (s.end - s.start); s = f.segments[++i]) {
+          segmentsEnd += s.end - s.start;
+          done += s.size;
+        }
         progress({ phase: 'download', done, total });
         yield b;
       }

@@ -1,0 +1,138 @@
+/**
+ * Every setting any CLI command reads, so that one config file or environment can serve every
+ * command while a typo in either is still an error (`keepDay` for `keepDays`, in a file or a variable name). Kept as
+ * data because loading every command to collect them costs a second at startup;
+ * `test/unit/known-settings.test.ts` loads them all and fails when these lists fall behind, and
+ * scans the code for every `MYSQL_PITR_*` name it reads.
+ */
+
+/** The option keys of every command (the keys of a `--config` file). */
+export const KNOWN_CONFIG_KEYS: ReadonlySet<string> = new Set([
+  'all',
+  'applier',
+  'backup',
+  'beforeGtid',
+  'binlog',
+  'binlogProgram',
+  'clientProgram',
+  'cluster',
+  'compressionLevel',
+  'config',
+  'databases',
+  'delay',
+  'dest',
+  'dryRun',
+  'dumpExtraArgs',
+  'dumpProgram',
+  'file',
+  'flushInterval',
+  'force',
+  'from',
+  'fromGtidOfTarget',
+  'help',
+  'incompleteGrace',
+  'json',
+  'keepBackups',
+  'keepDays',
+  'leaseTtl',
+  'loadThreads',
+  'logFormat',
+  'logLevel',
+  'maxObjectBytes',
+  'noProgress',
+  'olderThan',
+  'primary',
+  'primaryPassword',
+  'primaryPasswordFile',
+  'purgeKeep',
+  'purgeSource',
+  'query',
+  'quiet',
+  'region',
+  'repo',
+  'rotateInterval',
+  's3Endpoint',
+  'segmentSize',
+  'serverId',
+  'source',
+  'sourcePassword',
+  'sourcePasswordFile',
+  'table',
+  'target',
+  'targetPassword',
+  'targetPasswordFile',
+  'timeline',
+  'to',
+  'toGtid',
+  'toPosition',
+  'untilCaughtUp',
+  'wait',
+  'yes',
+]);
+
+/** `MYSQL_PITR_*` variables of the commands' options. */
+const OPTION_ENV = [
+  'MYSQL_PITR_APPLIER',
+  'MYSQL_PITR_BINLOG_PROGRAM',
+  'MYSQL_PITR_CLIENT_PROGRAM',
+  'MYSQL_PITR_CLUSTER',
+  'MYSQL_PITR_COMPRESSION_LEVEL',
+  'MYSQL_PITR_CONFIG',
+  'MYSQL_PITR_DATABASES',
+  'MYSQL_PITR_DEST',
+  'MYSQL_PITR_DUMP_EXTRA_ARGS',
+  'MYSQL_PITR_DUMP_PROGRAM',
+  'MYSQL_PITR_FLUSH_INTERVAL',
+  'MYSQL_PITR_INCOMPLETE_GRACE',
+  'MYSQL_PITR_JSON',
+  'MYSQL_PITR_KEEP_BACKUPS',
+  'MYSQL_PITR_KEEP_DAYS',
+  'MYSQL_PITR_LEASE_TTL',
+  'MYSQL_PITR_LOAD_THREADS',
+  'MYSQL_PITR_LOG_FORMAT',
+  'MYSQL_PITR_LOG_LEVEL',
+  'MYSQL_PITR_MAX_OBJECT_BYTES',
+  'MYSQL_PITR_NO_PROGRESS',
+  'MYSQL_PITR_OLDER_THAN',
+  'MYSQL_PITR_PRIMARY',
+  'MYSQL_PITR_PRIMARY_PASSWORD',
+  'MYSQL_PITR_PRIMARY_PASSWORD_FILE',
+  'MYSQL_PITR_PURGE_KEEP',
+  'MYSQL_PITR_PURGE_SOURCE',
+  'MYSQL_PITR_QUIET',
+  'MYSQL_PITR_REPO',
+  'MYSQL_PITR_ROTATE_INTERVAL',
+  'MYSQL_PITR_S3_ENDPOINT',
+  'MYSQL_PITR_SEGMENT_SIZE',
+  'MYSQL_PITR_SERVER_ID',
+  'MYSQL_PITR_SOURCE',
+  'MYSQL_PITR_SOURCE_PASSWORD',
+  'MYSQL_PITR_SOURCE_PASSWORD_FILE',
+  'MYSQL_PITR_TARGET',
+  'MYSQL_PITR_TARGET_PASSWORD',
+  'MYSQL_PITR_TARGET_PASSWORD_FILE',
+  'MYSQL_PITR_TIMELINE',
+  'MYSQL_PITR_UNTIL_CAUGHT_UP',
+];
+
+/**
+ * `MYSQL_PITR_*` variables read outside the CLI's options, or set by the deployment for every
+ * container: the job message and worker settings (src/jobs, lambdas), the deployment names the
+ * CDK sets, and the crash-injection switch of `binlog compact`'s tests.
+ */
+const OTHER_ENV = [
+  'MYSQL_PITR_JOB',
+  'MYSQL_PITR_DEPLOYMENT',
+  'MYSQL_PITR_DEPLOYMENT_CONFIG',
+  'MYSQL_PITR_REPOSITORY_BUCKET',
+  'MYSQL_PITR_JOB_QUEUE_URL',
+  'MYSQL_PITR_JOB_ECS_CLUSTER',
+  'MYSQL_PITR_JOB_TASK_DEFINITIONS',
+  'MYSQL_PITR_JOB_CONTAINER',
+  'MYSQL_PITR_JOB_SUBNETS',
+  'MYSQL_PITR_JOB_SECURITY_GROUPS',
+  'MYSQL_PITR_TEST_COMPACT_CRASH_AFTER',
+];
+
+/** Every `MYSQL_PITR_*` variable mysql-pitr reads or its deployment sets. */
+export const KNOWN_ENV_NAMES: ReadonlySet<string> = new Set([...OPTION_ENV, ...OTHER_ENV]);
