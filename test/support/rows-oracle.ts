@@ -86,21 +86,24 @@ export function decodeFileRows(
   bytes: Buffer,
   object = 'fixture',
   chunk?: number,
-): { map: TableMapColumns; data: RowsEventData }[] {
+): { map: TableMapColumns; data: RowsEventData; compressed: boolean }[] {
   const parser = new BinlogEventParser({ object });
   const events: BinlogEvent[] = [];
   if (chunk)
     for (let i = 0; i < bytes.length; i += chunk) events.push(...parser.push(bytes.subarray(i, i + chunk)));
   else events.push(...parser.push(bytes));
   const maps = new Map<number, TableMapColumns>();
-  const out: { map: TableMapColumns; data: RowsEventData }[] = [];
+  const out: { map: TableMapColumns; data: RowsEventData; compressed: boolean }[] = [];
   for (const e of events) {
     if (e.typeCode === EventType.TABLE_MAP) {
       const m = decodeTableMapColumns(e);
       maps.set(m.tableId, m);
     } else if (rowsEventKind(e.typeCode)) {
       const map = maps.get(rowsEventTableId(e))!;
-      out.push({ map, data: decodeRowsEvent(e, map) });
+      const compressed =
+        e.typeCode >= EventType.MARIADB_WRITE_ROWS_COMPRESSED_V1 &&
+        e.typeCode <= EventType.MARIADB_DELETE_ROWS_COMPRESSED;
+      out.push({ map, data: decodeRowsEvent(e, map), compressed });
     }
   }
   return out;
