@@ -68,8 +68,8 @@ export const ColumnType = {
   DATETIME2: 18,
   TIME2: 19,
   /** MariaDB 10.3+ compressed columns (`COMPRESSED` attribute). */
-  MARIADB_VARCHAR_COMPRESSED: 140,
-  MARIADB_BLOB_COMPRESSED: 141,
+  MARIADB_BLOB_COMPRESSED: 140,
+  MARIADB_VARCHAR_COMPRESSED: 141,
   /** MySQL 9 VECTOR. */
   VECTOR: 242,
   /** MySQL 5.7+ binary JSON (MariaDB's JSON is LONGTEXT, logged as BLOB). */

@@ -6,7 +6,12 @@ import { REPO_OPTIONS, openRepository } from './repo-options.js';
 /** `db.tbl +3 ~1 -2` per table written: rows inserted (+), updated (~), deleted (-). */
 function rowCounts(m: TimelineMatch): string {
   if (m.rows.length === 0) return '-';
-  return m.rows.map((r) => `${r.table} +${r.inserted} ~${r.updated} -${r.deleted}`).join(', ');
+  return m.rows
+    .map(
+      (r) =>
+        `${r.table} +${r.inserted} ~${r.updated} -${r.deleted}${r.undecoded ? ' (rows not decoded: ?)' : ''}`,
+    )
+    .join(', ');
 }
 
 function line(m: TimelineMatch): string {

@@ -152,6 +152,12 @@ export const undo: CliCommand = {
     const { endpoint, password } = readServer(v, 'target');
     const sqlOut = v['sqlOut'] as string | undefined;
     const dryRun = v['dryRun'] === true || Boolean(sqlOut);
+    if (v['json'] === true && dryRun && !sqlOut) {
+      throw new PitrError(
+        'USAGE',
+        '--dry-run prints SQL on stdout; with --json give --sql-out FILE for the SQL instead',
+      );
+    }
     const store = openRepository(v, ctx.logger);
     const conn = await connectMysql(connectionOptions(endpoint, password));
     const file = sqlOut ? createWriteStream(sqlOut) : undefined;

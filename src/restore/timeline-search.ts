@@ -8,6 +8,7 @@ import {
   TransactionTracker,
   type BinlogEvent,
   type TableMapColumns,
+  type TableMapEventData,
 } from '../binlog/index.js';
 import { compareBinlogFiles, readBinlogCatalog } from '../catalog/index.js';
 import { PitrError } from '../errors/index.js';
@@ -34,6 +35,11 @@ export interface TableRowCounts {
   inserted: number;
   updated: number;
   deleted: number;
+  /**
+   * Set when some of its rows events could not be decoded (a MariaDB COMPRESSED column, an unknown
+   * column type): the counts cover the other events only.
+   */
+  undecoded?: true;
 }
 
 /** One transaction found. */
@@ -69,10 +75,21 @@ class TransactionRows {
       );
     }
     if (e.typeCode === EventType.TABLE_MAP) {
-      const m = decodeTableMapColumns(e);
-      this.maps.set(m.tableId, m);
-      const name = `${m.database}.${m.table}`;
+      let m: TableMapColumns | undefined;
+      try {
+        m = decodeTableMapColumns(e);
+      } catch (err) {
+        // Column definitions this reader does not know: name the table, count its rows as unknown.
+        if (!(err instanceof PitrError)) throw err;
+      }
+      const names = m ?? (e.data as TableMapEventData);
+      const name = `${names.database}.${names.table}`;
       if (!this.counts.has(name)) this.counts.set(name, { table: name, inserted: 0, updated: 0, deleted: 0 });
+      if (m) this.maps.set(m.tableId, m);
+      else {
+        this.counts.get(name)!.undecoded = true;
+        this.maps.delete(names.tableId);
+      }
       return;
     }
     const kind = rowsEventKind(e.typeCode);
@@ -80,7 +97,15 @@ class TransactionRows {
     const map = this.maps.get(rowsEventTableId(e));
     if (!map) return;
     const c = this.counts.get(`${map.database}.${map.table}`)!;
-    const n = decodeRowsEvent(e, map).rows.length;
+    let n: number;
+    try {
+      n = decodeRowsEvent(e, map).rows.length;
+    } catch (err) {
+      // Counting is informational: a table whose row images cannot be decoded must not stop the search.
+      if (!(err instanceof PitrError)) throw err;
+      c.undecoded = true;
+      return;
+    }
     if (kind === 'insert') c.inserted += n;
     else if (kind === 'update') c.updated += n;
     else c.deleted += n;

@@ -1,5 +1,6 @@
 import {
   BinlogEventParser,
+  BinlogFormatError,
   decodeRowsEvent,
   decodeTableMapColumns,
   EventType,
@@ -16,6 +17,7 @@ import { PitrError } from '../errors/index.js';
 import { readArchivedSegments } from '../restore/index.js';
 import type { ObjectStore } from '../storage/index.js';
 import { tableName } from './target-table.js';
+import { UndoRefusedError } from './undo-error.js';
 
 /** Which transactions to undo. */
 export type UndoSelection =
@@ -215,7 +217,17 @@ function collect(
     const name = tableName(map.database, map.table);
     if (onlyTable && name.toLowerCase() !== onlyTable) continue;
     tableMaps.set(name, map);
-    const data = decodeRowsEvent(e, map);
+    let data;
+    try {
+      data = decodeRowsEvent(e, map);
+    } catch (err) {
+      if (!(err instanceof BinlogFormatError)) throw err;
+      throw new UndoRefusedError(
+        `the row images of ${name} in the transaction at ${file}:${startOffset} cannot be decoded: ${err.message} ` +
+          'Nothing was changed; restore the table as of before the transaction instead',
+        { cause: err },
+      );
+    }
     for (const row of data.rows) {
       trx.changes.push({ table: name, kind, before: row.before, after: row.after, file, offset: e.offset });
     }

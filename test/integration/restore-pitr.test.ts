@@ -396,7 +396,9 @@ describe('restore plan / restore pitr / timeline search against MariaDB', () => 
       assert.equal(found.code, 0, found.stderr);
       assert.match(
         found.stdout,
-        new RegExp(`${badGtid}  mysql-bin\\.\\d+:\\d+\\.\\.\\d+  shop\\.orders  DELETE FROM orders`),
+        new RegExp(
+          `${badGtid}  mysql-bin\\.\\d+:\\d+\\.\\.\\d+  shop\\.orders \\+0 ~0 -\\d+  DELETE FROM orders`,
+        ),
       );
     } finally {
       await s3.stop();

@@ -23,15 +23,18 @@ import {
 const execFileAsync = promisify(execFile);
 
 /** Every `@N=VALUE` of the oracle, in order, as latin1 text (bytes kept one to one). */
-export async function oracleValueLines(file: string): Promise<string[]> {
+export async function oracleValueLines(file: string, exclude: readonly string[] = []): Promise<string[]> {
   const { stdout } = await execFileAsync('mariadb-binlog', ['-vv', '--base64-output=decode-rows', file], {
     encoding: 'buffer',
     maxBuffer: 1 << 30,
   });
   const out: string[] = [];
+  let table = '';
   for (const line of stdout.toString('latin1').split('\n')) {
+    const t = /^### (?:INSERT INTO|UPDATE|DELETE FROM) `([^`]+)`\.`([^`]+)`/.exec(line);
+    if (t) table = `${t[1]}.${t[2]}`;
     const m = /^### {3}(@\d+=)/.exec(line);
-    if (!m) continue;
+    if (!m || exclude.includes(table)) continue;
     const end = line.lastIndexOf(' /* ');
     out.push(line.slice(line.indexOf('@'), end));
   }
@@ -86,21 +89,26 @@ export function decodeFileRows(
   bytes: Buffer,
   object = 'fixture',
   chunk?: number,
-): { map: TableMapColumns; data: RowsEventData }[] {
+  exclude: readonly string[] = [],
+): { map: TableMapColumns; data: RowsEventData; compressed: boolean }[] {
   const parser = new BinlogEventParser({ object });
   const events: BinlogEvent[] = [];
   if (chunk)
     for (let i = 0; i < bytes.length; i += chunk) events.push(...parser.push(bytes.subarray(i, i + chunk)));
   else events.push(...parser.push(bytes));
   const maps = new Map<number, TableMapColumns>();
-  const out: { map: TableMapColumns; data: RowsEventData }[] = [];
+  const out: { map: TableMapColumns; data: RowsEventData; compressed: boolean }[] = [];
   for (const e of events) {
     if (e.typeCode === EventType.TABLE_MAP) {
       const m = decodeTableMapColumns(e);
       maps.set(m.tableId, m);
     } else if (rowsEventKind(e.typeCode)) {
       const map = maps.get(rowsEventTableId(e))!;
-      out.push({ map, data: decodeRowsEvent(e, map) });
+      if (exclude.includes(`${map.database}.${map.table}`)) continue;
+      const compressed =
+        e.typeCode >= EventType.MARIADB_WRITE_ROWS_COMPRESSED_V1 &&
+        e.typeCode <= EventType.MARIADB_DELETE_ROWS_COMPRESSED;
+      out.push({ map, data: decodeRowsEvent(e, map), compressed });
     }
   }
   return out;

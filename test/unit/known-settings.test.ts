@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { COMMANDS } from '../../src/cli/commands.js';
 import { GLOBAL_OPTIONS } from '../../src/cli/main.js';
 import { KNOWN_CONFIG_KEYS, KNOWN_ENV_NAMES } from '../../src/cli/known-settings.js';
-import { exitCodeFor } from '../../src/cli/exit-codes.js';
+import { exitCodeFor } from '../../src/errors/index.js';
 import {
   CONFIG_FILE_OPTION,
   loadConfig,
