@@ -15,6 +15,7 @@ export {
   type BackupManifest,
   type ManifestBinlogCoordinates,
   type ManifestSource,
+  type ManifestTakenFrom,
   type ManifestObject,
   type NonTransactionalTable,
 } from './backup-manifest.js';
