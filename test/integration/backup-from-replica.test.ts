@@ -155,11 +155,10 @@ describe('backup create --source REPLICA, restored with the primary archive', ()
     assert.equal(plan.timeline, '000001');
   });
 
-  it('PITR from the replica backup to several points is exact', async () => {
+  it('PITR from the replica backup to three points (time, GTID, latest) is exact', async () => {
     const cases: [string[], Checksums][] = [
       [['--to', new Date(snaps[0]!.time).toISOString()], snaps[0]!.sums],
       [['--to-gtid', snaps[1]!.gtid], snaps[1]!.sums],
-      [['--to', new Date(snaps[2]!.time).toISOString()], snaps[2]!.sums],
       [['--to', 'latest'], latest.sums],
     ];
     for (const [args, sums] of cases) {

@@ -463,3 +463,72 @@ describe('a restore across a failover (timelines stitched by GTID)', () => {
     assert.ok(r && 'break' in r);
   });
 });
+
+describe('verify across timelines: windows through linked timelines, breaks, unrestorable intervals', () => {
+  const P = [trx(F(1), 300, 500, 1, 0), trx(F(1), 500, 700, 2, 10)];
+  const T = [trx(F(1), 300, 500, 1, 0), trx(F(1), 500, 700, 2, 10), trx(F(1), 700, 900, 3, 40, 2)];
+  const input = (id: string, trxs: ArchivedTransaction[], end: number) => ({
+    id,
+    record: timeline(id, [], id === '000001' ? 1 : 2).record,
+    gaps: [],
+    segments: [segment(id, F(1), 0, end, trxs)].map((s) => ({
+      key: s.key,
+      file: s.file,
+      start: s.start,
+      header: s.header,
+      ok: true,
+    })),
+  });
+  const B = { manifest: backup('20261201T093000000Z-b1', F(1), 500, '0-1-1'), ok: true };
+
+  it('a window from a backup on the old primary goes on through the linked timeline', () => {
+    const r = checkChain(
+      [
+        input('000001', P, 700),
+        {
+          ...input('000002', T, 900),
+          link: { timeline: '000002', parent: '000001', how: 'inferred' as const, forkGtid: undefined },
+        },
+      ],
+      [B],
+    );
+    assert.deepEqual(r.problems, []);
+    assert.deepEqual(r.windows[0]!.through, ['000002']);
+    assert.equal(r.windows[0]!.to, new Date(at(40)).toISOString());
+    // the backup finished before the first archived commit: every archived commit is restorable
+    assert.deepEqual(r.unrestorable, []);
+    // a backup that finished later leaves the commits before it unrestorable, and says so
+    const late = { manifest: { ...B.manifest, finishedAt: new Date(at(5)).toISOString() }, ok: true };
+    const r2 = checkChain([input('000001', P, 700)], [late]);
+    assert.deepEqual(
+      r2.unrestorable.map((u) => [u.kind, u.from, u.to]),
+      [['before-oldest-backup', new Date(at(0)).toISOString(), new Date(at(5)).toISOString()]],
+    );
+  });
+
+  it('a break (no GTIDs) without a backup on the later timeline is a problem and an unrestorable interval', () => {
+    const r = checkChain(
+      [
+        input('000001', P, 700),
+        {
+          ...input('000002', T, 900),
+          break: {
+            timeline: '000002',
+            previous: '000001',
+            reason: 'without GTIDs a change of source cannot be stitched',
+          },
+        },
+      ],
+      [B],
+    );
+    assert.deepEqual(
+      r.problems.map((p) => p.kind),
+      ['timeline-break'],
+    );
+    assert.equal(r.windows[0]!.through, undefined);
+    const last = r.unrestorable.at(-1)!;
+    assert.equal(last.kind, 'break');
+    assert.equal(last.to, new Date(at(40)).toISOString());
+    assert.match(last.reason, /does not continue timeline 000001/);
+  });
+});
