@@ -438,6 +438,84 @@ describe('a restore across a failover (timelines stitched by GTID)', () => {
     fails(() => planChain(true, { toGtid: '0-1-7' }), 'TARGET_OUT_OF_RANGE', /lost in the failover/);
   });
 
+  it('a new primary that logged only its own transactions continues right after the old one', () => {
+    const own = timeline(
+      '000002',
+      [segment('000002', F(1), 0, 700, [trx(F(1), 300, 500, 7, 30, 2), trx(F(1), 500, 700, 8, 31, 2)])],
+      2,
+    );
+    const cat = { backups: [B], timelines: [parent(), own] };
+    const trxs = [
+      ...P_TRX.map((t) => ({ ...t, tl: '000001' })),
+      ...[trx(F(1), 300, 500, 7, 30, 2), trx(F(1), 500, 700, 8, 31, 2)].map((t) => ({ ...t, tl: '000002' })),
+    ];
+    const target = parseRestoreTarget({ to: 'latest' });
+    let scanned: ScannedFile[] = [];
+    for (let round = 0; round < 3; round++) {
+      const reqs = filesToScan({ ...cat, scanned }, target);
+      if (reqs.length === 0) break;
+      scanned = [
+        ...scanned,
+        ...reqs.map((r) => ({
+          timeline: r.timeline,
+          file: r.file,
+          scannedTo: r.upTo,
+          transactions: trxs
+            .filter((t) => t.tl === r.timeline && t.file === r.file && t.endOffset <= r.upTo)
+            .map(({ tl: _tl, ...t }) => t),
+        })),
+      ];
+    }
+    const p = planRestore({ ...cat, scanned }, target);
+    assert.equal(p.chain?.[0]?.forkTransaction.gtid, '0-1-6');
+    assert.deepEqual(
+      p.files.map((f) => [f.timeline, f.file, f.from, f.to]),
+      [
+        ['000001', F(1), 500, undefined],
+        ['000001', F(2), 4, 900],
+        ['000002', F(1), 300, 700],
+      ],
+    );
+    assert.equal(p.expectedGtidPosition, '0-2-8');
+  });
+
+  it('timelines that diverge inside the overlap are refused, naming both GTIDs', () => {
+    const odd = [...T_TRX.slice(0, 4), trx(F(1), 1200, 1400, 5, 11, 2), ...T_TRX.slice(5)];
+    const diverged = timeline(
+      '000002',
+      [
+        segment('000002', F(1), 0, 1300, odd),
+        segment('000002', F(1), 1300, 2100, odd, true),
+        segment('000002', F(2), 0, 500, odd),
+      ],
+      2,
+    );
+    const cat = { backups: [B], timelines: [parent(), diverged] };
+    const trxs = [...P_TRX.map((t) => ({ ...t, tl: '000001' })), ...odd.map((t) => ({ ...t, tl: '000002' }))];
+    const target = parseRestoreTarget({ to: 'latest' });
+    let scanned: ScannedFile[] = [];
+    for (let round = 0; round < 3; round++) {
+      const reqs = filesToScan({ ...cat, scanned }, target);
+      if (reqs.length === 0) break;
+      scanned = [
+        ...scanned,
+        ...reqs.map((r) => ({
+          timeline: r.timeline,
+          file: r.file,
+          scannedTo: r.upTo,
+          transactions: trxs
+            .filter((t) => t.tl === r.timeline && t.file === r.file && t.endOffset <= r.upTo)
+            .map(({ tl: _tl, ...t }) => t),
+        })),
+      ];
+    }
+    fails(
+      () => planRestore({ ...cat, scanned }, target),
+      'BINLOG_GAP',
+      /diverge before the fork: timeline 000001 has 0-1-5 where timeline 000002 has 0-2-5/,
+    );
+  });
+
   it('a recorded fork GTID decides the fork', () => {
     const recordedChild: CatalogTimeline = {
       ...child,
