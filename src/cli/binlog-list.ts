@@ -21,7 +21,8 @@ export function formatTimelineSummary(t: TimelineSummary): string {
   if (r) {
     lines.push(`  created ${r.createdAt}: ${r.reason}`);
     const p = r.parent;
-    if (typeof p === 'object') lines.push(`  forked from timeline ${p.timeline} after ${p.file}:${p.position}`);
+    if (typeof p === 'object')
+      lines.push(`  forked from timeline ${p.timeline} after ${p.file}:${p.position}`);
     else if (p) lines.push(`  follows timeline ${p}`);
     if (r.forkGtid) lines.push(`  fork GTID position ${r.forkGtid} (transactions in it are the parent's)`);
     if (r.startedBy) lines.push(`  started by ${r.startedBy}`);
