@@ -1,5 +1,9 @@
 import {
+  readBackupCatalog,
   readBinlogCatalog,
+  timelineLink,
+  type TimelineBreak,
+  type TimelineLink,
   summarizeTimeline,
   type BinlogGap,
   type TimelineRecord,
@@ -7,6 +11,7 @@ import {
 } from '../catalog/index.js';
 import type { ObjectStore } from '../storage/index.js';
 import { readLease, type LeaseRecord } from './lease.js';
+import { checkChain, type RestorableWindow, type UnrestorableInterval } from './verify-chain.js';
 
 /** What `mysql-pitr status` reports. */
 export interface ArchiveStatus {
@@ -42,6 +47,16 @@ export interface ArchiveStatus {
     evidence: string;
   }[];
   timelines: number;
+  /** How timelines continue each other across failovers (by GTID), and where they do not. */
+  links: TimelineLink[];
+  breaks: TimelineBreak[];
+  /**
+   * Restorable windows across the whole chain, by the rule restore and verify use, from the segment
+   * headers and manifests (checksums are not read: `mysql-pitr verify` does that).
+   */
+  windows: RestorableWindow[];
+  /** Intervals no restore can reach, with the reason (for alarms: the newest commit not restorable). */
+  unrestorable: UnrestorableInterval[];
   /** The archiver lease, if any, and whether it is still valid. */
   lease: (LeaseRecord & { valid: boolean }) | undefined;
 }
@@ -82,6 +97,28 @@ export async function readArchiveStatus(
       f.unclosedEnd ? [{ timeline: tl.id, file: f.file, end: f.end, ...f.unclosedEnd }] : [],
     ),
   );
+  const linked = catalog.timelines.map((tl) => timelineLink(catalog.timelines, tl));
+  const backups = await readBackupCatalog(store);
+  const chain = checkChain(
+    catalog.timelines.map((tl, i) => {
+      const r = linked[i];
+      return {
+        id: tl.id,
+        record: tl.record,
+        gaps: tl.gaps,
+        segments: tl.segments.map((s) => ({
+          key: s.key,
+          file: s.file,
+          start: s.start,
+          header: s.header,
+          ok: !!s.header,
+        })),
+        ...(r && 'link' in r ? { link: r.link } : {}),
+        ...(r && 'break' in r ? { break: r.break } : {}),
+      };
+    }),
+    backups.complete.map((manifest) => ({ manifest, ok: true })),
+  );
   const lease = await readLease(store);
   return {
     repository: store.describe(),
@@ -97,6 +134,10 @@ export async function readArchiveStatus(
     gaps: catalog.timelines.flatMap((x) => x.gaps),
     unclosedFiles,
     timelines: catalog.timelines.length,
+    links: linked.flatMap((r) => (r && 'link' in r ? [r.link] : [])),
+    breaks: linked.flatMap((r) => (r && 'break' in r ? [r.break] : [])),
+    windows: chain.windows,
+    unrestorable: chain.unrestorable,
     lease: lease ? { ...lease, valid: Date.parse(lease.expiresAt) >= now } : undefined,
   };
 }

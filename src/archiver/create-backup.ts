@@ -74,7 +74,53 @@ export interface CreateBackupOptions {
   /** Reads the source facts; default: connect with mysql2 and ask the server. */
   inspectSource?: (
     source: MysqlEndpoint,
-  ) => Promise<{ facts: SourceFacts; nonTransactional: NonTransactionalTable[] }>;
+  ) => Promise<{ facts: SourceFacts; nonTransactional: NonTransactionalTable[]; replicaOf?: ReplicaOf }>;
+}
+
+/** The primary a replica replicates from (SHOW SLAVE STATUS / SHOW REPLICA STATUS). */
+export interface ReplicaOf {
+  /** The primary's server_id (Master_Server_Id / Source_Server_Id). */
+  serverId: number;
+  /** MySQL: the primary's server_uuid (Master_UUID / Source_UUID). */
+  serverUuid?: string;
+  /** `host:port` as the replica connects to it. */
+  address: string;
+}
+
+/**
+ * The primary `conn`'s server replicates from, or undefined when it is not a replica (no
+ * replication channel configured). MariaDB multi-source: the default connection.
+ */
+export async function readReplicaOf(
+  conn: SqlConnection,
+  flavor: 'mariadb' | 'mysql',
+): Promise<ReplicaOf | undefined> {
+  let rows: Record<string, unknown>[] | undefined;
+  // a user without the privilege to ask cannot tell: the dump is then taken as from a primary
+  for (const sql of flavor === 'mysql'
+    ? ['SHOW REPLICA STATUS', 'SHOW SLAVE STATUS']
+    : ['SHOW SLAVE STATUS']) {
+    try {
+      [rows] = (await conn.query(sql)) as unknown as [Record<string, unknown>[]];
+      break;
+    } catch {
+      // older MySQL without SHOW REPLICA STATUS, or no privilege
+    }
+  }
+  if (!rows) return undefined;
+  const r = rows.find((x) => (x['Connection_name'] ?? '') === '') ?? rows[0];
+  if (!r) return undefined;
+  const get = (...names: string[]): unknown =>
+    names.map((n) => r[n]).find((v) => v !== undefined && v !== null && v !== '');
+  const serverId = Number(get('Master_Server_Id', 'Source_Server_Id'));
+  const host = String(get('Master_Host', 'Source_Host') ?? '');
+  if (!host) return undefined;
+  const uuid = get('Master_UUID', 'Source_UUID');
+  return {
+    serverId,
+    ...(typeof uuid === 'string' && uuid ? { serverUuid: uuid } : {}),
+    address: `${host}:${String(get('Master_Port', 'Source_Port') ?? '')}`,
+  };
 }
 
 const SYSTEM_SCHEMAS = ['mysql', 'information_schema', 'performance_schema', 'sys'];
@@ -109,7 +155,7 @@ export async function findNonTransactionalTables(
 async function defaultInspectSource(
   source: MysqlEndpoint,
   databases: readonly string[] | undefined,
-): Promise<{ facts: SourceFacts; nonTransactional: NonTransactionalTable[] }> {
+): Promise<{ facts: SourceFacts; nonTransactional: NonTransactionalTable[]; replicaOf?: ReplicaOf }> {
   const conn = await connectMysql({
     host: source.host,
     port: source.port,
@@ -121,7 +167,8 @@ async function defaultInspectSource(
   try {
     const facts = await readSourceFacts(conn, `mysql://${source.user}@${source.host}:${source.port}`);
     const nonTransactional = await findNonTransactionalTables(conn, databases);
-    return { facts, nonTransactional };
+    const replicaOf = await readReplicaOf(conn, facts.flavor);
+    return { facts, nonTransactional, ...(replicaOf ? { replicaOf } : {}) };
   } finally {
     await conn.end().catch(() => undefined);
   }
@@ -221,7 +268,7 @@ export async function createBackup(opts: CreateBackupOptions): Promise<BackupMan
   const databases = opts.databases && opts.databases.length > 0 ? [...opts.databases] : undefined;
   const address = source.socket ?? `${source.host}:${source.port}`;
 
-  const { facts, nonTransactional } = await (opts.inspectSource
+  const { facts, nonTransactional, replicaOf } = await (opts.inspectSource
     ? opts.inspectSource(source)
     : defaultInspectSource(source, databases));
   if (!facts.logBin) {
@@ -307,6 +354,7 @@ export async function createBackup(opts: CreateBackupOptions): Promise<BackupMan
       source: { flavor: facts.flavor, version: facts.versionNumber },
       endpoint: source,
       defaultsFile,
+      ...(replicaOf ? { fromReplica: true } : {}),
       ...(databases ? { databases } : {}),
       ...(opts.dumpExtraArgs ? { extraArgs: opts.dumpExtraArgs } : {}),
     });
@@ -346,16 +394,32 @@ export async function createBackup(opts: CreateBackupOptions): Promise<BackupMan
       id,
       kind: 'logical-dump',
       timeline:
-        facts.flavor === 'mysql' && facts.serverUuid
-          ? `server-uuid:${facts.serverUuid}`
-          : `server-id:${facts.serverId}`,
-      source: {
+        facts.flavor === 'mysql' && (replicaOf ? replicaOf.serverUuid : facts.serverUuid)
+          ? `server-uuid:${replicaOf ? replicaOf.serverUuid : facts.serverUuid}`
+          : `server-id:${replicaOf ? replicaOf.serverId : facts.serverId}`,
+      // a replica's dump holds its primary's coordinates: the backup belongs to the primary's history
+      source: replicaOf
+        ? {
+            address: replicaOf.address,
+            serverId: replicaOf.serverId,
+            ...(replicaOf.serverUuid ? { serverUuid: replicaOf.serverUuid } : {}),
+            ...(facts.gtidDomainId !== undefined ? { gtidDomainId: facts.gtidDomainId } : {}),
+            flavor: facts.flavor,
+            version: facts.version,
+          }
+        : {
+            address,
+            serverId: facts.serverId,
+            ...(facts.serverUuid ? { serverUuid: facts.serverUuid } : {}),
+            ...(facts.gtidDomainId !== undefined ? { gtidDomainId: facts.gtidDomainId } : {}),
+            flavor: facts.flavor,
+            version: facts.version,
+          },
+      takenFrom: {
         address,
         serverId: facts.serverId,
         ...(facts.serverUuid ? { serverUuid: facts.serverUuid } : {}),
-        ...(facts.gtidDomainId !== undefined ? { gtidDomainId: facts.gtidDomainId } : {}),
-        flavor: facts.flavor,
-        version: facts.version,
+        role: replicaOf ? 'replica' : 'primary',
       },
       startedAt: startedAt.toISOString(),
       finishedAt: now().toISOString(),

@@ -31,6 +31,12 @@ export interface DumpCommandOptions {
   defaultsFile: string;
   /** Schemas to dump; empty or undefined = all (`--all-databases`). */
   databases?: readonly string[];
+  /**
+   * The source is a replica: record its primary's coordinates (`--dump-slave=2`, MySQL 8.0.26+
+   * `--dump-replica=2`) instead of its own binlog's. MariaDB's `--gtid` then prints the replica's
+   * `gtid_slave_pos`. The tool stops the replica's SQL thread for the dump and starts it again.
+   */
+  fromReplica?: boolean;
   /** Extra arguments appended before the database selection (e.g. `--skip-lock-tables`). */
   extraArgs?: readonly string[];
 }
@@ -53,6 +59,7 @@ function mysqlHasSourceData(v: DumpSourceFlavor['version']): boolean {
  * - `mariadb-dump` (then `mysqldump`) for MariaDB, with `--master-data=2 --gtid`, so the dump
  *   carries the binlog position and the GTID position (`gtid_slave_pos`) of its snapshot;
  * - `mysqldump` for MySQL, with `--source-data=2` on 8.0.26+ and `--master-data=2` before;
+ * - from a replica (`fromReplica`): `--dump-slave=2` / `--dump-replica=2`, the primary's coordinates;
  * - always `--single-transaction` (consistent InnoDB snapshot), routines, events, triggers,
  *   `--hex-blob` (binary-safe), and `--all-databases` or `--databases a b`.
  *
@@ -70,7 +77,9 @@ export function buildDumpCommand(opts: DumpCommandOptions): DumpCommand {
   args.push(...tlsClientArgs(endpoint.tls, source.flavor, endpoint.socket !== undefined));
   args.push('--single-transaction');
   if (source.flavor === 'mariadb') {
-    args.push('--master-data=2', '--gtid');
+    args.push(opts.fromReplica ? '--dump-slave=2' : '--master-data=2', '--gtid');
+  } else if (opts.fromReplica) {
+    args.push(mysqlHasSourceData(source.version) ? '--dump-replica=2' : '--dump-slave=2');
   } else {
     args.push(mysqlHasSourceData(source.version) ? '--source-data=2' : '--master-data=2');
   }

@@ -4,6 +4,7 @@
  *
  * What the tools print (with `--master-data=2` / `--source-data=2`):
  * - `-- CHANGE MASTER TO MASTER_LOG_FILE='mysql-bin.000042', MASTER_LOG_POS=1015;` near the top
+ *   (MariaDB with `--dump-slave=2`, the primary's: `-- CHANGE MASTER '' TO MASTER_LOG_FILE=...`)
  *   (MySQL 8.0.23+: `-- CHANGE REPLICATION SOURCE TO SOURCE_LOG_FILE='...', SOURCE_LOG_POS=...;`);
  * - MariaDB with `--gtid`: `-- SET GLOBAL gtid_slave_pos='0-1-42';` near the END of the file;
  * - MySQL with GTIDs: `SET @@GLOBAL.GTID_PURGED=/*!80000 '+'*\/ 'uuid:1-42,\nuuid2:1-7';`, which
@@ -29,8 +30,9 @@ export interface DumpCoordinates {
 }
 
 const PREFIXES = [
-  '-- CHANGE MASTER TO ',
-  'CHANGE MASTER TO ',
+  // `CHANGE MASTER TO` and, from a replica (--dump-slave), `CHANGE MASTER '<connection>' TO`
+  '-- CHANGE MASTER ',
+  'CHANGE MASTER ',
   '-- CHANGE REPLICATION SOURCE TO ',
   'CHANGE REPLICATION SOURCE TO ',
   '-- SET GLOBAL gtid_slave_pos=',

@@ -9,6 +9,9 @@ import {
   type BinlogGap,
   type CatalogTimeline,
   type SegmentHeader,
+  type TimelineBreak,
+  type TimelineLink,
+  type TimelineRecord,
 } from '../catalog/index.js';
 
 /**
@@ -27,6 +30,7 @@ export interface VerifyProblem {
     | 'recorded-gap'
     | 'backup-not-archived'
     | 'backup-chain-broken'
+    | 'timeline-break'
     | 'no-backup';
   severity: 'data' | 'chain';
   /** The object key concerned (the missing or damaged one), when there is one. */
@@ -75,7 +79,13 @@ export interface ChainRun {
 
 /** "Any second from `from` to `to`" can be restored on `timeline`, starting from backup `backup`. */
 export interface RestorableWindow {
+  /** The timeline of the backup. */
   timeline: string;
+  /**
+   * The later timelines the window goes on through, across failovers (timelines linked by GTID:
+   * a restore applies the backup's timeline up to the fork, then the next one); empty when none.
+   */
+  through?: string[];
   /** The oldest sound backup the window starts from. */
   backup: string;
   /** The backup's finishedAt (ISO). */
@@ -101,8 +111,21 @@ export interface SourceRestart {
   evidence: string;
 }
 
+/** An interval (commit times, ISO) no restore can reach, and why. */
+export interface UnrestorableInterval {
+  /** The last restorable point before it (or the first archived commit); ISO. */
+  from: string;
+  /** The first restorable point after it (or the newest archived commit); ISO. */
+  to: string;
+  /** `before-oldest-backup`, `break` (a hole in the chain, see the problems) or `no-backup-after`. */
+  kind: 'before-oldest-backup' | 'break' | 'not-covered';
+  reason: string;
+}
+
 /** The outcome of checkChain. */
 export interface ChainReport {
+  /** Intervals between the first and the newest archived commit that no restore can reach. */
+  unrestorable: UnrestorableInterval[];
   problems: VerifyProblem[];
   /** Files ended by a source crash and restart (not problems). */
   restarts: SourceRestart[];
@@ -138,6 +161,11 @@ interface TimelineInput {
   /** Ordered by file then start (as readBinlogCatalog returns them). */
   segments: readonly CheckedSegment[];
   gaps: readonly BinlogGap[];
+  /** How it continues an earlier timeline (timelineLink), or the break before it; absent for the first. */
+  link?: TimelineLink | undefined;
+  break?: TimelineBreak | undefined;
+  /** The timeline record: backups are located by the source identity too, as restore does. */
+  record?: TimelineRecord | undefined;
 }
 
 /**
@@ -312,7 +340,7 @@ export function checkChain(
   // locate backups on the verified segments only
   const located: CatalogTimeline[] = timelines.map((t) => ({
     id: t.id,
-    record: undefined,
+    record: t.record,
     gaps: [...t.gaps],
     segments: t.segments.flatMap((s) =>
       s.ok && s.header
@@ -388,8 +416,113 @@ export function checkChain(
     windows.set(run, { timeline: tl, backup: m.id, from: m.finishedAt, to, end: run.to });
   }
 
+  // across failovers: a window that reaches the end of its timeline goes on through the timelines
+  // linked to it by GTID, as far as their first run goes from their start
+  const lastRun = (tl: string): ChainRun | undefined => runs.filter((r) => r.timeline === tl).at(-1);
+  const firstRun = (tl: string): ChainRun | undefined => runs.find((r) => r.timeline === tl);
+  const firstSegment = (tl: string): CheckedSegment | undefined =>
+    timelines.find((t) => t.id === tl)?.segments[0];
+  for (const [run, w] of windows) {
+    let current = run;
+    for (;;) {
+      if (current !== lastRun(current.timeline)) break;
+      const next = timelines.find((t) => t.link?.parent === current.timeline);
+      const r = next ? firstRun(next.id) : undefined;
+      const first = next ? firstSegment(next.id) : undefined;
+      if (!next || !r || !first || cmp(r.from, { file: first.file, position: 0 }) !== 0) break;
+      (w.through ??= []).push(next.id);
+      w.end = r.to;
+      if (r.lastCommit && Date.parse(r.lastCommit) > Date.parse(w.to)) w.to = r.lastCommit;
+      current = r;
+    }
+  }
+  // a later timeline that does not continue the one before it is a break unless a backup starts on it
+  for (const t of timelines) {
+    if (!t.break) continue;
+    const covered = [...windows.values()].some((w) => w.timeline === t.id || w.through?.includes(t.id));
+    if (covered) continue;
+    problems.push({
+      kind: 'timeline-break',
+      severity: 'chain',
+      timeline: t.id,
+      message:
+        `timeline ${t.id} does not continue timeline ${t.break.previous}: ${t.break.reason}. No backup starts on it, ` +
+        `so no point of timeline ${t.id} can be restored: take a backup now (\`mysql-pitr backup create\`)`,
+    });
+  }
+
   const ordered = [...windows.values()].sort((a, b) =>
     a.timeline !== b.timeline ? (a.timeline < b.timeline ? -1 : 1) : a.from < b.from ? -1 : 1,
   );
-  return { problems, restarts, runs, windows: ordered };
+  return {
+    problems,
+    restarts,
+    runs,
+    windows: ordered,
+    unrestorable: unrestorableIntervals(timelines, ordered, problems),
+  };
+}
+
+/**
+ * The intervals between the first and the newest archived commit (of any timeline) that no window
+ * covers, each with the reason: before the oldest backup, or the break (problem) that ends the
+ * window before it.
+ */
+function unrestorableIntervals(
+  timelines: readonly TimelineInput[],
+  windows: readonly RestorableWindow[],
+  problems: readonly VerifyProblem[],
+): UnrestorableInterval[] {
+  const commits = timelines.flatMap((t) =>
+    t.segments.flatMap((s) => [s.header?.firstCommit, s.header?.lastCommit]).filter((c): c is string => !!c),
+  );
+  if (commits.length === 0) return [];
+  const ms = commits.map((c) => Date.parse(c));
+  const first = Math.min(...ms);
+  const newest = Math.max(...ms);
+  const spans = windows
+    .map((w) => ({ w, from: Date.parse(w.from), to: Date.parse(w.to) }))
+    .sort((a, b) => a.from - b.from);
+  const out: UnrestorableInterval[] = [];
+  const iso = (x: number): string => new Date(x).toISOString();
+  const breakAfter = (w: RestorableWindow | undefined): string => {
+    if (!w) return 'no complete backup can be rolled forward to it';
+    const last = w.through?.at(-1) ?? w.timeline;
+    const following = timelines.find((t) => t.break?.previous === last)?.id;
+    const p =
+      problems.find((x) => x.severity === 'chain' && (x.timeline === last || x.backup === w.backup)) ??
+      problems.find((x) => x.kind === 'timeline-break' && x.timeline === following);
+    return p
+      ? `the chain breaks after ${w.end.file}:${w.end.position} on timeline ${last}: ${p.message}`
+      : `the archive of timeline ${last} stops being restorable from backup ${w.backup} at ${w.end.file}:${w.end.position}`;
+  };
+  let covered = first;
+  let before: RestorableWindow | undefined;
+  for (const s of spans) {
+    if (s.from > covered) {
+      out.push(
+        before
+          ? { from: iso(covered), to: iso(s.from), kind: 'break', reason: breakAfter(before) }
+          : {
+              from: iso(covered),
+              to: iso(s.from),
+              kind: 'before-oldest-backup',
+              reason: `before the oldest usable backup (${s.w.backup}, finished ${s.w.from}): a restore starts from a backup`,
+            },
+      );
+    }
+    if (s.to > covered) {
+      covered = s.to;
+      before = s.w;
+    }
+  }
+  if (newest > covered) {
+    out.push({
+      from: iso(covered),
+      to: iso(newest),
+      kind: before ? 'break' : 'not-covered',
+      reason: breakAfter(before),
+    });
+  }
+  return out;
 }

@@ -7,6 +7,8 @@ import {
   readBackupCatalog,
   readBinlogCatalog,
   readSegmentHeader,
+  timelineLink,
+  type CatalogTimeline,
   type BackupManifest,
   type IncompleteBackup,
 } from '../catalog/index.js';
@@ -21,6 +23,7 @@ import {
   type ChainRun,
   type RestorableWindow,
   type SourceRestart,
+  type UnrestorableInterval,
   type VerifyProblem,
 } from './verify-chain.js';
 
@@ -44,8 +47,10 @@ export interface VerifyReport {
   problems: VerifyProblem[];
   /** Files ended by a source crash and restart: information, restores go on to the next file. */
   restarts: SourceRestart[];
-  /** Restorable windows, per timeline. */
+  /** Restorable windows, per timeline (going on through the timelines linked to it across failovers). */
   windows: RestorableWindow[];
+  /** Intervals between the first and the newest archived commit that no restore can reach, with why. */
+  unrestorable: UnrestorableInterval[];
   /** Sound, contiguous stretches of each timeline. */
   runs: ChainRun[];
   backups: { id: string; ok: boolean; binlog: string; finishedAt: string }[];
@@ -224,11 +229,42 @@ export async function verifyRepository(store: ObjectStore, opts: VerifyOptions =
       bytes += r.bytes;
       if (r.problem) problems.push(r.problem);
     }
-    timelines.push({ id: t.id, segments: results.map((r) => r.checked), gaps: t.gaps });
+    timelines.push({ id: t.id, record: t.record, segments: results.map((r) => r.checked), gaps: t.gaps });
     log.info('timeline verified', { timeline: t.id, segments: results.length });
   }
 
-  const chain = checkChain(timelines, checkedBackups);
+  // how each timeline continues the one before it (by the same rule as restore planning)
+  const headed: CatalogTimeline[] = timelines.map((t) => ({
+    id: t.id,
+    record: t.record,
+    gaps: [...t.gaps],
+    segments: t.segments.flatMap((s) =>
+      s.header
+        ? [
+            {
+              key: s.key,
+              timeline: t.id,
+              file: s.file,
+              start: s.start,
+              size: 0,
+              lastModified: new Date(0),
+              header: s.header,
+            },
+          ]
+        : [],
+    ),
+  }));
+  const chain = checkChain(
+    timelines.map((t, i) => {
+      const r = timelineLink(headed, headed[i]!);
+      return {
+        ...t,
+        ...(r && 'link' in r ? { link: r.link } : {}),
+        ...(r && 'break' in r ? { break: r.break } : {}),
+      };
+    }),
+    checkedBackups,
+  );
   problems.push(...chain.problems);
   if (checkedBackups.length === 0) {
     problems.push({
@@ -245,6 +281,7 @@ export async function verifyRepository(store: ObjectStore, opts: VerifyOptions =
     problems,
     restarts: chain.restarts,
     windows: chain.windows,
+    unrestorable: chain.unrestorable,
     runs: chain.runs,
     backups: checkedBackups.map((b) => ({
       id: b.manifest.id,

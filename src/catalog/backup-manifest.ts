@@ -27,6 +27,21 @@ export interface ManifestSource {
   version: string;
 }
 
+/**
+ * The server the dump was taken from. For a backup taken on a replica, `source` names the primary
+ * whose binlog the coordinates belong to, and this the replica.
+ */
+export interface ManifestTakenFrom {
+  /** `host:port` (or the socket path) the dump connected to. */
+  address: string;
+  /** `@@server_id` of that server. */
+  serverId: number;
+  /** MySQL: its `@@server_uuid`. */
+  serverUuid?: string;
+  /** `replica` when it replicated from `source` (the dump then holds the primary's coordinates). */
+  role: 'primary' | 'replica';
+}
+
 /** One stored object with its size and checksums. */
 export interface ManifestObject {
   /** Key relative to the repository root. */
@@ -64,7 +79,14 @@ export interface BackupManifest {
    * `server-id:<id>` on MariaDB).
    */
   timeline: string;
+  /**
+   * Whose binlog history `binlog` and `gtidPosition` are in: the dumped server, or, for a backup
+   * taken on a replica, its primary (server_id from SHOW SLAVE STATUS, address as the replica
+   * connects to it; `version` and `gtidDomainId` are the replica's).
+   */
   source: ManifestSource;
+  /** The server the dump was taken from and its role; absent in manifests of older versions. */
+  takenFrom?: ManifestTakenFrom;
   /** ISO-8601 UTC time the dump tool was started. */
   startedAt: string;
   /** ISO-8601 UTC time the data object was fully stored. */
@@ -134,6 +156,12 @@ export function parseBackupManifest(text: string, key: string): BackupManifest {
   num(source, 'serverId', 'source');
   str(source, 'version', 'source');
   if (source.flavor !== 'mariadb' && source.flavor !== 'mysql') bad('source.flavor is not mariadb or mysql');
+  if (data.takenFrom !== undefined) {
+    const from = obj(data, 'takenFrom');
+    str(from, 'address', 'takenFrom');
+    num(from, 'serverId', 'takenFrom');
+    if (from.role !== 'primary' && from.role !== 'replica') bad('takenFrom.role is not primary or replica');
+  }
   const binlog = obj(data, 'binlog');
   str(binlog, 'file', 'binlog');
   num(binlog, 'position', 'binlog');

@@ -15,6 +15,7 @@ export {
   type BackupManifest,
   type ManifestBinlogCoordinates,
   type ManifestSource,
+  type ManifestTakenFrom,
   type ManifestObject,
   type NonTransactionalTable,
 } from './backup-manifest.js';
@@ -93,17 +94,8 @@ export {
   type SegmentHole,
 } from './binlog-file-summary.js';
 export { locateBackupTimeline } from './backup-timeline.js';
-export {
-  timelineChain,
-  timelineLink,
-  type TimelineBreak,
-  type TimelineLink,
-} from './timeline-chain.js';
-export {
-  judgeUnclosedFileEnd,
-  type UnclosedFileEnd,
-  type UnclosedFileVerdict,
-} from './unclosed-file-end.js';
+export { timelineChain, timelineLink, type TimelineBreak, type TimelineLink } from './timeline-chain.js';
+export { judgeUnclosedFileEnd, type UnclosedFileEnd, type UnclosedFileVerdict } from './unclosed-file-end.js';
 export {
   planRetention,
   DEFAULT_INCOMPLETE_GRACE_MS,

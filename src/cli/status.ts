@@ -40,6 +40,21 @@ export function formatArchiveStatus(s: ArchiveStatus): string {
             'cross it: restore the missing objects from a copy, or take a new full backup',
     );
   }
+  for (const k of s.links) {
+    lines.push(
+      `timeline ${k.timeline} continues timeline ${k.parent} (${k.how === 'recorded' ? `recorded fork ${k.forkGtid ?? ''}` : 'GTID continuity'}): restores cross it`,
+    );
+  }
+  for (const b of s.breaks) {
+    lines.push(`BREAK timeline ${b.timeline} does not continue timeline ${b.previous}: ${b.reason}`);
+  }
+  lines.push(s.windows.length ? 'restorable windows (UTC):' : 'restorable windows: none');
+  for (const w of s.windows) {
+    lines.push(
+      `  timeline ${w.timeline}${w.through?.length ? ` then ${w.through.join(', ')}` : ''}: ${w.from} .. ${w.to} (from backup ${w.backup})`,
+    );
+  }
+  for (const u of s.unrestorable) lines.push(`NOT RESTORABLE ${u.from} .. ${u.to}: ${u.reason}`);
   const l = s.lease;
   lines.push(
     l

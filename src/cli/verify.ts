@@ -40,9 +40,13 @@ export function formatVerifyReport(r: VerifyReport): string {
     const from = second(w.from, 'up');
     const to = second(w.to, 'down');
     lines.push(
-      `  timeline ${w.timeline}: any second from ${from} to ${to < from ? from : to} ` +
-        `(from backup ${w.backup}, binlogs up to ${w.end.file}:${w.end.position})`,
+      `  timeline ${w.timeline}${w.through?.length ? ` then ${w.through.join(', ')}` : ''}: any second from ${from} ` +
+        `to ${to < from ? from : to} (from backup ${w.backup}, binlogs up to ${w.through?.at(-1) ? `timeline ${w.through.at(-1)} ` : ''}` +
+        `${w.end.file}:${w.end.position})`,
     );
+  }
+  for (const u of r.unrestorable) {
+    lines.push(`NOT RESTORABLE ${second(u.from, 'down')} .. ${second(u.to, 'up')}: ${u.reason}`);
   }
   lines.push(r.ok ? 'verify: OK' : `verify: ${r.problems.length} problem${r.problems.length > 1 ? 's' : ''}`);
   return lines.join('\n');

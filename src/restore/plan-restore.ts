@@ -758,6 +758,12 @@ function resolveFork(
   const recorded = link.forkGtid !== undefined ? MariadbGtidPos.parse(link.forkGtid) : undefined;
   if (recorded) cutIdx = pTrx.findLastIndex((t) => recorded.contains(parseMariadbGtid(t.gtid!)));
   else cutIdx = pTrx.findLastIndex((t) => cGtids.has(t.gtid!));
+  if (cutIdx < 0 && !recorded && pTrx.length > 0 && cTrx.length > 0) {
+    // no overlap (the new primary logged only its own transactions): it must start right after
+    const a = parseMariadbGtid(pTrx.at(-1)!.gtid!);
+    const b = parseMariadbGtid(cTrx[0]!.gtid!);
+    if (a.domainId === b.domainId && b.seqNo === a.seqNo + 1) cutIdx = pTrx.length - 1;
+  }
   if (cutIdx < 0) {
     throw broken(
       `no transaction of ${pReq!.file} of timeline ${parent.id} (${pTrx[0]?.gtid ?? '?'}..${pTrx.at(-1)?.gtid ?? '?'}) ` +
@@ -856,7 +862,17 @@ function planAcrossChain(
   opts: PlanRestoreOptions,
   chain: RestoreChain,
 ): RestorePlan {
-  const forks = chainState(catalog, chain);
+  let forks: PlanFork[];
+  try {
+    forks = chainState(catalog, chain);
+  } catch (err) {
+    // the fork cannot be found: restores on the newest timeline alone may still work
+    try {
+      return planOnTimeline(catalog, target, opts);
+    } catch {
+      throw err;
+    }
+  }
   const k = targetIndex(chain, forks, target);
   const tl = chain.timelines[k]!;
   if (k === 0) {
@@ -941,7 +957,14 @@ function chainScans(
   );
   const missing = forkReqs.filter((r) => !isScanned(catalog, r));
   if (missing.length > 0) return missing;
-  const forks = chainState(catalog, chain);
+  let forks: PlanFork[];
+  try {
+    forks = chainState(catalog, chain);
+  } catch {
+    // planRestore falls back to the newest timeline alone (and reports the fork's error if that fails too)
+    const { timeline, segment } = locate(catalog, target, opts);
+    return segment ? [{ timeline: timeline.id, file: segment.file, upTo: segment.header.end }] : [];
+  }
   const k = targetIndex(chain, forks, target);
   const { timeline, segment } = locate(catalog, target, { ...opts, timeline: chain.timelines[k]!.id });
   return segment ? [{ timeline: timeline.id, file: segment.file, upTo: segment.header.end }] : [];

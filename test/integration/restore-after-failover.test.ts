@@ -147,6 +147,21 @@ describe('restore across a failover (primary stopped, GTID replica promoted)', (
     assert.equal(new Set(states).size, 4, 'the states before, at, after the failover and latest differ');
   });
 
+  it('verify and status: one window from the pre-failover backup through timeline 000002, no break', async () => {
+    const v = await cli(['verify', '--repo', repo, '--json']);
+    assert.equal(v.code, 0, v.stdout + v.stderr);
+    const report = JSON.parse(v.stdout) as {
+      windows: { timeline: string; through: string[]; backup: string; to: string }[];
+    };
+    const w = report.windows.find((x) => x.backup === backupId);
+    assert.deepEqual(w?.through, ['000002'], JSON.stringify(report.windows));
+    assert.ok(Date.parse(w!.to) >= Math.floor(snaps.latest.time / 1000) * 1000 - 1000, w!.to);
+    const s = await cli(['status', '--repo', repo]);
+    assert.equal(s.code, 0, s.stdout + s.stderr);
+    assert.match(s.stdout, /timeline 000002 continues timeline 000001 \(GTID continuity\)/);
+    assert.match(s.stdout, /timeline 000001 then 000002: /);
+  });
+
   for (const [name, args] of [
     [
       'before the failover (--to TIME on the old primary)',

@@ -144,3 +144,30 @@ describe('DumpCoordinatesScanner', () => {
     assert.deepEqual(s.end(), { binlogFile: 'z.000001', binlogPosition: 7, completed: true });
   });
 });
+
+describe('DumpCoordinatesScanner: a dump taken on a MariaDB replica (--dump-slave=2 --gtid)', () => {
+  it("reads the primary's coordinates from `CHANGE MASTER '' TO` and the replica's gtid_slave_pos", () => {
+    // as mariadb-dump 10.11 prints them (captured from a test replica)
+    const dump = [
+      '-- Use only the MASTER_USE_GTID=slave_pos or MASTER_LOG_FILE/MASTER_LOG_POS in the statements below.',
+      "-- CHANGE MASTER '' TO MASTER_USE_GTID=slave_pos;",
+      "-- CHANGE MASTER '' TO MASTER_LOG_FILE='mysql-bin.000001', MASTER_LOG_POS=790;",
+      'INSERT INTO t VALUES (1);',
+      '-- GTID position to start replication:',
+      "-- SET GLOBAL gtid_slave_pos='0-2871301-3';",
+      '-- Dump completed on 2026-12-05  5:57:01',
+      '',
+    ].join('\n');
+    for (let cut = 0; cut <= dump.length; cut += 7) {
+      const s = new DumpCoordinatesScanner();
+      s.push(Buffer.from(dump.slice(0, cut)));
+      s.push(Buffer.from(dump.slice(cut)));
+      assert.deepEqual(s.end(), {
+        binlogFile: 'mysql-bin.000001',
+        binlogPosition: 790,
+        mariadbGtidPos: '0-2871301-3',
+        completed: true,
+      });
+    }
+  });
+});

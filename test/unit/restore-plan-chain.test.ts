@@ -438,6 +438,84 @@ describe('a restore across a failover (timelines stitched by GTID)', () => {
     fails(() => planChain(true, { toGtid: '0-1-7' }), 'TARGET_OUT_OF_RANGE', /lost in the failover/);
   });
 
+  it('a new primary that logged only its own transactions continues right after the old one', () => {
+    const own = timeline(
+      '000002',
+      [segment('000002', F(1), 0, 700, [trx(F(1), 300, 500, 7, 30, 2), trx(F(1), 500, 700, 8, 31, 2)])],
+      2,
+    );
+    const cat = { backups: [B], timelines: [parent(), own] };
+    const trxs = [
+      ...P_TRX.map((t) => ({ ...t, tl: '000001' })),
+      ...[trx(F(1), 300, 500, 7, 30, 2), trx(F(1), 500, 700, 8, 31, 2)].map((t) => ({ ...t, tl: '000002' })),
+    ];
+    const target = parseRestoreTarget({ to: 'latest' });
+    let scanned: ScannedFile[] = [];
+    for (let round = 0; round < 3; round++) {
+      const reqs = filesToScan({ ...cat, scanned }, target);
+      if (reqs.length === 0) break;
+      scanned = [
+        ...scanned,
+        ...reqs.map((r) => ({
+          timeline: r.timeline,
+          file: r.file,
+          scannedTo: r.upTo,
+          transactions: trxs
+            .filter((t) => t.tl === r.timeline && t.file === r.file && t.endOffset <= r.upTo)
+            .map(({ tl: _tl, ...t }) => t),
+        })),
+      ];
+    }
+    const p = planRestore({ ...cat, scanned }, target);
+    assert.equal(p.chain?.[0]?.forkTransaction.gtid, '0-1-6');
+    assert.deepEqual(
+      p.files.map((f) => [f.timeline, f.file, f.from, f.to]),
+      [
+        ['000001', F(1), 500, undefined],
+        ['000001', F(2), 4, 900],
+        ['000002', F(1), 300, 700],
+      ],
+    );
+    assert.equal(p.expectedGtidPosition, '0-2-8');
+  });
+
+  it('timelines that diverge inside the overlap are refused, naming both GTIDs', () => {
+    const odd = [...T_TRX.slice(0, 4), trx(F(1), 1200, 1400, 5, 11, 2), ...T_TRX.slice(5)];
+    const diverged = timeline(
+      '000002',
+      [
+        segment('000002', F(1), 0, 1300, odd),
+        segment('000002', F(1), 1300, 2100, odd, true),
+        segment('000002', F(2), 0, 500, odd),
+      ],
+      2,
+    );
+    const cat = { backups: [B], timelines: [parent(), diverged] };
+    const trxs = [...P_TRX.map((t) => ({ ...t, tl: '000001' })), ...odd.map((t) => ({ ...t, tl: '000002' }))];
+    const target = parseRestoreTarget({ to: 'latest' });
+    let scanned: ScannedFile[] = [];
+    for (let round = 0; round < 3; round++) {
+      const reqs = filesToScan({ ...cat, scanned }, target);
+      if (reqs.length === 0) break;
+      scanned = [
+        ...scanned,
+        ...reqs.map((r) => ({
+          timeline: r.timeline,
+          file: r.file,
+          scannedTo: r.upTo,
+          transactions: trxs
+            .filter((t) => t.tl === r.timeline && t.file === r.file && t.endOffset <= r.upTo)
+            .map(({ tl: _tl, ...t }) => t),
+        })),
+      ];
+    }
+    fails(
+      () => planRestore({ ...cat, scanned }, target),
+      'BINLOG_GAP',
+      /diverge before the fork: timeline 000001 has 0-1-5 where timeline 000002 has 0-2-5/,
+    );
+  });
+
   it('a recorded fork GTID decides the fork', () => {
     const recordedChild: CatalogTimeline = {
       ...child,
@@ -461,5 +539,74 @@ describe('a restore across a failover (timelines stitched by GTID)', () => {
     const again = timeline('000002', child.segments, 1);
     const r = timelineLink([parent(), again], again);
     assert.ok(r && 'break' in r);
+  });
+});
+
+describe('verify across timelines: windows through linked timelines, breaks, unrestorable intervals', () => {
+  const P = [trx(F(1), 300, 500, 1, 0), trx(F(1), 500, 700, 2, 10)];
+  const T = [trx(F(1), 300, 500, 1, 0), trx(F(1), 500, 700, 2, 10), trx(F(1), 700, 900, 3, 40, 2)];
+  const input = (id: string, trxs: ArchivedTransaction[], end: number) => ({
+    id,
+    record: timeline(id, [], id === '000001' ? 1 : 2).record,
+    gaps: [],
+    segments: [segment(id, F(1), 0, end, trxs)].map((s) => ({
+      key: s.key,
+      file: s.file,
+      start: s.start,
+      header: s.header,
+      ok: true,
+    })),
+  });
+  const B = { manifest: backup('20261201T093000000Z-b1', F(1), 500, '0-1-1'), ok: true };
+
+  it('a window from a backup on the old primary goes on through the linked timeline', () => {
+    const r = checkChain(
+      [
+        input('000001', P, 700),
+        {
+          ...input('000002', T, 900),
+          link: { timeline: '000002', parent: '000001', how: 'inferred' as const, forkGtid: undefined },
+        },
+      ],
+      [B],
+    );
+    assert.deepEqual(r.problems, []);
+    assert.deepEqual(r.windows[0]!.through, ['000002']);
+    assert.equal(r.windows[0]!.to, new Date(at(40)).toISOString());
+    // the backup finished before the first archived commit: every archived commit is restorable
+    assert.deepEqual(r.unrestorable, []);
+    // a backup that finished later leaves the commits before it unrestorable, and says so
+    const late = { manifest: { ...B.manifest, finishedAt: new Date(at(5)).toISOString() }, ok: true };
+    const r2 = checkChain([input('000001', P, 700)], [late]);
+    assert.deepEqual(
+      r2.unrestorable.map((u) => [u.kind, u.from, u.to]),
+      [['before-oldest-backup', new Date(at(0)).toISOString(), new Date(at(5)).toISOString()]],
+    );
+  });
+
+  it('a break (no GTIDs) without a backup on the later timeline is a problem and an unrestorable interval', () => {
+    const r = checkChain(
+      [
+        input('000001', P, 700),
+        {
+          ...input('000002', T, 900),
+          break: {
+            timeline: '000002',
+            previous: '000001',
+            reason: 'without GTIDs a change of source cannot be stitched',
+          },
+        },
+      ],
+      [B],
+    );
+    assert.deepEqual(
+      r.problems.map((p) => p.kind),
+      ['timeline-break'],
+    );
+    assert.equal(r.windows[0]!.through, undefined);
+    const last = r.unrestorable.at(-1)!;
+    assert.equal(last.kind, 'break');
+    assert.equal(last.to, new Date(at(40)).toISOString());
+    assert.match(last.reason, /does not continue timeline 000001/);
   });
 });
