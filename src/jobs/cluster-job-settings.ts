@@ -3,8 +3,9 @@ import {
   FLAVOURS,
   clusterRepositoryUrl,
   clusterSourceUrl,
-  type DeploymentConfig,
+  type ClusterConfig,
   type Flavour,
+  type RepositoryConfig,
 } from '../config/deployment-config.js';
 import type { JobMessage } from './job-message.js';
 
@@ -46,7 +47,10 @@ export type ResolvedJob = JobMessage & Omit<ClusterJobSettings, 'cluster'>;
  * IMAGE_CA_BUNDLE when the cluster's `source.tls` is on (the default), else `preferred`.
  */
 export function clusterJobSettings(
-  config: Pick<DeploymentConfig, 'clusters' | 'repository'>,
+  config: {
+    readonly clusters: readonly ClusterConfig[];
+    readonly repository: Pick<RepositoryConfig, 'prefix'>;
+  },
   repositoryBucket: string,
 ): ClusterJobSettings[] {
   return config.clusters.map((c) => ({
