@@ -70,9 +70,9 @@ export class JobWorker extends Construct {
     super(scope, id);
     const timeout = Duration.seconds(props.jobs.lambdaTimeoutSeconds);
     const bucketName = props.repository.bucket.bucketName;
-    const table = (clusters: readonly ClusterConfig[]): string =>
+    const table = (clusters: readonly ClusterConfig[], worker: 'lambda' | 'fargate'): string =>
       Stack.of(this).toJsonString(
-        clusterJobSettings({ clusters, repository: props.repositoryConfig }, bucketName),
+        clusterJobSettings({ clusters, repository: props.repositoryConfig }, bucketName, worker),
       );
     const lambdaClusters = props.clusters.filter((c) =>
       JOB_KINDS.some((kind) => c.workers[kind] === 'lambda'),
@@ -92,7 +92,7 @@ export class JobWorker extends Construct {
       environment: {
         MYSQL_PITR_DEPLOYMENT: props.deployment,
         NODE_OPTIONS: '--enable-source-maps',
-        [JOB_CLUSTERS_ENV]: table(lambdaClusters),
+        [JOB_CLUSTERS_ENV]: table(lambdaClusters, 'lambda'),
       },
     });
     this.function.addEventSource(
@@ -135,7 +135,7 @@ export class JobWorker extends Construct {
         environment: {
           MYSQL_PITR_DEPLOYMENT: props.deployment,
           MYSQL_PITR_CLUSTER: cluster.name,
-          [JOB_CLUSTERS_ENV]: table([cluster]),
+          [JOB_CLUSTERS_ENV]: table([cluster], 'fargate'),
         },
         secrets: {
           MYSQL_PITR_SOURCE_PASSWORD: ecs.Secret.fromSecretsManager(
@@ -166,7 +166,7 @@ function checkLambdaEnvironmentSize(
   repository: Pick<RepositoryConfig, 'prefix'>,
 ): void {
   const bytes =
-    JSON.stringify(clusterJobSettings({ clusters, repository }, 'b'.repeat(63))).length +
+    JSON.stringify(clusterJobSettings({ clusters, repository }, 'b'.repeat(63), 'lambda')).length +
     JOB_CLUSTERS_ENV.length +
     200;
   if (bytes > LAMBDA_ENVIRONMENT_BYTES) {

@@ -111,6 +111,11 @@ describe('cdk: job workers scoped per cluster, TLS verified by default', () => {
     assert.doesNotMatch(env, /ledger/);
     assert.match(
       env,
+      /\\"cluster\\":\\"billing\\",\\"kinds\\":\[\\"expire\\",\\"verify\\",\\"compact\\"\]/,
+      'the Lambda runs no dump of billing (its dumps run on Fargate)',
+    );
+    assert.match(
+      env,
       new RegExp(
         `\\\\"tls\\\\":\\{\\\\"mode\\\\":\\\\"verify-identity\\\\",\\\\"caFile\\\\":\\\\"${IMAGE_CA_BUNDLE}`,
       ),
