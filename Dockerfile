@@ -21,6 +21,17 @@ RUN apt-get update \
   && apt-get install -y --no-install-recommends mariadb-client ca-certificates \
   && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
+# The CAs that MySQL connections trust (--tls-ca; the CDK sets verify-identity with this file):
+# the RDS global bundle, fetched at build time (the build needs HTTPS access to
+# truststore.pki.rds.amazonaws.com, or --build-arg MYSQL_CA_BUNDLE_URL=<a mirror>), plus every
+# certs/*.pem of the build context (add your own CA there). See docs/deployment.md.
+ARG MYSQL_CA_BUNDLE_URL=https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem
+ADD ${MYSQL_CA_BUNDLE_URL} /tmp/ca/rds-global-bundle.pem
+COPY certs/ /tmp/ca/extra/
+RUN mkdir -p /app/certs \
+  && find /tmp/ca -name '*.pem' -type f | sort | xargs cat > /app/certs/mysql-ca.pem \
+  && grep -q 'BEGIN CERTIFICATE' /app/certs/mysql-ca.pem \
+  && rm -rf /tmp/ca
 ENV NODE_ENV=production
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules

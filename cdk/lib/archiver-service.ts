@@ -5,6 +5,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { clusterSourceUrl, type ClusterConfig } from '../../src/config/deployment-config.js';
+import { IMAGE_CA_BUNDLE } from '../../src/jobs/cluster-job-settings.js';
 import { IMAGE_APP_DIR, type PitrImage } from './pitr-image.js';
 import type { RepositoryBucket } from './repository-bucket.js';
 
@@ -66,6 +67,10 @@ export class ArchiverService extends Construct {
         MYSQL_PITR_REPO: props.repositoryUrl,
         MYSQL_PITR_FLUSH_INTERVAL: `${c.archiver.flushIntervalSeconds}s`,
         MYSQL_PITR_SEGMENT_SIZE: `${c.archiver.segmentSizeMiB}MiB`,
+        // source.tls (the default): the certificate must chain to the image's CA bundle (RDS) and name the host
+        ...(c.source.tls
+          ? { MYSQL_PITR_TLS_MODE: 'verify-identity', MYSQL_PITR_TLS_CA: IMAGE_CA_BUNDLE }
+          : { MYSQL_PITR_TLS_MODE: 'preferred' }),
       },
       secrets: {
         MYSQL_PITR_SOURCE_PASSWORD: ecs.Secret.fromSecretsManager(props.secret, c.credentials.passwordKey),

@@ -107,6 +107,7 @@ export class PitrStack extends Stack {
       ecsCluster,
       image,
       repository: this.repository,
+      repositoryConfig: config.repository,
       vpc: this.network.vpc,
       subnets: this.network.subnets,
       securityGroups: this.network.securityGroups,

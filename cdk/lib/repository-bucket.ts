@@ -87,9 +87,11 @@ export class RepositoryBucket extends Construct {
     this.#grant(grantee, clusterRepositoryPrefix({ prefix: this.#prefix }, cluster), ARCHIVER_OBJECT_ACTIONS);
   }
 
-  /** Lets the job worker put, get, list and delete objects of every cluster (expire deletes). */
-  grantJobWorker(grantee: iam.IGrantable): void {
-    this.#grant(grantee, this.#prefix, WORKER_OBJECT_ACTIONS);
+  /** Lets a job worker put, get, list and delete objects (expire deletes) of `cluster`, or of every cluster. */
+  grantJobWorker(grantee: iam.IGrantable, cluster?: string): void {
+    const prefix =
+      cluster === undefined ? this.#prefix : clusterRepositoryPrefix({ prefix: this.#prefix }, cluster);
+    this.#grant(grantee, prefix, WORKER_OBJECT_ACTIONS);
   }
 
   #grant(grantee: iam.IGrantable, prefix: string, actions: readonly string[]): void {

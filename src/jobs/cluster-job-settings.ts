@@ -1,10 +1,14 @@
 import { ConfigError } from '../config/config-error.js';
 import {
   FLAVOURS,
+  JOB_KINDS,
   clusterRepositoryUrl,
   clusterSourceUrl,
-  type DeploymentConfig,
+  type ClusterConfig,
   type Flavour,
+  type JobKind,
+  type RepositoryConfig,
+  type WorkerKind,
 } from '../config/deployment-config.js';
 import type { JobMessage } from './job-message.js';
 
@@ -24,6 +28,8 @@ export const IMAGE_CA_BUNDLE = '/app/certs/mysql-ca.pem';
 /** What a worker needs to run any job of one cluster: all of it from the deployment config, none from the message. */
 export interface ClusterJobSettings {
   readonly cluster: string;
+  /** The job kinds this worker runs for the cluster (those its `workers` config gives this worker kind). */
+  readonly kinds: readonly JobKind[];
   /** `s3://bucket/prefix/cluster/`. */
   readonly repository: string;
   readonly source: {
@@ -39,24 +45,34 @@ export interface ClusterJobSettings {
 }
 
 /** A job message with its cluster's settings: what runJob and the job functions get. */
-export type ResolvedJob = JobMessage & Omit<ClusterJobSettings, 'cluster'>;
+export type ResolvedJob = JobMessage & Omit<ClusterJobSettings, 'cluster' | 'kinds'>;
 
 /**
- * The settings of every cluster of a deployment (pure). TLS: `verify-identity` against
- * IMAGE_CA_BUNDLE when the cluster's `source.tls` is on (the default), else `preferred`.
+ * The settings of every cluster of a deployment that runs at least one job kind on `worker`
+ * (every cluster when omitted), with the kinds it runs there (pure). TLS: `verify-identity`
+ * against IMAGE_CA_BUNDLE when the cluster's `source.tls` is on (the default), else `preferred`.
  */
 export function clusterJobSettings(
-  config: Pick<DeploymentConfig, 'clusters' | 'repository'>,
+  config: {
+    readonly clusters: readonly ClusterConfig[];
+    readonly repository: Pick<RepositoryConfig, 'prefix'>;
+  },
   repositoryBucket: string,
+  worker?: WorkerKind,
 ): ClusterJobSettings[] {
-  return config.clusters.map((c) => ({
-    cluster: c.name,
-    repository: clusterRepositoryUrl(repositoryBucket, config.repository, c.name),
-    source: { url: clusterSourceUrl(c), flavour: c.flavour },
-    credentials: { secret: c.credentials.secret, passwordKey: c.credentials.passwordKey },
-    retention: { keepDays: c.retention.keepDays, keepBackups: c.retention.keepBackups },
-    tls: c.source.tls ? { mode: 'verify-identity', caFile: IMAGE_CA_BUNDLE } : { mode: 'preferred' },
-  }));
+  const kindsOf = (c: ClusterConfig): JobKind[] =>
+    JOB_KINDS.filter((k) => worker === undefined || c.workers[k] === worker);
+  return config.clusters
+    .filter((c) => kindsOf(c).length > 0)
+    .map((c) => ({
+      cluster: c.name,
+      kinds: kindsOf(c),
+      repository: clusterRepositoryUrl(repositoryBucket, config.repository, c.name),
+      source: { url: clusterSourceUrl(c), flavour: c.flavour },
+      credentials: { secret: c.credentials.secret, passwordKey: c.credentials.passwordKey },
+      retention: { keepDays: c.retention.keepDays, keepBackups: c.retention.keepBackups },
+      tls: c.source.tls ? { mode: 'verify-identity', caFile: IMAGE_CA_BUNDLE } : { mode: 'preferred' },
+    }));
 }
 
 /**
@@ -93,10 +109,14 @@ export function parseClusterJobSettings(text: string | undefined): ReadonlyMap<s
     if (!(FLAVOURS as readonly string[]).includes(flavour))
       broken(`entry ${i}: source.flavour ${flavour} is not mariadb or mysql`);
     const caFile = o['tls']?.['caFile'];
+    const kinds = (o as Record<string, unknown>)['kinds'];
+    if (!Array.isArray(kinds) || !kinds.every((k) => (JOB_KINDS as readonly unknown[]).includes(k)))
+      broken(`entry ${i}: kinds must be a list of ${JOB_KINDS.join(', ')}`);
     out.set(
       cluster,
       Object.freeze({
         cluster,
+        kinds: kinds as JobKind[],
         repository: s(o['repository'], 'repository'),
         source: { url: s(o['source']?.['url'], 'source.url'), flavour: flavour as Flavour },
         credentials: {
@@ -121,7 +141,8 @@ export function parseClusterJobSettings(text: string | undefined): ReadonlyMap<s
  * The job with its cluster's settings.
  *
  * @throws ConfigError for a cluster this worker does not serve (the message was not sent by this
- *   deployment's dispatcher, or names a cluster removed from it): nothing is run
+ *   deployment's dispatcher, or names a cluster removed from it), or a job kind it does not run
+ *   for that cluster: nothing is run
  */
 export function resolveJob(
   message: JobMessage,
@@ -135,6 +156,13 @@ export function resolveJob(
         'until the queue drains; otherwise someone sent it who should not have sqs:SendMessage on the queue',
     );
   }
-  const { cluster: _name, ...rest } = settings;
+  if (!settings.kinds.includes(message.kind)) {
+    throw new ConfigError(
+      `job '${message.kind}' for cluster '${message.cluster}' does not run on this worker (it runs ` +
+        `${settings.kinds.join(', ')} for that cluster; see workers.${message.kind} in the deployment config). ` +
+        'Nothing was run; the message goes to the dead-letter queue',
+    );
+  }
+  const { cluster: _name, kinds: _kinds, ...rest } = settings;
   return Object.freeze({ ...message, ...rest });
 }

@@ -65,6 +65,7 @@ const job: JobMessage = {
 };
 const settings: ClusterJobSettings = {
   cluster: 'orders',
+  kinds: ['dump', 'expire', 'verify', 'compact'],
   repository: 's3://bucket/pitr/orders/',
   source: { url: 'mariadb://pitr@db:3306/', flavour: 'mariadb' },
   credentials: { secret: 'prod/orders', passwordKey: 'password' },

@@ -34,6 +34,8 @@ import {
 } from '../support/tls-certs.js';
 
 const TLS_USER = { user: 'tlsuser', password: 'tls-secret-pw-7f3a' };
+/** An account that needs a client certificate signed by the CA (REQUIRE X509). */
+const X509_USER = { user: 'x509user', password: 'tls-secret-pw-7f3a' };
 
 async function createTlsUser(server: MariadbServer): Promise<void> {
   const c = await server.connect();
@@ -95,6 +97,14 @@ describe('TLS to every server (private CA)', () => {
       startMariadb({ binlog: false, extraArgs: serverTlsArgs(certs) }),
     ]);
     await Promise.all([createTlsUser(source), createTlsUser(target)]);
+    const c = await source.connect();
+    try {
+      await c.query('SET SESSION sql_log_bin = 0');
+      await c.query(`CREATE USER ?@'%' IDENTIFIED BY ? REQUIRE X509`, [X509_USER.user, X509_USER.password]);
+      await c.query(`GRANT ALL PRIVILEGES ON *.* TO ?@'%'`, [X509_USER.user]);
+    } finally {
+      await c.end();
+    }
     work = await mkdtemp(join(tmpdir(), 'pitr-tls-'));
     repo = pathToFileURL(join(work, 'repo')).href;
     // PATH shims: record the environment of every client process, then run the real program
@@ -209,14 +219,23 @@ describe('TLS to every server (private CA)', () => {
     });
   }
 
-  it('verify-ca accepts a certificate for another host name; preferred (the default) checks nothing', async () => {
+  it('verify-ca accepts a certificate for another host name; preferred (the default) checks nothing; a client certificate is sent', async () => {
     await serve(source, certs.wrongHost);
     try {
-      const [b, other, a] = await Promise.all([
-        backup(['--tls-mode', 'verify-ca', '--tls-ca', certs.ca]),
+      const x509 = (tls: string[]): Promise<CliResult> =>
+        cli(['backup', 'create', '--source', source.url(X509_USER.user), '--repo', repo, ...tls]);
+      const verifyCa = ['--tls-mode', 'verify-ca', '--tls-ca', certs.ca];
+      const [b, other, a, withCert, withoutCert] = await Promise.all([
+        backup(verifyCa),
         backup(['--tls-mode', 'verify-ca', '--tls-ca', certs.otherCaCert]),
         archive([]),
+        x509([...verifyCa, '--tls-cert', certs.client.cert, '--tls-key', certs.client.key]),
+        x509(verifyCa),
       ]);
+      // the client certificate reaches both mysql2 and mariadb-dump
+      assert.equal(withCert.code, 0, `REQUIRE X509 with --tls-cert/--tls-key: ${withCert.stderr}`);
+      assert.equal(withoutCert.code, 3, withoutCert.stderr);
+      assert.match(withoutCert.stderr, /Access denied for user 'x509user'/);
       assert.equal(b.code, 0, b.stderr);
       assert.equal(other.code, 3, other.stderr);
       assert.match(other.stderr, /not signed by a trusted CA/);

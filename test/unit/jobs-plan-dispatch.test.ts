@@ -58,6 +58,7 @@ describe('planDispatch', () => {
     const settings = clusterJobSettings(config, targets.repositoryBucket).find((c) => c.cluster === 'orders');
     assert.deepEqual(settings, {
       cluster: 'orders',
+      kinds: ['dump', 'expire', 'verify', 'compact'],
       repository: 's3://pitr-bucket/pitr/orders/',
       source: {
         url: 'mariadb://pitr@orders.cluster-abc123.eu-west-1.rds.amazonaws.com:3306/?ssl=true',

@@ -30,16 +30,21 @@ const message = (kind: JobMessage['kind'] = 'dump', scheduledAt = '2024-05-01T03
 
 const settings: ClusterJobSettings = {
   cluster: 'orders',
+  kinds: ['dump', 'expire', 'verify', 'compact'],
   repository: 's3://bucket/pitr/orders/',
   source: { url: 'mariadb://pitr@db:3306/', flavour: 'mariadb' },
   credentials: { secret: 'prod/orders', passwordKey: 'password' },
   retention: { keepDays: 14, keepBackups: 7 },
   tls: { mode: 'preferred' },
 };
-const clusters = new Map([['orders', settings]]);
+const clusters = new Map([
+  ['orders', settings],
+  // billing's dumps run on Fargate: this worker only expires it
+  ['billing', { ...settings, cluster: 'billing', kinds: ['expire' as const] }],
+]);
 
 const job = (kind: JobMessage['kind'] = 'dump', scheduledAt = '2024-05-01T03:00:00Z'): ResolvedJob => {
-  const { cluster: _c, ...rest } = settings;
+  const { cluster: _c, kinds: _k, ...rest } = settings;
   return { ...message(kind, scheduledAt), ...rest };
 };
 
@@ -224,6 +229,14 @@ describe('runJobBatch', () => {
             idempotencyKey: 'payroll/dump/2024-05-01T03:00:00Z',
           }),
         },
+        {
+          messageId: 'kind-elsewhere',
+          body: JSON.stringify({
+            ...message(),
+            cluster: 'billing',
+            idempotencyKey: 'billing/dump/2024-05-01T03:00:00Z',
+          }),
+        },
       ],
       clusters,
       async (j) => {
@@ -236,7 +249,15 @@ describe('runJobBatch', () => {
     );
     assert.deepEqual(
       res.batchItemFailures.map((f) => f.itemIdentifier),
-      ['fails', 'garbage', 'wrong-schema', 'with-endpoint', 'old-format', 'unknown-cluster'],
+      [
+        'fails',
+        'garbage',
+        'wrong-schema',
+        'with-endpoint',
+        'old-format',
+        'unknown-cluster',
+        'kind-elsewhere',
+      ],
     );
     assert.deepEqual(ran, ['orders/dump/2024-05-01T03:00:00Z', 'orders/expire/2024-05-01T03:00:00Z']);
     assert.ok(
@@ -245,6 +266,12 @@ describe('runJobBatch', () => {
     );
     assert.ok(
       logged.some((l) => /carries repository, source, credentials, retention, tls/.test(l)),
+      logged.join('\n'),
+    );
+    assert.ok(
+      logged.some((l) =>
+        /job 'dump' for cluster 'billing' does not run on this worker \(it runs expire/.test(l),
+      ),
       logged.join('\n'),
     );
     assert.ok(
