@@ -637,6 +637,8 @@ export class EventBinlogApplier implements BinlogApplier {
         break;
       }
     }
+    const rest = plan.files.slice(plan.files.findIndex((f) => f.file === failed.file));
+    const stop = rest.at(-1)?.to;
     return new EventApplyError(
       'sql-error',
       failed,
@@ -644,7 +646,9 @@ export class EventBinlogApplier implements BinlogApplier {
         `${e.sqlMessage}. Transactions before it are applied${prev ? ` (the last one: ${where(prev)})` : ''}; ` +
         'it was rolled back and nothing after it ran. Fix the cause, then continue from this transaction with ' +
         `\`mysql-pitr restore apply --from ${failed.file}:${failed.position} ${plan.targetText}\` (same --repo and ` +
-        '--target), or restore again into an empty server',
+        `--target), or pipe \`mariadb-binlog --start-position=${failed.position}${stop !== undefined ? ` --stop-position=${stop}` : ''} ` +
+        `${rest.map((f) => f.file).join(' ')}\` (files from \`mysql-pitr binlog fetch\`) into the target, or restore again ` +
+        'into an empty server',
     );
   }
 }
