@@ -7,7 +7,8 @@
  * event (above the target's 16 MiB max_allowed_packet: BINLOG fragments) and a 21 MB
  * INSERT ... SELECT. The archive is restored with the event applier: CHECKSUM TABLE and the bytes
  * of every table, and the routine body, equal the source's. Then: GTIDs left out on a
- * gtid_strict_mode target; a TableEventFilter restores one table into another schema.
+ * gtid_strict_mode target; a TableEventFilter restores one table into another schema; a LOAD DATA
+ * event stops the apply with a typed error. An XA transaction is applied too.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -222,8 +223,13 @@ describe('EventBinlogApplier against MariaDB', () => {
       await b.query('INSERT INTO app.s (v) SELECT v FROM tmp');
       await a.query('DROP TEMPORARY TABLE tmp');
       await b.query('DROP TEMPORARY TABLE tmp');
-      // back to ROW: the last rows of app.r
+      // back to ROW: an XA transaction (MariaDB: its GTID event stands for XA START), the last rows of app.r
       await a.query("SET SESSION binlog_format = 'ROW'");
+      await a.query("XA START 'xa1'");
+      await a.query("INSERT INTO app.r VALUES (100, 'xa', NULL)");
+      await a.query("XA END 'xa1'");
+      await a.query("XA PREPARE 'xa1'");
+      await a.query("XA COMMIT 'xa1'");
       await a.query("UPDATE app.r SET v = CONCAT(v, '/*!*/;') WHERE id <= 3");
       await a.query('DELETE FROM app.r WHERE id = 4');
       sourceSums = await checksums(source);
