@@ -217,6 +217,8 @@ export class EventBinlogApplier implements BinlogApplier {
       const batchTrx = this.options.batchTransactions ?? DEFAULT_BATCH_TRANSACTIONS;
       let session: SessionContext | undefined;
       let sessionKey = '';
+      /** The GTID domain and server id the session holds. */
+      let gtidSession: { domainId: number; serverId: number } | undefined;
 
       const send = (batch: Batch): Promise<Outcome> => {
         return rawQuery(conn, Buffer.concat(batch.parts), {
@@ -413,10 +415,16 @@ export class EventBinlogApplier implements BinlogApplier {
             if (d?.kind !== 'mariadb-gtid') return;
             await startUnit(e.offset, formatMariadbGtid(d.gtid), 'gtid');
             if (setGtids) {
+              // domain and server id only when they change; the sequence number each time
+              const same =
+                gtidSession?.domainId === d.gtid.domainId && gtidSession.serverId === d.gtid.serverId;
+              gtidSession = { domainId: d.gtid.domainId, serverId: d.gtid.serverId };
               push(
                 Buffer.from(
-                  `SET @@session.gtid_domain_id=${d.gtid.domainId}, @@session.server_id=${d.gtid.serverId}, ` +
-                    `@@session.gtid_seq_no=${d.gtid.seqNo}`,
+                  same
+                    ? `SET @@session.gtid_seq_no=${d.gtid.seqNo}`
+                    : `SET @@session.gtid_domain_id=${d.gtid.domainId}, @@session.server_id=${d.gtid.serverId}, ` +
+                        `@@session.gtid_seq_no=${d.gtid.seqNo}`,
                 ),
               );
             }
