@@ -216,6 +216,8 @@ export class EventBinlogApplier implements BinlogApplier {
       const batchTrx = this.options.batchTransactions ?? DEFAULT_BATCH_TRANSACTIONS;
       let session: SessionContext | undefined;
       let sessionKey = '';
+      /** The GTID domain and server id the session holds. */
+      let gtidSession: { domainId: number; serverId: number } | undefined;
 
       const send = (batch: Batch): Promise<Outcome> => {
         return rawQuery(conn, Buffer.concat(batch.parts), {
@@ -412,10 +414,16 @@ export class EventBinlogApplier implements BinlogApplier {
             if (d?.kind !== 'mariadb-gtid') return;
             await startUnit(e.offset, formatMariadbGtid(d.gtid), 'gtid');
             if (setGtids) {
+              // domain and server id only when they change; the sequence number each time
+              const same =
+                gtidSession?.domainId === d.gtid.domainId && gtidSession.serverId === d.gtid.serverId;
+              gtidSession = { domainId: d.gtid.domainId, serverId: d.gtid.serverId };
               push(
                 Buffer.from(
-                  `SET @@session.gtid_domain_id=${d.gtid.domainId}, @@session.server_id=${d.gtid.serverId}, ` +
-                    `@@session.gtid_seq_no=${d.gtid.seqNo}`,
+                  same
+                    ? `SET @@session.gtid_seq_no=${d.gtid.seqNo}`
+                    : `SET @@session.gtid_domain_id=${d.gtid.domainId}, @@session.server_id=${d.gtid.serverId}, ` +
+                        `@@session.gtid_seq_no=${d.gtid.seqNo}`,
                 ),
               );
             }
@@ -636,6 +644,8 @@ export class EventBinlogApplier implements BinlogApplier {
         break;
       }
     }
+    const rest = plan.files.slice(plan.files.findIndex((f) => f.file === failed.file));
+    const stop = rest.at(-1)?.to;
     return new EventApplyError(
       'sql-error',
       failed,
@@ -643,7 +653,9 @@ export class EventBinlogApplier implements BinlogApplier {
         `${e.sqlMessage}. Transactions before it are applied${prev ? ` (the last one: ${where(prev)})` : ''}; ` +
         'it was rolled back and nothing after it ran. Fix the cause, then continue from this transaction with ' +
         `\`mysql-pitr restore apply --from ${failed.file}:${failed.position} ${plan.targetText}\` (same --repo and ` +
-        '--target), or restore again into an empty server',
+        `--target), or pipe \`mariadb-binlog --start-position=${failed.position}${stop !== undefined ? ` --stop-position=${stop}` : ''} ` +
+        `${rest.map((f) => f.file).join(' ')}\` (files from \`mysql-pitr binlog fetch\`) into the target, or restore again ` +
+        'into an empty server',
     );
   }
 }

@@ -7,7 +7,8 @@
  * event (above the target's 16 MiB max_allowed_packet: BINLOG fragments) and a 21 MB
  * INSERT ... SELECT. The archive is restored with the event applier: CHECKSUM TABLE and the bytes
  * of every table, and the routine body, equal the source's. Then: GTIDs left out on a
- * gtid_strict_mode target; a TableEventFilter restores one table into another schema.
+ * gtid_strict_mode target; a TableEventFilter restores one table into another schema; a LOAD DATA
+ * event stops the apply with a typed error. An XA transaction is applied too.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -21,6 +22,7 @@ import { openObjectStore, type ObjectStore } from '../../src/storage/index.js';
 import { enableMultiStatements, rawQuery } from '../../src/mysql/index.js';
 import {
   ClientCommand,
+  EventApplyError,
   EventBinlogApplier,
   TableEventFilter,
   executeRestore,
@@ -85,6 +87,7 @@ describe('EventBinlogApplier against MariaDB', () => {
   let sourceSums: Checksums;
   let sourceContents: unknown;
   let sourceGtid: string;
+  let loadGtid: string;
   let rAtBackup: Checksums;
   const pathEnv = { PATH: `/usr/sbin:${process.env.PATH ?? ''}` };
 
@@ -220,13 +223,25 @@ describe('EventBinlogApplier against MariaDB', () => {
       await b.query('INSERT INTO app.s (v) SELECT v FROM tmp');
       await a.query('DROP TEMPORARY TABLE tmp');
       await b.query('DROP TEMPORARY TABLE tmp');
-      // back to ROW: the last rows of app.r
+      // back to ROW: an XA transaction (MariaDB: its GTID event stands for XA START), the last rows of app.r
       await a.query("SET SESSION binlog_format = 'ROW'");
+      await a.query("XA START 'xa1'");
+      await a.query("INSERT INTO app.r VALUES (100, 'xa', NULL)");
+      await a.query("XA END 'xa1'");
+      await a.query("XA PREPARE 'xa1'");
+      await a.query("XA COMMIT 'xa1'");
       await a.query("UPDATE app.r SET v = CONCAT(v, '/*!*/;') WHERE id <= 3");
       await a.query('DELETE FROM app.r WHERE id = 4');
       sourceSums = await checksums(source);
       sourceContents = await contents(source);
       sourceGtid = await gtidPos(source);
+      // last: a statement-based LOAD DATA (its file travels in BEGIN_LOAD_QUERY/EXECUTE_LOAD_QUERY events)
+      const file = join(work, 'load.txt');
+      await a.query(`SELECT id, v FROM app.r WHERE id < 3 INTO OUTFILE '${file}'`);
+      await a.query("SET SESSION binlog_format = 'STATEMENT'");
+      await a.query('CREATE TABLE app.loaded (id INT PRIMARY KEY, v LONGTEXT)');
+      await a.query(`LOAD DATA INFILE '${file}' INTO TABLE app.loaded`);
+      loadGtid = await gtidPos(source);
     } finally {
       await a.end();
       await b.end();
@@ -255,7 +270,7 @@ describe('EventBinlogApplier against MariaDB', () => {
   it('restores every table, byte for byte, the routine body and the table comment included', async () => {
     const [m] = await target.query<{ m: number }[]>('SELECT @@max_allowed_packet AS m');
     assert.equal(Number(m!.m), 16 * 1024 * 1024); // the 17 MiB row event needed fragments
-    const r = await restore({ kind: 'latest' }, 'all', applier());
+    const r = await restore({ kind: 'to-gtid', gtid: sourceGtid }, 'all', applier());
     assert.ok(r.transactionsApplied > 30);
     assert.deepEqual(await checksums(target), sourceSums);
     assert.deepEqual(await contents(target), sourceContents);
@@ -264,7 +279,7 @@ describe('EventBinlogApplier against MariaDB', () => {
   });
 
   it('--binlog with GTIDs: the target logs the source GTIDs', async () => {
-    await restore({ kind: 'latest' }, 'all', applier({ binlog: true }));
+    await restore({ kind: 'to-gtid', gtid: sourceGtid }, 'all', applier({ binlog: true }));
     assert.equal(await gtidPos(target), sourceGtid);
     assert.deepEqual(await checksums(target), sourceSums);
   });
@@ -277,7 +292,7 @@ describe('EventBinlogApplier against MariaDB', () => {
     await target.query('DROP DATABASE ahead');
     const [strict] = await target.query<{ s: number }[]>('SELECT @@gtid_strict_mode AS s');
     assert.equal(Number(strict!.s), 1);
-    const plan = await loadRestorePlan(store, { kind: 'latest' });
+    const plan = await loadRestorePlan(store, { kind: 'to-gtid', gtid: sourceGtid });
     const client = await ClientCommand.create({
       host: target.host,
       port: target.port,
@@ -311,11 +326,11 @@ describe('EventBinlogApplier against MariaDB', () => {
   });
 
   it('a TableEventFilter restores one table into another schema, rows events rewritten', async () => {
-    await restore({ kind: 'latest' }, 'none', applier());
+    await restore({ kind: 'to-gtid', gtid: sourceGtid }, 'none', applier());
     await target.query('CREATE DATABASE side');
     await target.query('CREATE TABLE side.r LIKE app.r');
     await target.query('INSERT INTO side.r SELECT * FROM app.r');
-    const plan = await loadRestorePlan(store, { kind: 'latest' });
+    const plan = await loadRestorePlan(store, { kind: 'to-gtid', gtid: sourceGtid });
     const filter = new TableEventFilter({
       tables: [{ database: 'app', table: 'r' }],
       renameDatabase: new Map([['app', 'side']]),
@@ -327,5 +342,23 @@ describe('EventBinlogApplier against MariaDB', () => {
     assert.equal((await checksums(target))['app.r'], rAtBackup['app.r']);
     const [n] = await target.query<{ n: number }[]>('SELECT COUNT(*) AS n FROM app.s');
     assert.equal(Number(n!.n), 0);
+  });
+
+  it('a LOAD DATA event stops the apply with a typed error naming its transaction and --applier client', async () => {
+    await assert.rejects(restore({ kind: 'latest' }, 'all', applier()), (err: unknown) => {
+      assert.ok(err instanceof EventApplyError, String(err));
+      assert.equal(err.code, 'RESTORE_APPLY_FAILED');
+      assert.equal(err.failure, 'unsupported-event');
+      assert.equal(err.at.gtid, loadGtid);
+      assert.match(err.message, /LOAD DATA/);
+      assert.match(
+        err.message,
+        new RegExp(`restore apply --from ${err.at.file}:${err.at.position} --to latest`),
+      );
+      assert.match(err.message, /--applier client/);
+      return true;
+    });
+    // everything before it is applied (the CREATE TABLE before the LOAD too), none of it
+    assert.deepEqual(await checksums(target), { ...sourceSums, 'app.loaded': '0' });
   });
 });
