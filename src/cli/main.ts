@@ -168,6 +168,11 @@ if (isEntry) {
       controller.abort(new PitrError('INTERRUPTED', `stopped by ${sig}`));
     });
   }
+  // `mysql-pitr binlog inspect ... | head`: the reader went away, which is not a failure of ours.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(ExitCode.OK);
+    throw err;
+  });
   main(process.argv.slice(2), {
     stdout: process.stdout,
     stderr: process.stderr,
