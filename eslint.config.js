@@ -45,6 +45,10 @@ export const LAYERS = {
     may: ['binlog', 'gtid', 'catalog', 'codec', 'mysql', 'storage', 'errors', 'log'],
     types: ['config'],
   },
+  undo: {
+    may: ['binlog', 'catalog', 'restore', 'errors'],
+    types: ['storage'],
+  },
   cli: {
     may: [
       'errors',
@@ -60,6 +64,7 @@ export const LAYERS = {
       'jobs',
       'archiver',
       'restore',
+      'undo',
     ],
   },
 };
