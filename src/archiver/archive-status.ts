@@ -1,4 +1,6 @@
 import {
+  findDivergedHistories,
+  type DivergedHistory,
   readBackupCatalog,
   readBinlogCatalog,
   timelineLink,
@@ -50,6 +52,12 @@ export interface ArchiveStatus {
   /** How timelines continue each other across failovers (by GTID), and where they do not. */
   links: TimelineLink[];
   breaks: TimelineBreak[];
+  /**
+   * Transactions a timeline's parent holds after the fork that the later timeline lacks (lost in a
+   * failover, or errant on a returning old primary), from the segment headers: information, restores
+   * on the later timeline never apply them.
+   */
+  diverged: DivergedHistory[];
   /**
    * Restorable windows across the whole chain, by the rule restore and verify use, from the segment
    * headers and manifests (checksums are not read: `mysql-pitr verify` does that).
@@ -136,6 +144,7 @@ export async function readArchiveStatus(
     timelines: catalog.timelines.length,
     links: linked.flatMap((r) => (r && 'link' in r ? [r.link] : [])),
     breaks: linked.flatMap((r) => (r && 'break' in r ? [r.break] : [])),
+    diverged: findDivergedHistories(catalog.timelines),
     windows: chain.windows,
     unrestorable: chain.unrestorable,
     lease: lease ? { ...lease, valid: Date.parse(lease.expiresAt) >= now } : undefined,

@@ -3,6 +3,8 @@ import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
 import {
+  findDivergedHistories,
+  type DivergedHistory,
   mapLimit,
   readBackupCatalog,
   readBinlogCatalog,
@@ -47,6 +49,12 @@ export interface VerifyReport {
   problems: VerifyProblem[];
   /** Files ended by a source crash and restart: information, restores go on to the next file. */
   restarts: SourceRestart[];
+  /**
+   * Warnings, not problems: transactions a timeline's parent holds after the fork that the later
+   * timeline lacks (lost in a failover, or errant on a returning old primary). The repository is
+   * sound and restores on the later timeline are exact for its history; `ok` does not depend on them.
+   */
+  diverged: DivergedHistory[];
   /** Restorable windows, per timeline (going on through the timelines linked to it across failovers). */
   windows: RestorableWindow[];
   /** Intervals between the first and the newest archived commit that no restore can reach, with why. */
@@ -280,6 +288,7 @@ export async function verifyRepository(store: ObjectStore, opts: VerifyOptions =
     ok: problems.length === 0,
     problems,
     restarts: chain.restarts,
+    diverged: findDivergedHistories(headed),
     windows: chain.windows,
     unrestorable: chain.unrestorable,
     runs: chain.runs,

@@ -1,5 +1,6 @@
 import {
   describeSourceIdentity,
+  findDivergedHistories,
   readBinlogCatalog,
   summarizeTimeline,
   type TimelineSummary,
@@ -57,7 +58,8 @@ export const binlogList: CliCommand = {
   usage: '--repo URL [--timeline T] [--json]',
   details:
     'Reads the header of every segment (one small ranged GET each). A GAP is a file the source purged before ' +
-    'it was archived: no restore can cross it. HOLE/OVERLAP inside a file means damaged segments.',
+    'it was archived: no restore can cross it. HOLE/OVERLAP inside a file means damaged segments. "diverged" names transactions a timeline\'s parent ' +
+    'holds after the fork that the later timeline lacks (lost in a failover, or errant on a returning old primary).',
   options: [
     ...REPO_OPTIONS,
     { key: 'timeline', flag: 'timeline', type: 'string', valueName: 'T', description: 'Only this timeline' },
@@ -71,13 +73,16 @@ export const binlogList: CliCommand = {
       ...(v['timeline'] ? { timeline: v['timeline'] as string } : {}),
     });
     const summaries = catalog.timelines.map(summarizeTimeline);
+    // with --timeline only that one is read: no fork to compare
+    const diverged = findDivergedHistories(catalog.timelines);
     if (v['json']) {
       ctx.stdout.write(
-        `${JSON.stringify({ repository: store.describe(), timelines: summaries }, null, 2)}\n`,
+        `${JSON.stringify({ repository: store.describe(), timelines: summaries, diverged }, null, 2)}\n`,
       );
       return;
     }
     if (summaries.length === 0) ctx.stdout.write(`no archived binlogs in ${store.describe()}\n`);
     ctx.stdout.write(summaries.map(formatTimelineSummary).join('\n\n') + (summaries.length ? '\n' : ''));
+    for (const d of diverged) ctx.stdout.write(`\n${d.message}\n`);
   },
 };

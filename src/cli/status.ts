@@ -48,6 +48,7 @@ export function formatArchiveStatus(s: ArchiveStatus): string {
   for (const b of s.breaks) {
     lines.push(`BREAK timeline ${b.timeline} does not continue timeline ${b.previous}: ${b.reason}`);
   }
+  for (const d of s.diverged) lines.push(d.message);
   lines.push(s.windows.length ? 'restorable windows (UTC):' : 'restorable windows: none');
   for (const w of s.windows) {
     lines.push(

@@ -33,6 +33,7 @@ export function formatVerifyReport(r: VerifyReport): string {
         `source went on in ${x.nextFile} (${x.evidence}); nothing is missing`,
     );
   }
+  for (const d of r.diverged) lines.push(`WARNING ${d.message}`);
   for (const p of r.problems) lines.push(`PROBLEM ${p.kind}: ${p.message}`);
   if (r.windows.length === 0) lines.push('restorable windows: none');
   else lines.push('restorable windows (UTC):');
@@ -48,7 +49,12 @@ export function formatVerifyReport(r: VerifyReport): string {
   for (const u of r.unrestorable) {
     lines.push(`NOT RESTORABLE ${second(u.from, 'down')} .. ${second(u.to, 'up')}: ${u.reason}`);
   }
-  lines.push(r.ok ? 'verify: OK' : `verify: ${r.problems.length} problem${r.problems.length > 1 ? 's' : ''}`);
+  const warned = r.diverged.length
+    ? ` (${r.diverged.length} warning${r.diverged.length > 1 ? 's' : ''})`
+    : '';
+  lines.push(
+    r.ok ? `verify: OK${warned}` : `verify: ${r.problems.length} problem${r.problems.length > 1 ? 's' : ''}`,
+  );
   return lines.join('\n');
 }
 
