@@ -152,7 +152,9 @@ describe('restore across a failover (primary stopped, GTID replica promoted)', (
     assert.equal(v.code, 0, v.stdout + v.stderr);
     const report = JSON.parse(v.stdout) as {
       windows: { timeline: string; through: string[]; backup: string; to: string }[];
+      diverged: unknown[];
     };
+    assert.deepEqual(report.diverged, [], 'a clean failover is not reported as diverged');
     const w = report.windows.find((x) => x.backup === backupId);
     assert.deepEqual(w?.through, ['000002'], JSON.stringify(report.windows));
     assert.ok(Date.parse(w!.to) >= Math.floor(snaps.latest.time / 1000) * 1000 - 1000, w!.to);
