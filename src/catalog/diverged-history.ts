@@ -48,12 +48,17 @@ function mariadbEndpoints(t: CatalogTimeline): Map<number, Endpoint[]> {
 
 /**
  * MariaDB, one domain: the fork as a range of sequence numbers `[lo, hi]`: the child holds the
- * parent's transactions up to `lo` for sure and none after `hi`. From the child's GTID endpoints:
- * its own server's first transaction starts after the fork; what it replicated lies before.
+ * parent's transactions up to `lo` for sure and none after `hi`. From the child's GTID endpoints (in
+ * binlog order): its own server's first transaction after the fork starts after it, what it
+ * replicated lies before. An endpoint of its own server counts as written after the fork only when
+ * the parent holds no transaction of that server at or after that number (a primary that returns
+ * carries its old history) and the child's binlog shows replicated transactions before it, or
+ * starts with it. Undefined when the headers cannot tell.
  */
 function mariadbFork(
   child: CatalogTimeline,
   ends: Endpoint[] | undefined,
+  parentEnds: Endpoint[],
   domain: number,
   recorded: MariadbGtidPos | undefined,
 ): { lo: number; hi: number } | undefined {
@@ -62,13 +67,20 @@ function mariadbFork(
     return r ? { lo: r.seqNo, hi: r.seqNo } : undefined;
   }
   const own = child.record?.source.serverId;
-  const ownSeqs = ends.filter((e) => e.serverId === own).map((e) => e.seq);
-  if (ownSeqs.length === 0) {
+  const parentOwnMax = Math.max(-1, ...parentEnds.filter((e) => e.serverId === own).map((e) => e.seq));
+  const after: number[] = [];
+  let seenOther = false;
+  ends.forEach((e, i) => {
+    if (e.serverId !== own) seenOther = true;
+    else if (e.seq > parentOwnMax && (seenOther || (i === 0 && parentOwnMax < 0))) after.push(e.seq);
+  });
+  if (after.length === 0) {
+    if (ends.some((e) => e.serverId === own)) return undefined;
     // the child only replicated in this domain: it holds everything up to its last
     const last = Math.max(...ends.map((e) => e.seq));
     return { lo: last, hi: last };
   }
-  const hi = Math.min(...ownSeqs) - 1;
+  const hi = Math.min(...after) - 1;
   const before = ends.filter((e) => e.serverId !== own && e.seq <= hi).map((e) => e.seq);
   const first = Math.min(...ends.map((e) => e.seq));
   const lo = before.length ? Math.max(...before) : Math.min(hi, first - 1);
@@ -88,6 +100,7 @@ function mariadbDiverged(
     recorded = undefined; // a MySQL set: not used here
   }
   const childEnds = mariadbEndpoints(child);
+  const parentEnds = mariadbEndpoints(parent);
   let certain = 0;
   let possible = 0;
   let upperBound = false;
@@ -97,7 +110,7 @@ function mariadbDiverged(
     for (const r of Object.values(s.header?.gtids ?? {})) domains.add(parseMariadbGtid(r.first).domainId);
   }
   for (const d of [...domains].sort((a, b) => a - b)) {
-    const fork = mariadbFork(child, childEnds.get(d), d, recorded);
+    const fork = mariadbFork(child, childEnds.get(d), parentEnds.get(d) ?? [], d, recorded);
     if (!fork) continue;
     let first: string | undefined;
     let last: string | undefined;

@@ -171,6 +171,27 @@ describe('findDivergedHistories', () => {
     assert.deepEqual(d.ranges, [`${A}:38-40`]);
   });
 
+  it('a primary that returns (A, B, then A again) carries its old history: not diverged', () => {
+    const t1 = tl('000001', record('000001', 1), [seg('000001', F(1), 4, d0('0-1-1', '0-1-90'), 90)]);
+    const t2 = tl('000002', record('000002', 2), [seg('000002', F(1), 4, d0('0-1-80', '0-2-150'), 71)]);
+    // A's binlog: its old transactions, B's (replicated, inside the segment), then its new ones
+    const t3 = tl('000003', record('000003', 1), [
+      seg('000003', F(1), 4, d0('0-1-1', '0-1-85'), 85),
+      seg('000003', F(1), 1004, d0('0-1-86', '0-1-190'), 105),
+    ]);
+    assert.deepEqual(findDivergedHistories([t1, t2, t3]), []);
+    // ...unless its binlog shows B's transactions and then its own before B's last one
+    const errant = tl('000003', record('000003', 1), [
+      seg('000003', F(1), 4, d0('0-1-1', '0-2-140'), 140),
+      seg('000003', F(1), 1004, d0('0-1-141', '0-1-190'), 50),
+    ]);
+    const [d] = findDivergedHistories([t1, t2, errant]);
+    assert.ok(d);
+    assert.equal(d.parent, '000002');
+    assert.equal(d.transactions, 10);
+    assert.deepEqual(d.ranges, ['0-2-141..0-2-150']);
+  });
+
   it('reports nothing across a break (the same server reset its history)', () => {
     const t1 = tl('000001', record('000001', 1), [seg('000001', F(1), 4, d0('0-1-1', '0-1-100'), 100)]);
     const t2 = tl('000002', record('000002', 1), [seg('000002', F(1), 4, d0('0-1-1', '0-1-5'), 5)]);
