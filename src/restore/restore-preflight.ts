@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { PitrError, type PitrErrorCode } from '../errors/index.js';
+import { clientEnvironment } from '../mysql/index.js';
 import type { TargetConnection } from './execute-restore.js';
 import type { RestorePlan } from './plan-restore.js';
 
@@ -92,7 +93,7 @@ async function runVersion(
   return new Promise((resolve) => {
     let child: ReturnType<typeof spawn>;
     try {
-      child = spawn(program, ['--version'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      child = spawn(program, ['--version'], { stdio: ['ignore', 'pipe', 'pipe'], env: clientEnvironment() });
     } catch (e) {
       resolve({ ok: false, reason: (e as Error).message });
       return;
