@@ -10,6 +10,7 @@ import { readArchivedSegments } from './archived-segments.js';
 import { DumpStatementSplitter, type DumpStatement } from './dump-statement-splitter.js';
 import { EventBinlogApplier, type ConnectEventTarget } from './event-applier.js';
 import { TableEventFilter } from './event-filter.js';
+import { tableRestoreQueryFilter } from './table-restore-ddl.js';
 import type { TargetConnection } from './execute-restore.js';
 import type { OpenLoadSession } from './parallel-load-session.js';
 import type { RestorePlan } from './plan-restore.js';
@@ -116,7 +117,8 @@ export function foreignKeyTargets(createTable: string, db: string): ForeignKeyRe
  * those tables' CREATE TABLE and data are loaded (into `intoSchema` when given), then only their
  * rows events are applied (TableEventFilter, TABLE_MAPs rewritten), with no GTIDs set and the
  * session binary log off unless `binlog`, so the target's binary log and GTID position stay as
- * they were. Statements (DDL) in the range are not applied. A listed table that already exists
+ * they were. DDL on the tables is applied under the restored schema; another statement naming one of
+ * them is refused (tableRestoreQueryFilter); other statements are not applied. A listed table that already exists
  * where it would be restored is refused unless `force` (nothing is changed). A foreign key to a
  * table not listed is dropped from the restored copy (its rows are not there), with a warning
  * naming both.
@@ -199,7 +201,11 @@ export async function restoreTables(plan: RestorePlan, deps: TableRestoreDeps): 
   const t1 = Date.now();
 
   const renameDatabase = new Map([...databases].map((d) => [d, dest(d)]));
-  const filter = new TableEventFilter({ tables: deps.tables, renameDatabase });
+  const filter = new TableEventFilter({
+    tables: deps.tables,
+    renameDatabase,
+    query: tableRestoreQueryFilter(deps.tables, dest),
+  });
   const applier = new EventBinlogApplier(deps.connect, {
     filter,
     gtids: false,

@@ -3,7 +3,7 @@
  * takes writes on several tables and schemas, then a bad DELETE. One table is restored with
  * `--before-gtid` into a side schema on that same primary: CHECKSUM TABLE equals the table just
  * before the DELETE, every other table is unchanged, the primary's gtid_binlog_pos and
- * gtid_slave_pos are unchanged, and running it again is refused without --force (nothing changes).
+ * gtid_slave_pos are unchanged (DDL on the table after the backup is applied under the side schema), and running it again is refused without --force (nothing changes).
  * Two tables joined by a foreign key restore together with the key; the child alone is restored
  * without the key, with a warning naming it and the parent.
  */
@@ -104,6 +104,12 @@ describe('restore pitr --tables on a live primary', () => {
       await primary.query('UPDATE shop.items SET qty = qty + 1 WHERE id = ?', [(i % 20) + 1]);
       await primary.query('UPDATE app.child SET v = v + 100 WHERE id = ?', [i + 1]);
     }
+    // DDL on the restored table after the backup: qualified, and unqualified under its default database
+    await primary.query('ALTER TABLE app.orders ADD COLUMN flag INT DEFAULT 7');
+    const inApp = await primary.connect(primary.admin, 'app');
+    await inApp.query('CREATE INDEX i_customer ON orders (customer)');
+    await inApp.end();
+    await primary.query("INSERT INTO app.orders (customer, amount, flag) VALUES ('after the alter', 99, 1)");
     await primary.query("INSERT INTO app.parent VALUES (11, 'p11')");
     await primary.query('INSERT INTO app.child VALUES (51, 11, 51)');
     await primary.query("ALTER TABLE shop.items ADD COLUMN tag VARCHAR(10) DEFAULT 'x'");
@@ -144,6 +150,10 @@ describe('restore pitr --tables on a live primary', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /restored app\.orders as side\.orders/);
     assert.deepEqual(await checksums(primary, ['side']), { 'side.orders': beforeDelete['app.orders'] });
+    const [idx] = await primary.query<{ n: number }[]>(
+      "SELECT COUNT(*) AS n FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = 'side' AND INDEX_NAME = 'i_customer'",
+    );
+    assert.equal(Number(idx!.n), 1);
     assert.notEqual(live['app.orders'], beforeDelete['app.orders']);
     assert.deepEqual(await checksums(primary, ['app', 'shop']), live);
     assert.deepEqual(await gtidState(primary), gtids);
