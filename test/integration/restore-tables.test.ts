@@ -2,7 +2,7 @@
  * `restore pitr --tables` on a live primary (issue 19): the primary is archived and backed up,
  * takes writes on several tables and schemas, then a bad DELETE. One table is restored with
  * `--before-gtid` into a side schema on that same primary: CHECKSUM TABLE equals the table just
- * before the DELETE, every other table is unchanged, the primary's gtid_binlog_pos and
+ * before the DELETE (and, with --to, at a chosen time), every other table is unchanged, the primary's gtid_binlog_pos and
  * gtid_slave_pos are unchanged (DDL on the table after the backup is applied under the side schema), and running it again is refused without --force (nothing changes).
  * Two tables joined by a foreign key restore together with the key; the child alone is restored
  * without the key, with a warning naming it and the parent.
@@ -43,26 +43,16 @@ describe('restore pitr --tables on a live primary', () => {
   let repo: string;
   let badGtid: string;
   let beforeDelete: Checksums;
+  let chosenTime: string;
+  let atChosenTime: Checksums;
   const pathEnv = { PATH: `/usr/sbin:${process.env.PATH ?? ''}` };
 
   const cli = (args: string[], env: Record<string, string> = {}): Promise<CliResult> =>
     runCli(args, { env: { ...pathEnv, ...env }, timeoutMs: 120_000 });
-  const restore = (args: string[]): Promise<CliResult> =>
-    cli(
-      [
-        'restore',
-        'pitr',
-        '--repo',
-        repo,
-        '--target',
-        primary.url('admin'),
-        '--before-gtid',
-        badGtid,
-        '--yes',
-        ...args,
-      ],
-      { MYSQL_PITR_TARGET_PASSWORD: primary.admin.password },
-    );
+  const restore = (args: string[], to = ['--before-gtid', badGtid]): Promise<CliResult> =>
+    cli(['restore', 'pitr', '--repo', repo, '--target', primary.url('admin'), ...to, '--yes', ...args], {
+      MYSQL_PITR_TARGET_PASSWORD: primary.admin.password,
+    });
 
   before(async () => {
     primary = await startMariadb();
@@ -121,6 +111,16 @@ describe('restore pitr --tables on a live primary', () => {
     await primary.query("INSERT INTO app.orders (customer, amount) VALUES ('after the delete', 1)");
     await primary.query('DELETE FROM app.child WHERE id > 40');
     await primary.query('UPDATE shop.items SET qty = 0');
+    // a chosen time: the second of a marker write; the next write is a second later
+    await new Promise((r) => setTimeout(r, 1100));
+    await primary.query("UPDATE app.orders SET note = 'at the chosen time' WHERE id = 1");
+    const [t] = await primary.query<{ t: string }[]>(
+      "SELECT DATE_FORMAT(UTC_TIMESTAMP(), '%Y-%m-%d %H:%i:%s') AS t",
+    );
+    chosenTime = t!.t;
+    atChosenTime = await checksums(primary, ['app']);
+    await new Promise((r) => setTimeout(r, 1100));
+    await primary.query('UPDATE app.orders SET amount = 0');
 
     const archived = await cli(
       [
@@ -163,7 +163,7 @@ describe('restore pitr --tables on a live primary', () => {
     const changed = await checksums(primary, ['side']);
     const afterOwnDelete = await gtidState(primary); // that DELETE is logged: the test's own write
     const again = await restore(['--tables', 'app.orders', '--into-schema', 'side']);
-    assert.notEqual(again.code, 0);
+    assert.equal(again.code, 3);
     assert.match(again.stderr, /side\.orders already exist.*--force/s);
     assert.deepEqual(await checksums(primary, ['side']), changed);
 
@@ -203,9 +203,16 @@ describe('restore pitr --tables on a live primary', () => {
     assert.deepEqual(await gtidState(primary), gtids);
   });
 
+  it('restores a table as it was at a chosen time (--to)', async () => {
+    const r = await restore(['--tables', 'app.orders', '--into-schema', 'side5'], ['--to', chosenTime]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.notEqual(atChosenTime['app.orders'], beforeDelete['app.orders']);
+    assert.deepEqual(await checksums(primary, ['side5']), { 'side5.orders': atChosenTime['app.orders'] });
+  });
+
   it('a table the backup does not hold is refused by name', async () => {
     const r = await restore(['--tables', 'app.nope', '--into-schema', 'side4']);
-    assert.notEqual(r.code, 0);
+    assert.equal(r.code, 2);
     assert.match(r.stderr, /holds no table app\.nope/);
   });
 });
