@@ -1,12 +1,16 @@
 import { formatEndpoint } from '../config/index.js';
-import { connectMysql } from '../mysql/index.js';
+import { PitrError } from '../errors/index.js';
+import { connectMysql, type MysqlEndpoint } from '../mysql/index.js';
 import {
   BatchBinlogApplier,
   EventBinlogApplier,
   MariadbBinlogApplier,
   RESTORE_TARGET_HELP,
   executeRestore,
+  openMysqlLoadSession,
+  parseTableList,
   planApplyBytes,
+  restoreTables,
   type RestorePlan,
   type RestoreReport,
 } from '../restore/index.js';
@@ -17,7 +21,7 @@ import { LOAD_THREADS_OPTION, readLoadThreads } from './load-threads-option.js';
 import { formatBytes } from './format-bytes.js';
 import { PROGRESS_OPTIONS } from './progress-options.js';
 import { readServer, serverOptions } from './server-options.js';
-import type { CliCommand } from './cli-command.js';
+import type { CliCommand, CommandContext } from './cli-command.js';
 import { REPO_OPTIONS, openRepository } from './repo-options.js';
 import { connectionOptions } from './archive.js';
 import { RESTORE_TARGET_OPTIONS, formatPlan, planFromFlags } from './restore-plan.js';
@@ -51,11 +55,62 @@ function formatReport(plan: RestorePlan, r: RestoreReport): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** `restore pitr --tables`: only the listed tables, into `--into-schema` when given. */
+async function restoreTablesFromFlags(
+  ctx: CommandContext,
+  plan: RestorePlan,
+  endpoint: MysqlEndpoint,
+  password: string | undefined,
+): Promise<void> {
+  const v = ctx.config.values;
+  const tables = parseTableList(v['tables'] as string);
+  const into = v['intoSchema'] as string | undefined;
+  if (v['force'] === true) {
+    const names = tables.map((t) => `${into ?? t.database}.${t.table}`).join(', ');
+    await confirm(
+      ctx,
+      `--force: ${names} on ${formatEndpoint(endpoint)} will be replaced if they exist.`,
+      v['yes'] === true,
+    );
+  }
+  const options = connectionOptions(endpoint, password);
+  const target = await connectMysql(options);
+  try {
+    const report = await restoreTables(plan, {
+      store: openRepository(v, ctx.logger),
+      target,
+      targetName: formatEndpoint(endpoint),
+      openLoadSession: () => openMysqlLoadSession(options),
+      connect: () => connectMysql(options),
+      tables,
+      intoSchema: into,
+      force: v['force'] === true,
+      binlog: v['binlog'] === true,
+      logger: ctx.logger,
+      signal: ctx.signal,
+    });
+    for (const w of report.warnings) ctx.logger.warn(w);
+    const lines = [
+      `restored ${Object.entries(report.restored)
+        .map(([a, b]) => (a === b ? a : `${a} as ${b}`))
+        .join(', ')} ` +
+        `from backup ${report.backup} + ${report.transactionsApplied} transaction(s) up to ${report.stop.file}:${report.stop.position}`,
+      `load ${report.seconds.load.toFixed(1)} s, apply ${report.seconds.apply.toFixed(1)} s`,
+      'rows per table:',
+      ...Object.entries(report.rows).map(([t, n]) => `  ${t}  ${n}`),
+      ...report.warnings.map((w) => `warning: ${w}`),
+    ];
+    ctx.stdout.write(v['json'] ? `${JSON.stringify({ plan, report }, null, 2)}\n` : `${lines.join('\n')}\n`);
+  } finally {
+    await target.end().catch(() => undefined);
+  }
+}
+
 export const restorePitr: CliCommand = {
   words: ['restore', 'pitr'],
   summary: 'Restore a backup into a target server and apply archived binlogs up to a point in time',
   usage:
-    '--repo URL --target mysql://USER@HOST:PORT (--to TIME|latest | --to-gtid G | --before-gtid G | --to-position F:P) [--force] [--dry-run] [--json] [--no-progress]',
+    '--repo URL --target mysql://USER@HOST:PORT (--to TIME|latest | --to-gtid G | --before-gtid G | --to-position F:P) [--tables DB.TBL[,...] [--into-schema NAME] [--binlog]] [--force] [--dry-run] [--json] [--no-progress]',
   details: [
     RESTORE_TARGET_HELP,
     '',
@@ -67,6 +122,12 @@ export const restorePitr: CliCommand = {
     'A target that already holds user databases is refused unless --force. The password of the target user comes',
     'from MYSQL_PITR_TARGET_PASSWORD or --target-password-file. Ends with the GTID position, row counts and',
     'where the time went (load and apply seconds and rates).',
+    '',
+    'With --tables DB.TBL[,...] only those tables are restored, into --into-schema NAME when given, on any server',
+    '(typically the live primary): the dump is streamed and only their CREATE TABLE and data are loaded, then only',
+    "their rows events are applied, with no GTIDs set and the binary log off unless --binlog, so the target's binary",
+    'log and GTID position stay as they were. Other databases are not touched; a listed table that already exists',
+    'where it would be restored is refused unless --force. Foreign keys to tables not listed are warned about.',
     '',
     'Progress goes to stderr: a bar per step (load, download, apply) with rate and ETA on a terminal, a plain',
     'line per step every 5 s and at its end otherwise, {"progress":{...}} JSON lines with --json (the report',
@@ -112,6 +173,30 @@ export const restorePitr: CliCommand = {
     APPLIER_OPTION,
     SKIP_GTIDS_OPTION,
     {
+      key: 'tables',
+      flag: 'tables',
+      type: 'string',
+      env: false,
+      valueName: 'DB.TBL[,DB.TBL...]',
+      description:
+        'Restore only these tables (their dump data and rows events), GTIDs left out; other databases are untouched',
+    },
+    {
+      key: 'intoSchema',
+      flag: 'into-schema',
+      type: 'string',
+      env: false,
+      valueName: 'NAME',
+      description: 'With --tables: restore the tables into this schema instead of their own',
+    },
+    {
+      key: 'binlog',
+      flag: 'binlog',
+      type: 'boolean',
+      env: false,
+      description: "With --tables: keep the target's binary log on for the writes (they replicate)",
+    },
+    {
       key: 'dryRun',
       flag: 'dry-run',
       type: 'boolean',
@@ -145,6 +230,13 @@ export const restorePitr: CliCommand = {
       return;
     }
     if (!v['json'] && v['quiet'] !== true) ctx.stderr.write(formatPlan(plan));
+    if (typeof v['tables'] === 'string') {
+      await restoreTablesFromFlags(ctx, plan, endpoint, password);
+      return;
+    }
+    if (v['intoSchema'] !== undefined || v['binlog'] === true) {
+      throw new PitrError('USAGE', '--into-schema and --binlog go with --tables DB.TBL[,...]');
+    }
     if (v['force'] === true) {
       await confirm(
         ctx,

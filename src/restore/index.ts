@@ -150,3 +150,11 @@ export {
   BINLOG_FRAGMENTS_SQL,
   BINLOG_FRAGMENTS_FREE_SQL,
 } from './binlog-statement-builder.js';
+export {
+  restoreTables,
+  parseTableList,
+  foreignKeyTargets,
+  type TableName,
+  type TableRestoreDeps,
+  type TableRestoreReport,
+} from './table-restore.js';
