@@ -8,6 +8,7 @@ import {
   createBackup,
   expireRepository,
   verifyRepository,
+  newestCommitRestorable,
 } from '../src/archiver/index.js';
 import { parseMysqlUrl } from '../src/config/mysql-url.js';
 import { PitrError } from '../src/errors/index.js';
@@ -125,8 +126,16 @@ export function productionJobFunctions(
           hint: `run mysql-pitr verify --repo ${report.repository} for the full report`,
         });
       }
+      const newestRestorable = newestCommitRestorable(report);
+      if (newestRestorable === false) {
+        log.error(`the newest archived commit of cluster ${job.cluster} cannot be restored`, {
+          unrestorable: report.unrestorable.slice(-3).map((u) => u.reason),
+          hint: `run mysql-pitr verify --repo ${report.repository}; take a backup if the history broke (a failover without GTIDs, a gap)`,
+        });
+      }
       return {
         verified: report.ok,
+        ...(newestRestorable === undefined ? {} : { newestRestorable }),
         details: {
           problems: report.problems.length,
           windows: report.windows.length,

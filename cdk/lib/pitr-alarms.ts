@@ -118,6 +118,23 @@ export class PitrAlarms extends Construct {
             treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
           }),
         );
+        route(
+          new cloudwatch.Alarm(this, `NewestUnrestorable-${c.name}`, {
+            alarmName: `mysql-pitr-${props.deployment}-${c.name}-newest-commit-unrestorable`,
+            alarmDescription: `A verify job of ${c.name} found that no restore reaches the newest archived commit: the history broke after the last backup (a failover without GTIDs, a gap, a missing tail) or the newest timeline has no backup. Run \`mysql-pitr verify\` for the unrestorable intervals, then take a backup (\`backup create\`).`,
+            metric: new cloudwatch.Metric({
+              namespace: METRICS_NAMESPACE,
+              metricName: METRIC.newestCommitUnrestorable,
+              dimensionsMap: dims,
+              statistic: 'Maximum',
+              period: Duration.hours(1),
+            }),
+            threshold: 1,
+            comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            evaluationPeriods: 1,
+            treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+          }),
+        );
       }
     }
 

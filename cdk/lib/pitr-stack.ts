@@ -70,7 +70,13 @@ export class PitrStack extends Stack {
     });
     new EmfMetricFilters(this, 'JobTaskMetrics', {
       logGroup: jobTaskLogs,
-      metricNames: [METRIC.backupSucceeded, METRIC.jobSucceeded, METRIC.jobFailed, METRIC.verifyFailed],
+      metricNames: [
+        METRIC.backupSucceeded,
+        METRIC.jobSucceeded,
+        METRIC.jobFailed,
+        METRIC.verifyFailed,
+        METRIC.newestCommitUnrestorable,
+      ],
     });
     const secrets = new Map<string, secretsmanager.ISecret>(
       config.clusters.map((c) => [c.name, clusterSecret(this, `Secret-${c.name}`, c.credentials.secret)]),

@@ -51,6 +51,7 @@ export { formatArchiveMetrics, METRICS_NAMESPACE, type ArchiveFlushMetrics } fro
 export { expireRepository, type ExpireOptions, type ExpireResult } from './expire-repository.js';
 export { ExpireRefusedError } from './expire-refused-error.js';
 export { verifyRepository, type VerifyOptions, type VerifyReport } from './verify-repository.js';
+export { newestCommitRestorable } from './newest-commit-restorable.js';
 export {
   checkChain,
   type VerifyProblem,

@@ -19,6 +19,12 @@ export interface JobOutcome {
    * retry would find the same damage) but raises the VerifyFailed metric, and so the alarm.
    */
   readonly verified?: boolean;
+  /**
+   * `verify` only: false when no restore can reach the newest archived commit (a break after the
+   * last backup, a timeline without a backup); raises the NewestCommitUnrestorable metric.
+   * Undefined when nothing is archived yet.
+   */
+  readonly newestRestorable?: boolean;
 }
 
 /**

@@ -21,6 +21,8 @@ export const METRIC = Object.freeze({
   jobFailed: 'JobFailed',
   /** 1 when a verify job found damage or could not finish, else 0. */
   verifyFailed: 'VerifyFailed',
+  /** 1 when a verify job found that no restore reaches the newest archived commit, else 0. */
+  newestCommitUnrestorable: 'NewestCommitUnrestorable',
 });
 
 /** Dimension name of every metric. */

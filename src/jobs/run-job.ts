@@ -66,7 +66,8 @@ interface Claim {
  * A claim older than `leaseSeconds` belongs to a worker that died (a Lambda timeout) and is taken
  * over. A failed attempt removes its claim, so the queue's retry can run the job again.
  *
- * Emits EMF metrics: JobSucceeded / JobFailed, BackupSucceeded for dumps, VerifyFailed for verify.
+ * Emits EMF metrics: JobSucceeded / JobFailed, BackupSucceeded for dumps, VerifyFailed and
+ * NewestCommitUnrestorable for verify.
  *
  * Rejects with the job function's error when the job failed (the caller reports the message as
  * failed so SQS retries it), or with a StorageError when the markers cannot be read or written.
@@ -125,6 +126,9 @@ export async function runJob(job: ResolvedJob, deps: RunJobDeps): Promise<JobRun
   const values: Record<string, number> = { [METRIC.jobSucceeded]: 1 };
   if (job.kind === 'dump') values[METRIC.backupSucceeded] = 1;
   if (job.kind === 'verify') values[METRIC.verifyFailed] = outcome.verified === false ? 1 : 0;
+  if (job.kind === 'verify' && outcome.newestRestorable !== undefined) {
+    values[METRIC.newestCommitUnrestorable] = outcome.newestRestorable ? 0 : 1;
+  }
   deps.metrics(emfLine(job.cluster, values, finished));
   if (outcome.verified === false) {
     log.error('verify found problems in the repository; run `mysql-pitr verify` by hand to see them', {

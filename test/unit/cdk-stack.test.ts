@@ -370,6 +370,11 @@ describe('cdk stack from cdk/clusters.example.json', () => {
     }
     assert.equal(named('orders-verify-failed')?.['MetricName'], 'VerifyFailed');
     assert.equal(named('billing-verify-failed'), undefined, 'billing has verify off');
+    const newest = named('orders-newest-commit-unrestorable')!;
+    assert.equal(newest['MetricName'], 'NewestCommitUnrestorable');
+    assert.equal(newest['ComparisonOperator'], 'GreaterThanOrEqualToThreshold');
+    assert.equal(newest['Threshold'], 1);
+    assert.equal(named('billing-newest-commit-unrestorable'), undefined, 'billing has verify off');
     const dlq = named('dead-letter-queue')!;
     assert.equal(dlq['MetricName'], 'ApproximateNumberOfMessagesVisible');
     assert.equal(dlq['ComparisonOperator'], 'GreaterThanOrEqualToThreshold');
@@ -397,6 +402,7 @@ describe('cdk stack from cdk/clusters.example.json', () => {
       'BackupSucceeded',
       'JobFailed',
       'JobSucceeded',
+      'NewestCommitUnrestorable',
       'VerifyFailed',
     ]);
     const lag = byName.get('ArchiveLagSeconds')!;

@@ -185,6 +185,24 @@ describe('runJob', () => {
     );
   });
 
+  it('raises NewestCommitUnrestorable when verify says the newest commit cannot be restored, 0 when it can, nothing when nothing is archived', async () => {
+    const verify = (newestRestorable: boolean | undefined) => async () => ({
+      verified: true,
+      ...(newestRestorable === undefined ? {} : { newestRestorable }),
+    });
+    await runJob(job('verify', '2024-05-01T01:00:00Z'), deps({ verify: verify(false) }));
+    await runJob(job('verify', '2024-05-01T02:00:00Z'), deps({ verify: verify(true) }));
+    await runJob(job('verify', '2024-05-01T03:00:00Z'), deps({ verify: verify(undefined) }));
+    assert.deepEqual(
+      metricValues().map((m) => [m['JobSucceeded'], m['NewestCommitUnrestorable']]),
+      [
+        [1, 1],
+        [1, 0],
+        [1, undefined],
+      ],
+    );
+  });
+
   it('raises VerifyFailed when verify throws, and 0 when it passes', async () => {
     await assert.rejects(runJob(job('verify'), deps({ verify: () => Promise.reject(new Error('s3 down')) })));
     await runJob(job('verify'), deps({ verify: async () => ({ verified: true }) }));
