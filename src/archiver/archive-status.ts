@@ -13,7 +13,12 @@ import {
 } from '../catalog/index.js';
 import type { ObjectStore } from '../storage/index.js';
 import { readLease, type LeaseRecord } from './lease.js';
-import { checkChain, type RestorableWindow, type UnrestorableInterval } from './verify-chain.js';
+import {
+  checkChain,
+  type RestorableWindow,
+  type UnrestorableInterval,
+  type VerifyProblem,
+} from './verify-chain.js';
 
 /** What `mysql-pitr status` reports. */
 export interface ArchiveStatus {
@@ -65,6 +70,11 @@ export interface ArchiveStatus {
   windows: RestorableWindow[];
   /** Intervals no restore can reach, with the reason (for alarms: the newest commit not restorable). */
   unrestorable: UnrestorableInterval[];
+  /**
+   * Holes in the archive that no gap record explains, judged from the listing and the segment
+   * headers: a missing segment or a whole missing binlog file, or overlapping segments.
+   */
+  holes: VerifyProblem[];
   /** The archiver lease, if any, and whether it is still valid. */
   lease: (LeaseRecord & { valid: boolean }) | undefined;
 }
@@ -76,6 +86,13 @@ export interface ArchiveStatus {
  *
  * @throws StorageError for storage failures; CorruptDataError for a damaged header or record
  */
+/** Chain problems that mean bytes are missing from (or doubled in) the archive. */
+const HOLE_KINDS: ReadonlySet<VerifyProblem['kind']> = new Set([
+  'segment-missing',
+  'file-missing',
+  'segment-overlap',
+]);
+
 export async function readArchiveStatus(
   store: ObjectStore,
   now: number = Date.now(),
@@ -147,6 +164,7 @@ export async function readArchiveStatus(
     diverged: findDivergedHistories(catalog.timelines),
     windows: chain.windows,
     unrestorable: chain.unrestorable,
+    holes: chain.problems.filter((p) => HOLE_KINDS.has(p.kind)),
     lease: lease ? { ...lease, valid: Date.parse(lease.expiresAt) >= now } : undefined,
   };
 }

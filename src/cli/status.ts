@@ -56,6 +56,7 @@ export function formatArchiveStatus(s: ArchiveStatus): string {
     );
   }
   for (const u of s.unrestorable) lines.push(`NOT RESTORABLE ${u.from} .. ${u.to}: ${u.reason}`);
+  for (const h of s.holes) lines.push(`MISSING ${h.message}`);
   const l = s.lease;
   lines.push(
     l
@@ -70,7 +71,7 @@ export const status: CliCommand = {
   summary: 'Show the archive: last durable position and commit time, lag, gaps, lease holder',
   usage: '--repo URL [--json]',
   details:
-    'Exits 6 (NOT_RECOVERABLE) when the archive has gaps or a file that ended without ROTATE whose GTIDs do not ' +
+    'Exits 6 (NOT_RECOVERABLE) when the archive has gaps, a missing segment or binlog file, or a file that ended without ROTATE whose GTIDs do not ' +
     'continue in the next file, so that monitoring can alert on it. A file ended by a source crash and restart ' +
     '(the GTIDs continue) is shown as information.',
   options: [
@@ -84,6 +85,6 @@ export const status: CliCommand = {
       ctx.config.values['json'] ? `${JSON.stringify(s, null, 2)}\n` : `${formatArchiveStatus(s)}\n`,
     );
     const breaks = s.unclosedFiles.some((u) => u.verdict !== 'source-restarted');
-    return s.gaps.length > 0 || breaks ? 6 : 0;
+    return s.gaps.length > 0 || breaks || s.holes.length > 0 ? 6 : 0;
   },
 };

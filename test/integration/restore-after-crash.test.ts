@@ -253,5 +253,13 @@ describe('restore across source crashes (kill -9 under write load, restarts)', (
     const r = await cli(['restore', 'plan', '--repo', damaged, '--to', 'latest']);
     assert.equal(r.code, 6, r.stderr);
     assert.match(r.stderr, /gap/i);
+
+    // the whole crashed file gone (all its segments): status names the missing file and exits 6
+    const gone = join(work, 'file-gone');
+    await cp(join(work, 'repo'), gone, { recursive: true });
+    await rm(join(gone, 'binlogs', timelines[0]!.id, crashed.file), { recursive: true });
+    const g = await cli(['status', '--repo', pathToFileURL(gone).href]);
+    assert.equal(g.code, 6, g.stdout + g.stderr);
+    assert.match(g.stdout, new RegExp(`MISSING .*${crashed.file.replace('.', '\\.')}`));
   });
 });
