@@ -3,6 +3,7 @@ import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
 import {
+  backupObjects,
   findDivergedHistories,
   type DivergedHistory,
   mapLimit,
@@ -13,6 +14,7 @@ import {
   type CatalogTimeline,
   type BackupManifest,
   type IncompleteBackup,
+  type ManifestObject,
 } from '../catalog/index.js';
 import { createZstdDecompressStream } from '../codec/index.js';
 import { isPitrError, messageOf } from '../errors/index.js';
@@ -82,12 +84,24 @@ function digestSink(): { sink: Writable; result: () => { sha256: string; bytes: 
 }
 
 async function checkBackup(store: ObjectStore, m: BackupManifest): Promise<VerifyProblem | undefined> {
-  const key = m.dump.key;
+  for (const o of backupObjects(m)) {
+    const problem = await checkBackupObject(store, m, o);
+    if (problem) return problem;
+  }
+  return undefined;
+}
+
+async function checkBackupObject(
+  store: ObjectStore,
+  m: BackupManifest,
+  o: ManifestObject,
+): Promise<VerifyProblem | undefined> {
+  const key = o.key;
   try {
     const { sink, result } = digestSink();
     await pipeline(await store.getStream(key), sink);
     const got = result();
-    if (got.bytes !== m.dump.size || got.sha256 !== m.dump.sha256) {
+    if (got.bytes !== o.size || got.sha256 !== o.sha256) {
       return {
         kind: 'backup-checksum',
         severity: 'data',
@@ -95,7 +109,7 @@ async function checkBackup(store: ObjectStore, m: BackupManifest): Promise<Verif
         backup: m.id,
         message:
           `backup ${m.id}: ${key} is ${got.bytes} bytes with SHA-256 ${got.sha256}, its manifest records ` +
-          `${m.dump.size} bytes and ${m.dump.sha256}: the object is damaged. Do not restore from it; take a new backup`,
+          `${o.size} bytes and ${o.sha256}: the object is damaged. Do not restore from it; take a new backup`,
       };
     }
     return undefined;

@@ -1,8 +1,11 @@
-import { CorruptDataError } from '../errors/index.js';
+import { CorruptDataError, PitrError } from '../errors/index.js';
 import { checkFormatVersion } from './format-version.js';
 
-/** Current manifest format; a reader refuses manifests of a newer format rather than misread them. */
-export const BACKUP_MANIFEST_FORMAT = 1;
+/**
+ * Current manifest format; a reader refuses manifests of a newer format rather than misread them.
+ * Format 1: one `dump` object. Format 2 adds split backups: `parts` instead of `dump`.
+ */
+export const BACKUP_MANIFEST_FORMAT = 2;
 
 /** A binlog file and byte offset: where replaying the binlog must start to continue from the dump. */
 export interface ManifestBinlogCoordinates {
@@ -57,6 +60,63 @@ export interface ManifestObject {
   uncompressedSha256: string;
 }
 
+/**
+ * One object of a split backup. Every part is a self-contained SQL script: it starts with the
+ * session settings it needs (character set, `sql_mode`, `time_zone`, `FOREIGN_KEY_CHECKS=0`,
+ * `UNIQUE_CHECKS=0`) and `USE` of its database, so any part can be loaded alone in a new session.
+ *
+ * Restore order: every `pre` part in list order (one session); then every `rows` part, in any order
+ * and in parallel (parts of one table too); then every `post` part in list order (one session).
+ */
+export interface ManifestPart extends ManifestObject {
+  /**
+   * `pre`: schema before data (CREATE DATABASE, CREATE TABLE, stand-in views);
+   * `rows`: INSERT statements of one table (one chunk of them);
+   * `post`: after all data (triggers, views, routines, events; restoring settings).
+   */
+  stage: 'pre' | 'rows' | 'post';
+  /** Database the part belongs to; null for server-wide statements. */
+  database: string | null;
+  /** Table the part belongs to (its CREATE TABLE, its rows, its triggers); null otherwise. */
+  table: string | null;
+  /** For `rows`: chunk number from 0 within the table. */
+  chunk?: number;
+  /** For `rows`: rows stored in the part, when known. */
+  rows?: number;
+}
+
+/** All stored data objects of a backup: its one dump, or its parts. */
+export function backupObjects(m: Pick<BackupManifest, 'dump' | 'parts'>): ManifestObject[] {
+  return m.dump ? [m.dump] : (m.parts ?? []);
+}
+
+/** Total stored (compressed) and SQL bytes of a backup's data objects. */
+export function backupSize(m: Pick<BackupManifest, 'dump' | 'parts'>): {
+  size: number;
+  uncompressedSize: number;
+} {
+  let size = 0;
+  let uncompressedSize = 0;
+  for (const o of backupObjects(m)) {
+    size += o.size;
+    uncompressedSize += o.uncompressedSize;
+  }
+  return { size, uncompressedSize };
+}
+
+/**
+ * The one dump object of a single-stream backup.
+ *
+ * @throws PitrError (NOT_IMPLEMENTED) for a split backup, which has parts instead
+ */
+export function singleDumpObject(m: Pick<BackupManifest, 'id' | 'dump' | 'parts'>): ManifestObject {
+  if (m.dump) return m.dump;
+  throw new PitrError(
+    'NOT_IMPLEMENTED',
+    `backup ${m.id} is split into ${m.parts?.length ?? 0} parts; this step reads single-object dumps only`,
+  );
+}
+
 /** A table whose engine has no transactions: the dump of it is not guaranteed consistent. */
 export interface NonTransactionalTable {
   schema: string;
@@ -69,7 +129,8 @@ export interface NonTransactionalTable {
  * what makes a backup complete.
  */
 export interface BackupManifest {
-  format: typeof BACKUP_MANIFEST_FORMAT;
+  /** 1 for a single-object dump (older builds read it), 2 for a split backup. */
+  format: 1 | typeof BACKUP_MANIFEST_FORMAT;
   /** Sortable, time-based id (see `newBackupId`). */
   id: string;
   kind: 'logical-dump';
@@ -98,8 +159,13 @@ export interface BackupManifest {
    * (`0-1-42,1-2-7`) or MySQL's `GTID_PURGED` set (`uuid:1-42`); null when the source has none.
    */
   gtidPosition: string | null;
-  /** The compressed SQL dump. */
-  dump: ManifestObject;
+  /** The compressed SQL dump, as one object; absent in a split backup (then `parts` is set). */
+  dump?: ManifestObject;
+  /**
+   * A split backup (format 2): the dump stored as parts, per table and in chunks of rows, in restore
+   * order (see `ManifestPart`). Exactly one of `dump` and `parts` is present.
+   */
+  parts?: ManifestPart[];
   /** Schemas dumped; null means all of them (`--all-databases`). */
   databases: string[] | null;
   /** The dump program and its arguments (never a password: it travels in a 0600 defaults file). */
@@ -137,7 +203,7 @@ export function parseBackupManifest(text: string, key: string): BackupManifest {
   };
   if (!isObject(data)) return bad('the manifest is not a JSON object');
   // a manifest without `format` predates the field: format 1
-  checkFormatVersion(data.format, BACKUP_MANIFEST_FORMAT, key, 'backup manifest');
+  const format = checkFormatVersion(data.format, BACKUP_MANIFEST_FORMAT, key, 'backup manifest');
   const str = (o: Json, k: string, where: string): string =>
     typeof o[k] === 'string' ? (o[k] as string) : bad(`${where}.${k} is missing or not a string`);
   const num = (o: Json, k: string, where: string): number =>
@@ -167,12 +233,29 @@ export function parseBackupManifest(text: string, key: string): BackupManifest {
   num(binlog, 'position', 'binlog');
   if (data.gtidPosition !== null && typeof data.gtidPosition !== 'string')
     bad('gtidPosition is not a string or null');
-  const dump = obj(data, 'dump');
-  str(dump, 'key', 'dump');
-  str(dump, 'sha256', 'dump');
-  str(dump, 'uncompressedSha256', 'dump');
-  num(dump, 'size', 'dump');
-  num(dump, 'uncompressedSize', 'dump');
+  const checkObject = (o: Json, where: string): void => {
+    str(o, 'key', where);
+    str(o, 'sha256', where);
+    str(o, 'uncompressedSha256', where);
+    num(o, 'size', where);
+    num(o, 'uncompressedSize', where);
+  };
+  if ((data.dump === undefined) === (data.parts === undefined))
+    bad('the manifest needs exactly one of dump and parts');
+  if (data.dump !== undefined) checkObject(obj(data, 'dump'), 'dump');
+  if (data.parts !== undefined) {
+    if (!Array.isArray(data.parts) || data.parts.length === 0) bad('parts is not a non-empty list');
+    (data.parts as unknown[]).forEach((p, i) => {
+      const where = `parts[${i}]`;
+      if (!isObject(p)) return bad(`${where} is not an object`);
+      checkObject(p, where);
+      if (p.stage !== 'pre' && p.stage !== 'rows' && p.stage !== 'post')
+        bad(`${where}.stage is not pre, rows or post`);
+      if (p.database !== null && typeof p.database !== 'string')
+        bad(`${where}.database is not a string or null`);
+      if (p.table !== null && typeof p.table !== 'string') bad(`${where}.table is not a string or null`);
+    });
+  }
   if (data.databases !== null && !isStringArray(data.databases))
     bad('databases is not a list of names or null');
   const tool = obj(data, 'tool');
@@ -180,7 +263,7 @@ export function parseBackupManifest(text: string, key: string): BackupManifest {
   if (!isStringArray(tool.args)) bad('tool.args is not a list of strings');
   if (!Array.isArray(data.nonTransactionalTables)) bad('nonTransactionalTables is not a list');
   if (!isStringArray(data.warnings)) bad('warnings is not a list of strings');
-  return { ...data, format: BACKUP_MANIFEST_FORMAT } as unknown as BackupManifest;
+  return { ...data, format } as unknown as BackupManifest;
 }
 
 function isObject(v: unknown): v is Json {

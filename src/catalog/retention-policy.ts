@@ -2,7 +2,7 @@ import { PitrError } from '../errors/index.js';
 import type { IncompleteBackup } from './backup-catalog.js';
 import { backupIdTime } from './backup-id.js';
 import { backupManifestKey } from './backup-keys.js';
-import type { BackupManifest } from './backup-manifest.js';
+import { backupObjects, type BackupManifest } from './backup-manifest.js';
 import type { CatalogTimeline } from './binlog-catalog.js';
 import { compareBinlogFiles, gapKey, timelineKey } from './binlog-keys.js';
 import { locateBackupTimeline } from './backup-timeline.js';
@@ -237,7 +237,7 @@ export function planRetention(catalog: RetentionCatalog, policy: RetentionPolicy
         id: b.id,
         startedAt: b.startedAt,
         manifestKey: backupManifestKey(b.id),
-        dataKeys: [b.dump.key],
+        dataKeys: backupObjects(b).map((o) => o.key),
         reason: expireReason,
       });
     }

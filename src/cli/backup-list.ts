@@ -1,4 +1,4 @@
-import { readBackupCatalog, type BackupManifest } from '../catalog/index.js';
+import { backupSize, readBackupCatalog, type BackupManifest } from '../catalog/index.js';
 import type { CliCommand } from './cli-command.js';
 import { formatBytes } from './format-bytes.js';
 import { REPO_OPTIONS, openRepository } from './repo-options.js';
@@ -10,7 +10,7 @@ export function formatBackupLine(m: BackupManifest): string {
     m.warnings.length > 0 ? `  (${m.warnings.length} warning${m.warnings.length > 1 ? 's' : ''})` : '';
   return (
     `${m.id}  ${m.finishedAt}  ${m.source.flavor} ${m.source.address}  ` +
-    `binlog ${m.binlog.file}:${m.binlog.position}${gtid}  ${formatBytes(m.dump.size)}${warn}`
+    `binlog ${m.binlog.file}:${m.binlog.position}${gtid}  ${formatBytes(backupSize(m).size)}${warn}`
   );
 }
 

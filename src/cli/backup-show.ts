@@ -1,4 +1,4 @@
-import { isBackupId, readBackupManifest } from '../catalog/index.js';
+import { backupObjects, isBackupId, readBackupManifest } from '../catalog/index.js';
 import { ConfigError } from '../config/index.js';
 import { isPitrError } from '../errors/index.js';
 import type { CliCommand } from './cli-command.js';
@@ -50,8 +50,11 @@ export const backupShow: CliCommand = {
       `binlog        ${m.binlog.file}:${m.binlog.position}`,
       `gtid          ${m.gtidPosition ?? '(none)'}`,
       `databases     ${m.databases ? m.databases.join(', ') : '(all)'}`,
-      `dump          ${m.dump.key}: ${m.dump.size} bytes zstd (sha256 ${m.dump.sha256}), ` +
-        `${m.dump.uncompressedSize} bytes SQL (sha256 ${m.dump.uncompressedSha256})`,
+      ...backupObjects(m).map(
+        (o) =>
+          `${m.dump ? 'dump ' : 'part '}         ${o.key}: ${o.size} bytes zstd (sha256 ${o.sha256}), ` +
+          `${o.uncompressedSize} bytes SQL (sha256 ${o.uncompressedSha256})`,
+      ),
       `tool          ${m.tool.path} ${m.tool.args.join(' ')}`,
       ...(m.tool.version ? [`tool version  ${m.tool.version}`] : []),
       ...m.warnings.map((w) => `warning       ${w}`),

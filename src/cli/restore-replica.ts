@@ -1,4 +1,4 @@
-import type { BackupManifest } from '../catalog/index.js';
+import { backupSize, type BackupManifest } from '../catalog/index.js';
 import { formatEndpoint } from '../config/index.js';
 import { PitrError } from '../errors/index.js';
 import {
@@ -25,9 +25,9 @@ function formatReport(r: RestoreReplicaReport, backup: BackupManifest): string {
       `Slave_IO_Running ${s.ioRunning}, Slave_SQL_Running ${s.sqlRunning}`,
       `Seconds_Behind_Master ${s.secondsBehindSource ?? 'NULL'}`,
       `SQL_Delay ${s.sqlDelay}`,
-      `load ${r.seconds.load.toFixed(1)} s: ${formatBytes(backup.dump.uncompressedSize)} of SQL ` +
-        `(${formatBytes(backup.dump.size)} stored) at ` +
-        `${formatBytes(Math.round(r.seconds.load > 0 ? backup.dump.uncompressedSize / r.seconds.load : 0))}/s`,
+      `load ${r.seconds.load.toFixed(1)} s: ${formatBytes(backupSize(backup).uncompressedSize)} of SQL ` +
+        `(${formatBytes(backupSize(backup).size)} stored) at ` +
+        `${formatBytes(Math.round(r.seconds.load > 0 ? backupSize(backup).uncompressedSize / r.seconds.load : 0))}/s`,
       ...r.warnings.map((w) => `warning: ${w}`),
     ].join('\n') + '\n'
   );

@@ -1,3 +1,4 @@
+import { backupSize } from '../catalog/index.js';
 import { PitrError } from '../errors/index.js';
 import { silentLogger, type Logger } from '../log/index.js';
 import type { ObjectStore } from '../storage/index.js';
@@ -217,7 +218,7 @@ export async function executeRestore(plan: RestorePlan, deps: ExecuteRestoreDeps
   const warnings = await checkTargetEmpty(deps.target, deps.targetName, deps.force);
 
   const progress = deps.onProgress ?? ((): void => undefined);
-  const dumpSize = plan.backup.dump.size;
+  const dumpSize = backupSize(plan.backup).size;
   const t0 = Date.now();
   progress({ phase: 'load', done: 0, total: dumpSize });
   // deps carries onProgress on to the loader, which reports the bytes in between

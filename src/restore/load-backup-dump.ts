@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import type { BackupManifest } from '../catalog/index.js';
+import { singleDumpObject, type BackupManifest } from '../catalog/index.js';
 import { createZstdDecompressStream } from '../codec/index.js';
 import { ChecksumMismatchError, PitrError, isPitrError } from '../errors/index.js';
 import { silentLogger, type Logger } from '../log/index.js';
@@ -49,10 +49,10 @@ function dumpMismatch(
   options?: ErrorOptions,
 ): ChecksumMismatchError {
   return new ChecksumMismatchError(
-    backup.dump.key,
+    singleDumpObject(backup).key,
     0,
     `the dump read back as ${storedBytes} bytes with SHA-256 ${storedSha}; its manifest records ` +
-      `${backup.dump.size} bytes and ${backup.dump.sha256}. The check completes only at the end of the ` +
+      `${singleDumpObject(backup).size} bytes and ${singleDumpObject(backup).sha256}. The check completes only at the end of the ` +
       'dump, so the target is already partly loaded from damaged data: drop its user databases (or use a ' +
       'fresh server) and reload it from another backup',
     options,
@@ -105,7 +105,7 @@ async function loadStatements(
   sql: ReturnType<typeof createHash>,
   stored: ReturnType<typeof createHash>,
 ): Promise<number> {
-  const key = backup.dump.key;
+  const key = singleDumpObject(backup).key;
   const log = deps.logger ?? silentLogger;
   const threads = Math.max(1, Math.floor(deps.loadThreads ?? DEFAULT_LOAD_THREADS));
   const reads = threads;
@@ -122,7 +122,7 @@ async function loadStatements(
     const done = Math.min(...bytes);
     if (done > reported) {
       reported = done;
-      deps.onProgress?.({ phase: 'load', done, total: backup.dump.size });
+      deps.onProgress?.({ phase: 'load', done, total: singleDumpObject(backup).size });
     }
   };
   let ok = false;
@@ -183,22 +183,25 @@ export async function loadBackupDump(backup: BackupManifest, deps: LoadBackupDum
       // A damaged dump shows up first as a statement the server rejects (garbage SQL) or a zstd
       // error: check the stored object, so the operator learns that the dump, not the target, is bad.
       if (isPitrError(e, 'RESTORE_APPLY_FAILED', 'CORRUPT_DATA', 'TRUNCATED_DATA') && !deps.signal?.aborted) {
-        const check = await hashStoredObject(deps.store, backup.dump.key).catch(() => undefined);
-        if (check && (check.size !== backup.dump.size || check.sha256 !== backup.dump.sha256)) {
+        const check = await hashStoredObject(deps.store, singleDumpObject(backup).key).catch(() => undefined);
+        if (
+          check &&
+          (check.size !== singleDumpObject(backup).size || check.sha256 !== singleDumpObject(backup).sha256)
+        ) {
           throw dumpMismatch(backup, check.size, check.sha256, { cause: e });
         }
       }
       throw e;
     }
     const storedSha = stored.digest('hex');
-    if (storedBytes !== backup.dump.size || storedSha !== backup.dump.sha256) {
+    if (storedBytes !== singleDumpObject(backup).size || storedSha !== singleDumpObject(backup).sha256) {
       throw dumpMismatch(backup, storedBytes, storedSha);
     }
     log.info('dump loaded', { backup: backup.id, sha256: sql.digest('hex') });
     return;
   }
   const { store, client } = deps;
-  const key = backup.dump.key;
+  const key = singleDumpObject(backup).key;
   const proc = client.spawn();
   const err: Buffer[] = [];
   proc.stderr.on('data', (c: Buffer) => err.push(c));
@@ -213,7 +216,7 @@ export async function loadBackupDump(backup: BackupManifest, deps: LoadBackupDum
     source.on('data', (c: Buffer) => {
       stored.update(c);
       storedBytes += c.length;
-      deps.onProgress?.({ phase: 'load', done: storedBytes, total: backup.dump.size });
+      deps.onProgress?.({ phase: 'load', done: storedBytes, total: singleDumpObject(backup).size });
     });
     source.pipe(dec);
     source.on('error', (e) => dec.destroy(e));
@@ -237,7 +240,7 @@ export async function loadBackupDump(backup: BackupManifest, deps: LoadBackupDum
     );
   }
   const storedSha = stored.digest('hex');
-  if (storedBytes !== backup.dump.size || storedSha !== backup.dump.sha256) {
+  if (storedBytes !== singleDumpObject(backup).size || storedSha !== singleDumpObject(backup).sha256) {
     throw dumpMismatch(backup, storedBytes, storedSha);
   }
   log.info('dump loaded', { backup: backup.id, sha256: sql.digest('hex') });

@@ -1,4 +1,5 @@
 import {
+  backupSize,
   binlogFileAfter,
   compareBinlogFiles,
   describeSourceIdentity,
@@ -1044,8 +1045,9 @@ function assemblePlan(
   const binlogStored = files.reduce((a, f) => a + f.segments.reduce((b, s) => b + s.size, 0), 0);
   const binlog = files.reduce((a, f) => a + f.segments.reduce((b, s) => b + (s.end - s.start), 0), 0);
   const appliedBinlog = files.reduce((a, f) => a + ((f.to ?? f.segments.at(-1)!.end) - f.from), 0);
-  const download = (backup.dump.size + binlogStored) / ESTIMATE_RATES.download;
-  const load = backup.dump.uncompressedSize / ESTIMATE_RATES.loadSql;
+  const dumpBytes = backupSize(backup);
+  const download = (dumpBytes.size + binlogStored) / ESTIMATE_RATES.download;
+  const load = dumpBytes.uncompressedSize / ESTIMATE_RATES.loadSql;
   const apply = Math.max(0, appliedBinlog) / ESTIMATE_RATES.applyBinlog;
   const round = (x: number): number => Math.round(x * 10) / 10;
 
@@ -1061,7 +1063,7 @@ function assemblePlan(
     files,
     ...(chain ? { chain } : {}),
     expectedGtidPosition,
-    bytes: { dump: backup.dump.size, dumpSql: backup.dump.uncompressedSize, binlogStored, binlog },
+    bytes: { dump: dumpBytes.size, dumpSql: dumpBytes.uncompressedSize, binlogStored, binlog },
     estimateSeconds: {
       download: round(download),
       load: round(load),

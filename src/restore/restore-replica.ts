@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { BackupManifest } from '../catalog/index.js';
+import { backupSize, type BackupManifest } from '../catalog/index.js';
 import { PitrError } from '../errors/index.js';
 import { silentLogger, type Logger } from '../log/index.js';
 import type { TlsSettings } from '../mysql/index.js';
@@ -220,10 +220,10 @@ export async function restoreReplica(
   // A replica being rebuilt with --force must not apply its old source's changes while the dump loads.
   for (const sql of replicaStopSql(id.flavor)) await deps.target.query(sql);
   const t0 = Date.now();
-  deps.onProgress?.({ phase: 'load', done: 0, total: backup.dump.size });
+  deps.onProgress?.({ phase: 'load', done: 0, total: backupSize(backup).size });
   // deps carries onProgress on to the loader, which reports the bytes in between
   await loadBackupDump(backup, { ...deps, logger: log });
-  deps.onProgress?.({ phase: 'load', done: backup.dump.size, total: backup.dump.size });
+  deps.onProgress?.({ phase: 'load', done: backupSize(backup).size, total: backupSize(backup).size });
   const loadSeconds = (Date.now() - t0) / 1000;
   await deps.target.query(REPLICA_SESSION_SQL);
   for (let i = 0; i < statements.length; i++) {

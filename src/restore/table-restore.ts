@@ -2,6 +2,7 @@
 // events from the archive, optionally under another schema name, on any server (typically the live
 // primary). Nothing else on the target is touched, and nothing is binary-logged unless asked.
 import { createHash } from 'node:crypto';
+import { singleDumpObject } from '../catalog/index.js';
 import { createZstdDecompressStream } from '../codec/index.js';
 import { ChecksumMismatchError, PitrError } from '../errors/index.js';
 import { silentLogger, type Logger } from '../log/index.js';
@@ -247,8 +248,9 @@ async function loadTables(
   each: (st: DumpStatement, db: string | undefined) => Promise<void>,
 ): Promise<void> {
   const backup = plan.backup;
-  const source = await deps.store.getStream(backup.dump.key);
-  const dec = createZstdDecompressStream({ object: backup.dump.key });
+  const dump = singleDumpObject(backup);
+  const source = await deps.store.getStream(dump.key);
+  const dec = createZstdDecompressStream({ object: dump.key });
   const stored = createHash('sha256');
   let storedBytes = 0;
   source.on('data', (c: Buffer) => {
@@ -283,12 +285,12 @@ async function loadTables(
     dec.destroy();
   }
   const sha = stored.digest('hex');
-  if (storedBytes !== backup.dump.size || sha !== backup.dump.sha256) {
+  if (storedBytes !== dump.size || sha !== dump.sha256) {
     throw new ChecksumMismatchError(
-      backup.dump.key,
+      dump.key,
       0,
-      `the dump read back as ${storedBytes} bytes with SHA-256 ${sha}; its manifest records ${backup.dump.size} ` +
-        `bytes and ${backup.dump.sha256}. The restored tables were loaded from damaged data: drop them and restore ` +
+      `the dump read back as ${storedBytes} bytes with SHA-256 ${sha}; its manifest records ${dump.size} ` +
+        `bytes and ${dump.sha256}. The restored tables were loaded from damaged data: drop them and restore ` +
         'from another backup',
     );
   }

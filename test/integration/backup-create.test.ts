@@ -147,12 +147,12 @@ describe('backup create | list | show (real CLI, real MariaDB)', () => {
 
     // the stored object matches the manifest's sizes and checksums
     const store = openObjectStore(repoUrl);
-    const head = await store.head(m.dump.key);
-    assert.equal(head.size, m.dump.size);
-    assert.equal(await sha256Of(await store.getStream(m.dump.key)), m.dump.sha256);
+    const head = await store.head(m.dump!.key);
+    assert.equal(head.size, m.dump!.size);
+    assert.equal(await sha256Of(await store.getStream(m.dump!.key)), m.dump!.sha256);
     assert.equal(
-      await sha256Of(zstdDecompress(await store.getStream(m.dump.key))),
-      m.dump.uncompressedSha256,
+      await sha256Of(zstdDecompress(await store.getStream(m.dump!.key))),
+      m.dump!.uncompressedSha256,
     );
 
     const list = await runCli(['backup', 'list', '--repo', repoUrl, '--json'], { env });
@@ -240,7 +240,7 @@ describe('backup create | list | show (real CLI, real MariaDB)', () => {
       region: s3.region,
       credentials: s3.credentials,
     });
-    await loadSql(target, zstdDecompress(await store.getStream(m.dump.key)));
+    await loadSql(target, zstdDecompress(await store.getStream(m.dump!.key)));
 
     const tables = ['shop.orders', 'shop.stock'];
     const fromDump = await checksums(target, tables);

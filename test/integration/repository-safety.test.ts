@@ -136,10 +136,10 @@ describe('repository safety (real CLI, real MariaDB, file:// repository)', () =>
   it('a manifest of a newer format: expire exits REFUSED saying to upgrade, deletes nothing; verify fails', async () => {
     const r = await withManifest((m) => {
       const data = JSON.parse(m) as Record<string, unknown>;
-      return `${JSON.stringify({ ...data, format: 2, newField: { x: 1 } }, null, 2)}\n`;
+      return `${JSON.stringify({ ...data, format: 3, newField: { x: 1 } }, null, 2)}\n`;
     });
     assert.equal(r.expire.code, ExitCode.REFUSED, r.expire.stderr);
-    assert.match(r.expire.stderr, /written by a newer mysql-pitr \(format 2\); upgrade/);
+    assert.match(r.expire.stderr, /written by a newer mysql-pitr \(format 3\); upgrade/);
     assert.ok(r.expire.stderr.includes(r.key));
     assert.deepEqual(r.after, r.before);
     assert.notEqual(r.verify.code, 0);

@@ -316,7 +316,7 @@ describe(`restore pitr --to 12 random times of a mixed workload (PITR_TEST_SEED=
         const last = (phase: string) => progress.filter((p) => p.phase === phase).at(-1);
         assert.deepEqual(
           [last('load')?.finished, last('load')?.done, last('load')?.total],
-          [true, plan.backup.dump.size, plan.backup.dump.size],
+          [true, plan.backup.dump!.size, plan.backup.dump!.size],
           r.stderr,
         );
         assert.equal(last('download')?.finished, true, r.stderr);

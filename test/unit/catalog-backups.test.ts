@@ -9,6 +9,9 @@ import {
   newBackupId,
   parseBackupKey,
   parseBackupManifest,
+  backupObjects,
+  backupSize,
+  singleDumpObject,
   serializeBackupManifest,
   type BackupManifest,
 } from '../../src/catalog/index.js';
@@ -113,7 +116,44 @@ describe('backup manifests', () => {
     const noPos = JSON.parse(serializeBackupManifest(sampleManifest())) as Record<string, unknown>;
     noPos.binlog = { file: 'mysql-bin.000001' };
     assert.throws(() => parseBackupManifest(JSON.stringify(noPos), 'k'), /binlog\.position/);
-    const newer = { ...sampleManifest(), format: 2 };
-    assert.throws(() => parseBackupManifest(JSON.stringify(newer), 'k'), /format 2/);
+    const newer = { ...sampleManifest(), format: 3 };
+    assert.throws(() => parseBackupManifest(JSON.stringify(newer), 'k'), /format 3/);
+  });
+
+  it('reads a split backup (format 2): parts instead of one dump, each checked', () => {
+    const { dump, ...rest } = sampleManifest();
+    const part = (stage: 'pre' | 'rows' | 'post', table: string | null, key: string) => ({
+      ...dump!,
+      key,
+      stage,
+      database: 'shop',
+      table,
+    });
+    const split = {
+      ...rest,
+      format: 2 as const,
+      parts: [
+        part('pre', 'orders', 'a'),
+        { ...part('rows', 'orders', 'b'), chunk: 0, rows: 10 },
+        part('post', null, 'c'),
+      ],
+    };
+    const back = parseBackupManifest(serializeBackupManifest(split), 'k');
+    assert.deepEqual(back, split);
+    assert.deepEqual(
+      backupObjects(back).map((o) => o.key),
+      ['a', 'b', 'c'],
+    );
+    assert.equal(backupSize(back).size, 3 * dump!.size);
+    assert.throws(() => singleDumpObject(back), /split into 3 parts/);
+    assert.throws(
+      () => parseBackupManifest(JSON.stringify({ ...split, dump }), 'k'),
+      /exactly one of dump and parts/,
+    );
+    assert.throws(() => parseBackupManifest(JSON.stringify(rest), 'k'), /exactly one of dump and parts/);
+    const badStage = { ...split, parts: [{ ...part('pre', null, 'a'), stage: 'middle' }] };
+    assert.throws(() => parseBackupManifest(JSON.stringify(badStage), 'k'), /parts\[0\]\.stage/);
+    const noSha = { ...split, parts: [{ ...part('pre', null, 'a'), sha256: undefined }] };
+    assert.throws(() => parseBackupManifest(JSON.stringify(noSha), 'k'), /parts\[0\]\.sha256/);
   });
 });

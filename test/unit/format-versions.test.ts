@@ -94,8 +94,8 @@ describe('format versions', () => {
   it('backup manifests: without format read as 1; a newer one refused as FORMAT_TOO_NEW', () => {
     assert.equal(parseBackupManifest(JSON.stringify(without(manifest)), 'm').format, 1);
     assert.throws(
-      () => parseBackupManifest(JSON.stringify({ ...manifest, format: 2 }), 'backups/x/manifest.json'),
-      tooNew(2, 'backups/x/manifest.json'),
+      () => parseBackupManifest(JSON.stringify({ ...manifest, format: 3 }), 'backups/x/manifest.json'),
+      tooNew(3, 'backups/x/manifest.json'),
     );
   });
 

@@ -174,7 +174,7 @@ describe('planRetention: which backups stay', () => {
     );
     for (const [i, e] of plan.expireBackups.entries()) {
       assert.equal(e.manifestKey, backupManifestKey(b[i]!.id));
-      assert.deepEqual(e.dataKeys, [b[i]!.dump.key]);
+      assert.deepEqual(e.dataKeys, [b[i]!.dump!.key]);
       assert.match(e.reason, /not among the newest 2/);
     }
     assert.match(plan.keep[1]!.reason, /newest backup is always kept/);
