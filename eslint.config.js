@@ -7,7 +7,7 @@ import tseslint from 'typescript-eslint';
  * folder's README states the same in its "May import:" line (test/unit/layering-lint.test.ts
  * checks both, and that lint rejects a violation). Data flows one way (../shared/STYLE.md):
  * leaves (errors, log, gtid, codec) <- protocol (binlog, binlog-file, mysql) and storage <-
- * policy (catalog, archiver, restore, jobs) <- shells (cli, lambdas, cdk).
+ * policy (catalog, archiver, backup, maintenance, restore, jobs) <- shells (cli, lambdas, cdk).
  *
  * - `may`: folders whose exports may be imported;
  * - `types`: folders from which only types may be imported (`import type`);
@@ -41,6 +41,15 @@ export const LAYERS = {
     may: ['binlog', 'gtid', 'catalog', 'storage', 'codec', 'mysql', 'errors', 'log'],
     types: ['config'],
   },
+  backup: {
+    may: ['catalog', 'storage', 'codec', 'mysql', 'errors', 'log'],
+    types: ['config'],
+  },
+  maintenance: {
+    may: ['binlog', 'gtid', 'catalog', 'storage', 'codec', 'mysql', 'errors', 'log'],
+    types: ['config'],
+    files: { archiver: ['lease'] },
+  },
   restore: {
     may: ['binlog', 'gtid', 'catalog', 'codec', 'mysql', 'storage', 'errors', 'log'],
     types: ['config'],
@@ -63,6 +72,8 @@ export const LAYERS = {
       'catalog',
       'jobs',
       'archiver',
+      'backup',
+      'maintenance',
       'restore',
       'undo',
     ],

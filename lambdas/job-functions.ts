@@ -3,13 +3,13 @@
  * kind. Shared by the Lambda worker (worker.ts) and the Fargate job task (job-task.ts).
  */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { createBackup } from '../src/backup/index.js';
 import {
   compactRepository,
-  createBackup,
   expireRepository,
   verifyRepository,
   newestCommitRestorable,
-} from '../src/archiver/index.js';
+} from '../src/maintenance/index.js';
 import { parseMysqlUrl } from '../src/config/mysql-url.js';
 import { PitrError } from '../src/errors/index.js';
 import { atLeastTlsMode, loadTlsSettings } from '../src/mysql/index.js';

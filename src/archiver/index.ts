@@ -1,19 +1,4 @@
 export {
-  createBackup,
-  findNonTransactionalTables,
-  type CreateBackupOptions,
-  type BackupProgress,
-} from './create-backup.js';
-export {
-  buildDumpCommand,
-  type DumpCommand,
-  type DumpCommandOptions,
-  type DumpEndpoint,
-  type DumpSourceFlavor,
-} from './dump-command.js';
-export { DumpCoordinatesScanner, type DumpCoordinates } from './dump-coordinates-scanner.js';
-export { DumpError } from './dump-error.js';
-export {
   FlushPolicy,
   DEFAULT_FLUSH_INTERVAL_MS,
   DEFAULT_SEGMENT_SIZE,
@@ -40,40 +25,4 @@ export {
   type LeaseOptions,
 } from './lease.js';
 export { archiveBinlogs, identityOf, type ArchiveOptions, type ArchiveResult } from './binlog-archiver.js';
-export {
-  fetchArchivedBinlogs,
-  chooseTimeline,
-  type FetchBinlogsOptions,
-  type FetchedBinlog,
-} from './archive-fetch.js';
-export { readArchiveStatus, type ArchiveStatus } from './archive-status.js';
 export { formatArchiveMetrics, METRICS_NAMESPACE, type ArchiveFlushMetrics } from './archive-metrics.js';
-export { expireRepository, type ExpireOptions, type ExpireResult } from './expire-repository.js';
-export { ExpireRefusedError } from './expire-refused-error.js';
-export { verifyRepository, type VerifyOptions, type VerifyReport } from './verify-repository.js';
-export { newestCommitRestorable } from './newest-commit-restorable.js';
-export {
-  checkChain,
-  type VerifyProblem,
-  type CheckedSegment,
-  type CheckedBackup,
-  type ChainPoint,
-  type ChainRun,
-  type SourceRestart,
-  type ChainReport,
-  type RestorableWindow,
-} from './verify-chain.js';
-export { compactBinlogFile, type CompactFileOptions, type CompactedFile } from './compact-binlog-file.js';
-export {
-  compactRepository,
-  COMPACT_LEASE_KEY,
-  type CompactRepositoryOptions,
-  type CompactRepositoryResult,
-} from './compact-repository.js';
-export {
-  closedBinlogFiles,
-  planFileCompaction,
-  DEFAULT_COMPACT_MAX_OBJECT_BYTES,
-  type ClosedBinlogFile,
-  type CompactionGroup,
-} from './compact-plan.js';

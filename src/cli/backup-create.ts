@@ -1,4 +1,4 @@
-import { createBackup, type BackupProgress } from '../archiver/index.js';
+import { createBackup, type BackupProgress } from '../backup/index.js';
 import { readServer, serverOptions } from './server-options.js';
 import type { CliCommand, CommandContext } from './cli-command.js';
 import { REPO_OPTIONS, openRepository } from './repo-options.js';

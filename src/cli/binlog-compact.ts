@@ -2,7 +2,7 @@ import {
   compactRepository,
   DEFAULT_COMPACT_MAX_OBJECT_BYTES,
   type CompactRepositoryResult,
-} from '../archiver/index.js';
+} from '../maintenance/index.js';
 import { ConfigError } from '../config/index.js';
 import type { ObjectStore } from '../storage/index.js';
 import { parseByteSize } from './archive.js';

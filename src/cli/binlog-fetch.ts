@@ -1,4 +1,4 @@
-import { fetchArchivedBinlogs } from '../archiver/index.js';
+import { fetchArchivedBinlogs } from '../maintenance/index.js';
 import { ConfigError } from '../config/index.js';
 import type { CliCommand } from './cli-command.js';
 import { REPO_OPTIONS, openRepository } from './repo-options.js';

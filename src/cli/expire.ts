@@ -1,4 +1,4 @@
-import { expireRepository, type ExpireResult } from '../archiver/index.js';
+import { expireRepository, type ExpireResult } from '../maintenance/index.js';
 import { DEFAULT_INCOMPLETE_GRACE_MS } from '../catalog/index.js';
 import type { CliCommand } from './cli-command.js';
 import { formatBytes } from './format-bytes.js';

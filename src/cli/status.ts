@@ -1,4 +1,4 @@
-import { readArchiveStatus, type ArchiveStatus } from '../archiver/index.js';
+import { readArchiveStatus, type ArchiveStatus } from '../maintenance/index.js';
 import { describeSourceIdentity } from '../catalog/index.js';
 import type { CliCommand } from './cli-command.js';
 import { REPO_OPTIONS, openRepository } from './repo-options.js';

@@ -1,4 +1,4 @@
-import { verifyRepository, type VerifyReport } from '../archiver/index.js';
+import { verifyRepository, type VerifyReport } from '../maintenance/index.js';
 import type { CliCommand } from './cli-command.js';
 import { REPO_OPTIONS, openRepository } from './repo-options.js';
 import { ExitCode } from '../errors/index.js';

@@ -12,7 +12,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Readable } from 'node:stream';
 import { startMariadb, type MariadbServer } from '../support/mariadb-server.js';
 import { runWorkload } from '../support/workload.js';
-import { archiveBinlogs, fetchArchivedBinlogs, readArchiveStatus } from '../../src/archiver/index.js';
+import { archiveBinlogs } from '../../src/archiver/index.js';
+import { fetchArchivedBinlogs, readArchiveStatus } from '../../src/maintenance/index.js';
 import {
   FsObjectStore,
   StorageError,
