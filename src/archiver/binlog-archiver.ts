@@ -69,6 +69,8 @@ const POOL_MAX_FREE = 128; // 32 MiB
  * (interval) segments still overlap their uploads; a large one is stored before the next grows.
  */
 const MAX_PENDING_BYTES = 16 * 1024 * 1024;
+/** libzstd worker threads with `untilCaughtUp` (a backlog, bound by compression). */
+const CATCH_UP_ZSTD_WORKERS = 2;
 /** Events between two looks at the young generation's size (see YoungGenerationSizer). */
 const YOUNG_GENERATION_CHECK_EVENTS = 4096;
 /**
@@ -202,7 +204,8 @@ export async function archiveBinlogs(opts: ArchiveOptions): Promise<ArchiveResul
  *
  * V8 reads `--semi-space-growth-factor` whenever it considers growing, so setting it at run time
  * works (`--max-semi-space-size` is read only when the heap is configured, before our code runs).
- * bin/mysql-pitr.js freezes the new space before the modules load (loading them grows it first).
+ * src/cli/heap-tuning.ts (the first module of the CLI) freezes the new space before the other
+ * modules load (loading them grows it first).
  * bench/README.md (archive) has the figures.
  */
 class YoungGenerationSizer {
@@ -637,7 +640,12 @@ class BinlogArchiver {
     const o = this.#o;
     // segments are hashed and compressed as the events arrive (on a libzstd worker thread)
     const pool = new BufferPool(OUT_BUFFER_SIZE, POOL_MAX_FREE);
-    const builder = new SegmentBuilder(timeline, { body: segmentBodies(o.compressionLevel, { pool }) });
+    // A catch-up is bound by compression (zstd -1 runs at about 200-250 MiB/s per core here): give
+    // libzstd both cores, as the `zstd -1 -T2` reference has. Following a source needs one.
+    const workers = o.untilCaughtUp ? CATCH_UP_ZSTD_WORKERS : 1;
+    const builder = new SegmentBuilder(timeline, {
+      body: segmentBodies(o.compressionLevel, { pool, workers }),
+    });
     const policy = new FlushPolicy({ flushIntervalMs: o.flushIntervalMs, segmentSize: o.segmentSize });
     // An open transaction after complete ones is held raw (it may go to the next segment): past this
     // size, cut the complete ones, so a large transaction is compressed as it arrives instead.
