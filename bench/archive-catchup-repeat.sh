@@ -7,7 +7,9 @@
 #   3. mysql-pitr archive --until-caught-up into a fresh file:// repo  (stream + zstd + store)
 # and prints min and median of each, the ratios of the minima (archive / mariadb-binlog and
 # archive / ceiling, the ceiling being max(stream, zstd -1 -T2): both fully overlapped), and the
-# compression ratios (raw / stored, raw / zstd -1).
+# compression ratios (raw / stored, raw / zstd -1), stored bytes / zstd -1 bytes (target <= 1.1),
+# each candidate's peak RSS over the rounds (/usr/bin/time; target <= 128 MiB) and the load average
+# before and after (the 2-core machine is shared: say how busy it was).
 #
 # Needs a source left running by archive-catchup.sh (KEEP_SRC=1) or ref-stream.sh:
 #   BENCH_ROOT=/tmp/bench-ac SRC_PORT=3397 STREAM_MIN_MB=100 TABLE_SIZE=20000 TOPUP_SECONDS=15 \
@@ -36,7 +38,8 @@ IFS=';' read -r -a cands <<<"${PITR_CMDS:-archive=$PITR_CMD}"
 labels=()
 for c in "${cands[@]}"; do labels+=("${c%%=*}"); done
 : >"$work/stream" && : >"$work/zstd"
-for l in "${labels[@]}"; do : >"$work/cand-$l"; done
+for l in "${labels[@]}"; do : >"$work/cand-$l" && : >"$work/rss-$l"; done
+load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 for ((i = 1; i <= REPEAT; i++)); do
   rm -rf "$work/raw" && mkdir "$work/raw"
   t0=$(now)
@@ -49,12 +52,12 @@ for ((i = 1; i <= REPEAT; i++)); do
   t1=$(now)
   echo "$t1 - $t0" | bc >>"$work/zstd"
   raw=$(cat "$work/raw"/* | wc -c)
-  line="round $i: stream $(tail -1 "$work/stream") s, zstd -1 -T2 $(tail -1 "$work/zstd") s"
+  line="round $i (load $(cut -d' ' -f1 /proc/loadavg)): stream $(tail -1 "$work/stream") s, zstd -1 -T2 $(tail -1 "$work/zstd") s"
   for c in "${cands[@]}"; do
     label="${c%%=*}" cmd="${c#*=}"
     rm -rf "$work/repo"
     t0=$(now)
-    MYSQL_PITR_SOURCE_PASSWORD="$REPL_PASS" $cmd archive --source "mysql://$REPL_USER@127.0.0.1:$SRC_PORT" \
+    MYSQL_PITR_SOURCE_PASSWORD="$REPL_PASS" /usr/bin/time -f '%M' -o "$work/rss" $cmd archive --source "mysql://$REPL_USER@127.0.0.1:$SRC_PORT" \
       --repo "file://$work/repo" --until-caught-up --segment-size "${SEGMENT_SIZE:-64MiB}" \
       --compression-level "${COMPRESSION_LEVEL:-1}" --log-level warn >/dev/null 2>"$work/archive.stderr" ||
       { tail -5 "$work/archive.stderr" >&2; echo "bench: $label archive failed" >&2; exit 1; }
@@ -62,7 +65,8 @@ for ((i = 1; i <= REPEAT; i++)); do
     echo "$t1 - $t0" | bc >>"$work/cand-$label"
     stored=$(du -sb "$work/repo/binlogs" | cut -f1)
     echo "$stored" >"$work/stored-$label"
-    line+=", $label $(tail -1 "$work/cand-$label") s"
+    tail -1 "$work/rss" >>"$work/rss-$label" # peak RSS, KiB
+    line+=", $label $(tail -1 "$work/cand-$label") s $(($(tail -1 "$work/rss") / 1024)) MiB"
   done
   echo "$line" >&2
 done
@@ -77,10 +81,15 @@ ratio compression_zstd1 "$raw" "$zbytes"
 for l in "${labels[@]}"; do
   min="$(sort -n "$work/cand-$l" | head -1)"
   med="$(median <"$work/cand-$l")"
-  echo "RESULT tool=archive-catchup-repeat candidate=$l archive_min_s=$min archive_median_s=$med"
   # one label keeps the historical names (archive_vs_mariadb_binlog, ...); several get a suffix
   sfx="" && ((${#labels[@]} > 1)) && sfx="_$l"
+  rss="$(sort -n "$work/rss-$l" | tail -1)"
+  echo "RESULT tool=archive-catchup-repeat candidate=$l archive_min_s=$min archive_median_s=$med" \
+    "peak_rss_mib=$((rss / 1024)) stored_bytes=$(cat "$work/stored-$l") zstd1_bytes=$zbytes"
+  echo "RATIO archive_peak_rss_mib$sfx=$((rss / 1024))"
   ratio "archive_vs_mariadb_binlog$sfx" "$min" "$min_stream"
   ratio "archive_vs_ceiling$sfx" "$min" "$ceiling"
   ratio "compression_archive$sfx" "$raw" "$(cat "$work/stored-$l")"
+  ratio "stored_vs_zstd1$sfx" "$(cat "$work/stored-$l")" "$zbytes"
 done
+echo "RESULT tool=archive-catchup-repeat load_before=\"$load_before\" load_after=\"$(cut -d' ' -f1-3 /proc/loadavg)\" cores=$(nproc)"

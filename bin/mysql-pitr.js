@@ -3,14 +3,9 @@
 // in a checkout without a build, the TypeScript sources through tsx (a dev dependency).
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { setFlagsFromString } from 'node:v8';
 
-// `archive` runs for days: freeze V8's young generation at its initial size while the modules
-// load (loading them is what grows it first); the archiver then sizes it for the events it sees
-// (YoungGenerationSizer in src/archiver/binlog-archiver.ts) instead of V8's default 32 MiB. V8 reads
-// the growth factor whenever it considers growing, so setting it here works; --max-semi-space-size
-// would have to be on the node command line.
-if (process.argv[2] === 'archive') setFlagsFromString('--semi-space-growth-factor=1');
+// V8 heap tuning for `archive` happens in src/cli/heap-tuning.ts, the first module main.js loads, so
+// `node dist/src/cli/main.js archive` gets it too.
 
 const built = new URL('../dist/src/cli/main.js', import.meta.url);
 const source = new URL('../src/cli/main.ts', import.meta.url);

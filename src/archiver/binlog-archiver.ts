@@ -2,7 +2,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 import { hostname } from 'node:os';
 
-import { FramedEventReader } from '../binlog/index.js';
 import { MariadbGtidPos, parseMariadbGtid } from '../gtid/index.js';
 import {
   BINLOGS_PREFIX,
@@ -52,9 +51,9 @@ import {
   type RepositoryState,
   type SourceState,
 } from './archive-start-plan.js';
-import { FlushPolicy, type FlushReason } from './flush-policy.js';
+import { ArchiveCore, isCaughtUp, type SegmentCut } from './archive-core.js';
 import { Lease, LeaseHeldError } from './lease.js';
-import { SegmentBuilder, type CutSegment } from './segment-builder.js';
+import type { CutSegment } from './segment-builder.js';
 import { segmentBodies } from './segment-encoder.js';
 import { SegmentUploader } from './segment-uploader.js';
 import { SegmentConflictError } from './segment-conflict-error.js';
@@ -69,6 +68,8 @@ const POOL_MAX_FREE = 128; // 32 MiB
  * (interval) segments still overlap their uploads; a large one is stored before the next grows.
  */
 const MAX_PENDING_BYTES = 16 * 1024 * 1024;
+/** libzstd worker threads with `untilCaughtUp` (a backlog, bound by compression). */
+const CATCH_UP_ZSTD_WORKERS = 2;
 /** Events between two looks at the young generation's size (see YoungGenerationSizer). */
 const YOUNG_GENERATION_CHECK_EVENTS = 4096;
 /**
@@ -202,7 +203,8 @@ export async function archiveBinlogs(opts: ArchiveOptions): Promise<ArchiveResul
  *
  * V8 reads `--semi-space-growth-factor` whenever it considers growing, so setting it at run time
  * works (`--max-semi-space-size` is read only when the heap is configured, before our code runs).
- * bin/mysql-pitr.js freezes the new space before the modules load (loading them grows it first).
+ * src/cli/heap-tuning.ts (the first module of the CLI) freezes the new space before the other
+ * modules load (loading them grows it first).
  * bench/README.md (archive) has the figures.
  */
 class YoungGenerationSizer {
@@ -623,25 +625,30 @@ class BinlogArchiver {
   }
 
   #caughtUp(): boolean {
-    const t = this.#target;
-    const d = this.#durable;
-    if (!t || !d) return false;
-    const cmp = compareBinlogFiles(d.file, t.file);
-    if (cmp > 0) return true;
-    if (cmp === 0) return d.end >= t.position;
-    // the durable file closed, and the target is the file after it at its first event
-    return d.closesFile && d.nextFile === t.file && t.position <= 4;
+    return isCaughtUp({ target: this.#target, durable: this.#durable });
   }
 
   async #consume(stream: BinlogStream, timeline: string, file: string, position: number): Promise<void> {
     const o = this.#o;
     // segments are hashed and compressed as the events arrive (on a libzstd worker thread)
     const pool = new BufferPool(OUT_BUFFER_SIZE, POOL_MAX_FREE);
-    const builder = new SegmentBuilder(timeline, { body: segmentBodies(o.compressionLevel, { pool }) });
-    const policy = new FlushPolicy({ flushIntervalMs: o.flushIntervalMs, segmentSize: o.segmentSize });
-    // An open transaction after complete ones is held raw (it may go to the next segment): past this
-    // size, cut the complete ones, so a large transaction is compressed as it arrives instead.
-    const heldMax = Math.min(HELD_MAX, policy.segmentSize);
+    // A catch-up is bound by compression (zstd -1 runs at about 200-250 MiB/s per core here): give
+    // libzstd both cores, as the `zstd -1 -T2` reference has. Following a source needs one.
+    const workers = o.untilCaughtUp ? CATCH_UP_ZSTD_WORKERS : 1;
+    // The stream framed each event, counted its position and verified its CRC32: the core wraps the
+    // events as they are (bodies decode lazily: the builder looks only at GTID and terminating
+    // events) and decides where segments end and when they are stored.
+    const core = new ArchiveCore({
+      timeline,
+      file,
+      position,
+      checksumAlgorithm: stream.source.binlogChecksum === 'CRC32' ? 'CRC32' : 'OFF',
+      object: `binlog stream from ${this.#addr}`,
+      body: segmentBodies(o.compressionLevel, { pool, workers }),
+      flushIntervalMs: o.flushIntervalMs,
+      segmentSize: o.segmentSize,
+      heldMax: HELD_MAX,
+    });
     const uploader = new SegmentUploader({
       store: this.#store,
       level: o.compressionLevel,
@@ -655,36 +662,17 @@ class BinlogArchiver {
       ...(o.storageRetryDelayMs ? { retryDelayMs: o.storageRetryDelayMs } : {}),
       onStored: (seg, stored) => this.#onStored(seg, stored),
     });
-    // The stream framed each event, counted its position and verified its CRC32: wrap the events
-    // as they are (bodies decode lazily: the builder looks only at GTID and terminating events).
-    const reader = new FramedEventReader({
-      object: `binlog stream from ${this.#addr}`,
-      checksumAlgorithm: stream.source.binlogChecksum === 'CRC32' ? 'CRC32' : 'OFF',
-    });
-    let timer: NodeJS.Timeout | undefined;
-    const flush = (reason: FlushReason): void => {
-      if (reason === 'size') {
-        // complete transactions first; then split a transaction that alone fills a segment
-        if (builder.hasComplete) uploader.enqueue(builder.cut('complete')!, reason);
-        while (builder.bufferedBytes >= policy.segmentSize) {
-          const part = builder.cut('all');
-          if (!part) break;
-          uploader.enqueue(part, reason);
-        }
-      } else {
-        const seg = builder.cut(reason === 'rotate' ? 'all' : 'complete');
-        if (seg) uploader.enqueue(seg, reason);
-      }
-      policy.flushed();
+    const store = (cuts: readonly SegmentCut[]): void => {
+      for (const c of cuts) uploader.enqueue(c.segment, c.reason);
     };
+    let timer: NodeJS.Timeout | undefined;
     const arm = (): void => {
-      const due = policy.dueAt;
+      const due = core.dueAt;
       if (due === undefined || timer) return;
       timer = setTimeout(
         () => {
           timer = undefined;
-          if (policy.decide(Date.now(), { bufferedBytes: builder.bufferedBytes }) === 'interval')
-            flush('interval');
+          store(core.timer(Date.now()));
           arm();
         },
         Math.max(0, due - Date.now()),
@@ -704,8 +692,9 @@ class BinlogArchiver {
         if (!item) {
           // nothing more received: store what is complete now rather than at the timer (at most
           // one flush per interval, see FlushPolicy)
-          if (builder.hasComplete && policy.idleDue(Date.now())) {
-            flush('idle');
+          const cuts = core.idle(Date.now());
+          if (cuts.length > 0) {
+            store(cuts);
             if (uploader.full) await uploader.room();
           }
           const r = await stream.next();
@@ -721,26 +710,18 @@ class BinlogArchiver {
             windowBytes = 0;
             windowEvents = 0;
           }
-          if (builder.file === undefined) builder.startFile(file, position);
-          const { transaction, closesFile } = builder.add(reader.read(item.buffer, item.position, true));
-          const now = Date.now();
-          if (transaction) policy.transactionEnded(now);
-          const reason = policy.decide(now, { bufferedBytes: builder.bufferedBytes, rotated: closesFile });
-          if (reason) flush(reason);
-          else if (builder.heldBytes >= heldMax && builder.hasComplete) flush('size');
+          const cuts = core.event(item.buffer, item.position, Date.now());
+          if (cuts.length > 0) store(cuts);
           arm();
           // an await per event would cost more than the rest of the loop: wait only when full
           if (uploader.full) await uploader.room();
         } else if (kind === 'heartbeat') {
-          if (!builder.hasEvents && uploader.pending === 0) this.#idleMetrics();
+          if (!core.hasEvents && uploader.pending === 0) this.#idleMetrics();
         } else if (kind === 'format-description-resend') {
-          // not in the file, but it says how the events after it are decoded
-          reader.read(item.buffer, item.position, false);
-        } else if (builder.file !== item.file || builder.fileClosed) {
-          // 'rotate-artificial' announcing another file. A file that ended without ROTATE (the
-          // source crashed): keep its bytes as they are
-          if (builder.hasEvents) flush('rotate');
-          builder.startFile(item.file, item.position);
+          core.formatDescriptionResend(item.buffer, item.position);
+        } else {
+          // 'rotate-artificial' announcing a file
+          store(core.fileAnnounced(item.file, item.position, Date.now()));
         }
       }
     } catch (err) {
@@ -752,10 +733,7 @@ class BinlogArchiver {
     }
     // What is complete is worth keeping whatever happened to the stream; an open transaction is
     // dropped and streamed again on the next connection.
-    if (!uploader.failed) {
-      const seg = builder.cut('complete');
-      if (seg) uploader.enqueue(seg, 'end');
-    }
+    if (!uploader.failed) store(core.end());
     await uploader.drain();
     if (failure) throw failure;
   }

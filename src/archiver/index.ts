@@ -6,6 +6,13 @@ export {
   type FlushPolicyOptions,
 } from './flush-policy.js';
 export { SegmentBuilder, type CutSegment, type AddResult } from './segment-builder.js';
+export {
+  ArchiveCore,
+  isCaughtUp,
+  type ArchiveCoreOptions,
+  type CatchUpState,
+  type SegmentCut,
+} from './archive-core.js';
 export { encodeSegment, encodeSegmentParts } from './segment-encoder.js';
 export { SegmentUploader, type SegmentUploaderOptions } from './segment-uploader.js';
 export {

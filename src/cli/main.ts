@@ -1,3 +1,5 @@
+// First: V8 heap settings, before the other modules load (see heap-tuning.ts).
+import './heap-tuning.js';
 import { readFileSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { loadConfig, type OptionSpec } from '../config/index.js';

@@ -41,7 +41,7 @@ function cutAll(name: string, bytes: Buffer, limit: number, body?: () => Segment
 
 describe('segments compressed as they are built', () => {
   for (const fixture of FIXTURES) {
-    for (const workers of [0, 1]) {
+    for (const workers of [0, 1, 2]) {
       it(`${fixture.file}, ${workers} zstd worker(s): same headers as the raw path, frames decode to the bytes`, () => {
         const bytes = readFixture(fixture.file);
         const bodies = segmentBodies(1, { workers });
@@ -114,7 +114,7 @@ describe('segments compressed as they are built', () => {
 });
 
 describe('ZstdFrameEncoder', () => {
-  for (const workers of [0, 1]) {
+  for (const workers of [0, 1, 2]) {
     it(`${workers} worker(s): 24 MiB in odd pieces, frame after frame, a discarded frame between`, () => {
       const encoder = new ZstdFrameEncoder({ level: 1, workers });
       // compressible and incompressible runs, so output crosses many output buffers
