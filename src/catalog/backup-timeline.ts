@@ -163,3 +163,35 @@ export function findBackupGtidCandidates(
   }
   return { domains };
 }
+
+/**
+ * Header-level GTID placement for readers that do not scan files (verify, status): when a backup's
+ * coordinates place it on no timeline, the segment of `timelines` (oldest first) holding the last
+ * transaction of its GTID position along them, as `{ timeline, file, position }` where position
+ * is that segment's end (the exact boundary, found by the restore planner's scan, lies inside the
+ * segment). Undefined when the headers cannot place it (see findBackupGtidCandidates). The planner
+ * may still refuse such a backup when the scan shows another server's transaction at that
+ * sequence number (an errant position the headers cannot see). Pure.
+ */
+export function locateBackupByGtidHeaders(
+  backup: BackupManifest,
+  timelines: readonly CatalogTimeline[],
+): { timeline: string; file: string; position: number } | undefined {
+  const found = findBackupGtidCandidates(backup, timelines);
+  if ('reason' in found) return undefined;
+  const order = (c: GtidCandidate): [number, string, number] => [
+    timelines.findIndex((t) => t.id === c.timeline),
+    c.file,
+    c.upTo,
+  ];
+  let best: GtidCandidate | undefined;
+  for (const d of found.domains) {
+    const c = d.candidates[0]!;
+    if (!best) best = c;
+    else {
+      const [a, b] = [order(c), order(best)];
+      if (a[0] > b[0] || (a[0] === b[0] && (a[1] > b[1] || (a[1] === b[1] && a[2] > b[2])))) best = c;
+    }
+  }
+  return best && { timeline: best.timeline, file: best.file, position: best.upTo };
+}

@@ -99,6 +99,7 @@ export {
 } from './binlog-file-summary.js';
 export {
   findBackupGtidCandidates,
+  locateBackupByGtidHeaders,
   locateBackupTimeline,
   type BackupGtidCandidates,
   type GtidCandidate,

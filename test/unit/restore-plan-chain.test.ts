@@ -821,6 +821,23 @@ describe('verify across timelines: windows through linked timelines, breaks, unr
     );
   });
 
+  it('a backup whose coordinates no timeline holds is placed by its GTID position, as the planner does', () => {
+    const m = {
+      ...backup('20261201T093000000Z-r3', 'replica-bin.000042', 1234, '0-1-1', 3),
+      takenFrom: { address: 'db3:3306', serverId: 3, role: 'replica' as const },
+    };
+    const r = checkChain([input('000001', P, 700)], [{ manifest: m, ok: true }]);
+    assert.deepEqual(r.problems, []);
+    assert.equal(r.windows[0]!.backup, m.id);
+    // an errant position (server 3 wrote sequence number 1) is not placed: the backup is not archived
+    const errant = { ...m, gtidPosition: '0-3-1' };
+    const e = checkChain([input('000001', P, 700)], [{ manifest: errant, ok: true }]);
+    assert.deepEqual(
+      e.problems.map((p) => p.kind),
+      ['backup-not-archived'],
+    );
+  });
+
   it('a break (no GTIDs) without a backup on the later timeline is a problem and an unrestorable interval', () => {
     const r = checkChain(
       [
