@@ -561,7 +561,7 @@ function chooseBackup(
     if (comparePoints(mine.place.point, stop.point) > 0) {
       throw new PitrError(
         'TARGET_OUT_OF_RANGE',
-        `backup ${b.id} starts at ${at(mine.place.point)} of timeline ${timeline.id}, after the target (${what} stops at ${at(stop.point)}); ` +
+        `backup ${b.id} was taken at ${at(mine.place.point)} of timeline ${timeline.id}, after the target (${what} stops at ${at(stop.point)}); ` +
           'a restore cannot go back in time from a backup. Leave out --backup to use the newest one before the target',
       );
     }
