@@ -97,7 +97,13 @@ export {
   type TimelineSummary,
   type SegmentHole,
 } from './binlog-file-summary.js';
-export { locateBackupTimeline } from './backup-timeline.js';
+export {
+  findBackupGtidCandidates,
+  locateBackupByGtidHeaders,
+  locateBackupTimeline,
+  type BackupGtidCandidates,
+  type GtidCandidate,
+} from './backup-timeline.js';
 export { timelineChain, timelineLink, type TimelineBreak, type TimelineLink } from './timeline-chain.js';
 export { findDivergedHistories, type DivergedHistory } from './diverged-history.js';
 export { judgeUnclosedFileEnd, type UnclosedFileEnd, type UnclosedFileVerdict } from './unclosed-file-end.js';

@@ -89,6 +89,7 @@ export function formatPlan(p: RestorePlan): string {
     `target    ${p.targetText} (timeline ${p.timeline})`,
     `backup    ${p.backup.id}  finished ${p.backup.finishedAt}  binlog ${p.start.file}:${p.start.position}` +
       `${p.backup.gtidPosition ? `  gtid ${p.backup.gtidPosition}` : ''}  dump ${mib(p.bytes.dump)} (${mib(p.bytes.dumpSql)} SQL)`,
+    `placed    ${p.placement.how === 'gtid' ? 'by GTID position' : 'by binlog coordinates'} on timeline ${p.placement.timeline} at ${p.placement.point.file}:${p.placement.point.position}: ${p.placement.evidence}`,
     `stop at   ${p.stop.file}:${p.stop.position}`,
   ];
   if (p.lastIncluded) {

@@ -3,6 +3,7 @@ import {
   compareBinlogFiles,
   isBinlogFileName,
   judgeUnclosedFileEnd,
+  locateBackupByGtidHeaders,
   locateBackupTimeline,
   segmentKey,
   type BackupManifest,
@@ -362,8 +363,11 @@ export function checkChain(
   const oldestFirst = [...backups].sort((a, b) => (a.manifest.id < b.manifest.id ? -1 : 1));
   for (const b of oldestFirst) {
     const m = b.manifest;
-    const pos: ChainPoint = { file: m.binlog.file, position: m.binlog.position };
-    const tl = locateBackupTimeline(m, located);
+    let pos: ChainPoint = { file: m.binlog.file, position: m.binlog.position };
+    let tl = locateBackupTimeline(m, located);
+    // coordinates that no timeline holds: the GTID position may place it (as the restore planner does)
+    const byGtid = tl === undefined ? locateBackupByGtidHeaders(m, located) : undefined;
+    if (byGtid) ({ timeline: tl, ...pos } = byGtid);
     const tlRuns = runs.filter((r) => r.timeline === tl);
     const run = tlRuns.find((r) => cmp(r.from, { file: pos.file, position: 0 }) <= 0 && cmp(pos, r.to) <= 0);
     if (!tl || !run) {

@@ -11,40 +11,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseTimelineRecord } from '../../src/catalog/index.js';
 import { FsObjectStore } from '../../src/storage/index.js';
-import { startMariadb, type MariadbServer } from '../support/mariadb-server.js';
+import type { MariadbServer } from '../support/mariadb-server.js';
 import { runWorkload } from '../support/workload.js';
 import { runCli } from '../support/run-cli.js';
 import { assertBinlogsIdentical, type BinaryLog } from '../support/binlog-compare.js';
 import { startArchiver } from '../support/archiver-process.js';
 import { startTcpFaultProxy, type TcpFaultProxy } from '../support/tcp-fault-proxy.js';
-
-async function masterStatus(
-  server: MariadbServer,
-): Promise<{ file: string; position: number; gtid: string }> {
-  const [row] = await server.query<{ File: string; Position: string | number }[]>('SHOW MASTER STATUS');
-  const [g] = await server.query<{ p: string }[]>('SELECT @@global.gtid_binlog_pos AS p');
-  return { file: row!.File, position: Number(row!.Position), gtid: g!.p };
-}
-
-/** Starts a primary and a read-only GTID replica of it (log_slave_updates is on in the harness). */
-async function startPair(): Promise<[MariadbServer, MariadbServer]> {
-  const [p, r] = await Promise.all([startMariadb(), startMariadb()]);
-  await r.query('SET GLOBAL read_only = 1');
-  await r.query(
-    `CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=${p.port}, MASTER_USER='${p.repl.user}', ` +
-      `MASTER_PASSWORD='${p.repl.password}', MASTER_USE_GTID=slave_pos`,
-  );
-  await r.query('START SLAVE');
-  return [p, r];
-}
-
-/** Stops the primary and promotes the replica, as an orchestrator does. */
-async function failover(p: MariadbServer, r: MariadbServer): Promise<void> {
-  await p.stop();
-  await r.query('STOP SLAVE');
-  await r.query('RESET SLAVE ALL');
-  await r.query('SET GLOBAL read_only = 0');
-}
+import {
+  failover,
+  masterStatus,
+  promote,
+  replicate,
+  startPair,
+  waitForGtid,
+} from '../support/replication-topology.js';
 
 describe('archiver follows the primary (failover to a GTID replica)', () => {
   let primary: MariadbServer;
@@ -299,15 +279,9 @@ describe('archiver follows the primary (failover to a GTID replica)', () => {
       // switchover: A stops taking writes, B catches up and is promoted, A replicates from B
       await swA.query('SET GLOBAL read_only = 1');
       fork = await masterStatus(swA);
-      await swB.query(`SELECT MASTER_GTID_WAIT('${fork.gtid}', 60)`);
-      await swB.query('STOP SLAVE');
-      await swB.query('RESET SLAVE ALL');
-      await swB.query('SET GLOBAL read_only = 0');
-      await swA.query(
-        `CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=${swB.port}, MASTER_USER='${swB.repl.user}', ` +
-          `MASTER_PASSWORD='${swB.repl.password}', MASTER_USE_GTID=slave_pos`,
-      );
-      await swA.query('START SLAVE');
+      await waitForGtid(swB, fork.gtid);
+      await promote(swB);
+      await replicate(swA, swB);
       const b = await swB.connect();
       try {
         await runWorkload(b, { seed: 22, database: 'sw2', transactions: 200, bigTransactions: 0 });

@@ -13,7 +13,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { startMariadb, type MariadbServer } from '../support/mariadb-server.js';
-import { cliCommand, runCli, PROJECT_ROOT, type CliResult } from '../support/run-cli.js';
+import { cliCommand, PROJECT_ROOT, type CliResult } from '../support/run-cli.js';
+import { SBIN_PATH_ENV, pitr } from '../support/pitr-cli.js';
+import { replicate } from '../support/replication-topology.js';
 import { dropUserDatabases, nextSecond, tableChecksums, type Checksums } from '../support/table-checksums.js';
 import type { BackupManifest } from '../../src/catalog/index.js';
 import type { RestorePlan } from '../../src/restore/index.js';
@@ -34,10 +36,9 @@ describe('backup create --source REPLICA, restored with the primary archive', ()
   let writtenDuringBackup = 0;
   const snaps: Snapshot[] = [];
   let latest: Snapshot;
-  const pathEnv = { PATH: `/usr/sbin:${process.env.PATH ?? ''}` };
+  const pathEnv = SBIN_PATH_ENV;
 
-  const cli = (args: string[], env: Record<string, string> = {}): Promise<CliResult> =>
-    runCli(args, { env: { ...pathEnv, ...env }, timeoutMs: 180_000 });
+  const cli = (args: string[], env: Record<string, string> = {}): Promise<CliResult> => pitr(args, env);
   const restore = (args: string[]): Promise<CliResult> =>
     cli(['restore', 'pitr', '--repo', repo, '--target', target.url('admin'), '--json', ...args], {
       MYSQL_PITR_TARGET_PASSWORD: target.admin.password,
@@ -59,11 +60,7 @@ describe('backup create --source REPLICA, restored with the primary archive', ()
     target = await startMariadb({ binlog: false });
     work = await mkdtemp(join(tmpdir(), 'pitr-replica-backup-'));
     repo = pathToFileURL(join(work, 'repo')).href;
-    await replica.query(
-      `CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=${primary.port}, MASTER_USER='${primary.repl.user}', ` +
-        `MASTER_PASSWORD='${primary.repl.password}', MASTER_USE_GTID=slave_pos`,
-    );
-    await replica.query('START SLAVE');
+    await replicate(replica, primary);
     await primary.query('CREATE DATABASE app');
     await primary.query('CREATE TABLE app.orders (id INT PRIMARY KEY AUTO_INCREMENT, batch INT, amount INT)');
     await primary.query('CREATE TABLE app.totals (id INT PRIMARY KEY, n INT)');

@@ -13,7 +13,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { startMariadb, type MariadbServer } from '../support/mariadb-server.js';
-import { runCli, type CliResult } from '../support/run-cli.js';
+import type { CliResult } from '../support/run-cli.js';
+import { archiveUntilCaughtUp, pitr } from '../support/pitr-cli.js';
+import { gtidBinlogPos, replicate, waitForGtid } from '../support/replication-topology.js';
 import type { DivergedHistory } from '../../src/catalog/index.js';
 
 describe('diverged history after a failover that lost transactions', () => {
@@ -22,30 +24,11 @@ describe('diverged history after a failover that lost transactions', () => {
   let work: string;
   let repo: string;
   let lostRange: string;
-  const pathEnv = { PATH: `/usr/sbin:${process.env.PATH ?? ''}` };
-
-  const cli = (args: string[], env: Record<string, string> = {}): Promise<CliResult> =>
-    runCli(args, { env: { ...pathEnv, ...env }, timeoutMs: 180_000 });
+  const cli = (args: string[], env: Record<string, string> = {}): Promise<CliResult> => pitr(args, env);
   const archive = async (server: MariadbServer): Promise<void> => {
-    const r = await cli(
-      [
-        'archive',
-        '--source',
-        server.url('repl'),
-        '--repo',
-        repo,
-        '--until-caught-up',
-        '--flush-interval',
-        '100ms',
-      ],
-      { MYSQL_PITR_SOURCE_PASSWORD: server.repl.password },
-    );
-    assert.equal(r.code, 0, r.stderr);
+    await archiveUntilCaughtUp(server, repo);
   };
-  const gtidPos = async (server: MariadbServer): Promise<string> => {
-    const [r] = await server.query<{ p: string }[]>('SELECT @@gtid_binlog_pos AS p');
-    return r!.p;
-  };
+  const gtidPos = gtidBinlogPos;
   const insert = async (server: MariadbServer, n: number, batch: number): Promise<void> => {
     for (let i = 0; i < n; i++) await server.query('INSERT INTO app.t (batch) VALUES (?)', [batch]);
   };
@@ -55,11 +38,7 @@ describe('diverged history after a failover that lost transactions', () => {
     replica = await startMariadb({ maxBinlogSize: '64K', extraArgs: ['--log-slave-updates'] });
     work = await mkdtemp(join(tmpdir(), 'pitr-diverged-'));
     repo = pathToFileURL(join(work, 'repo')).href;
-    await replica.query(
-      `CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=${primary.port}, MASTER_USER='${primary.repl.user}', ` +
-        `MASTER_PASSWORD='${primary.repl.password}', MASTER_USE_GTID=slave_pos`,
-    );
-    await replica.query('START SLAVE');
+    await replicate(replica, primary);
     await primary.query('CREATE DATABASE app');
     await primary.query('CREATE TABLE app.t (id INT PRIMARY KEY AUTO_INCREMENT, batch INT)');
     await insert(primary, 30, 0);
@@ -70,8 +49,7 @@ describe('diverged history after a failover that lost transactions', () => {
     assert.equal(b.code, 0, b.stderr);
     await insert(primary, 10, 1);
     const reached = await gtidPos(primary);
-    const [w] = await replica.query<{ r: number }[]>('SELECT MASTER_GTID_WAIT(?, 60) AS r', [reached]);
-    assert.equal(Number(w!.r), 0, 'the replica caught up');
+    await waitForGtid(replica, reached);
 
     // a partition: the replica stops receiving; the primary commits three more
     await replica.query('STOP SLAVE');

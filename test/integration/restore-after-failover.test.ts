@@ -15,7 +15,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { startMariadb, type MariadbServer } from '../support/mariadb-server.js';
-import { runCli, type CliResult } from '../support/run-cli.js';
+import type { CliResult } from '../support/run-cli.js';
+import { archiveUntilCaughtUp, pitr } from '../support/pitr-cli.js';
+import { failover, replicate, waitForGtid } from '../support/replication-topology.js';
 import { dropUserDatabases, nextSecond, tableChecksums, type Checksums } from '../support/table-checksums.js';
 import type { RestorePlan } from '../../src/restore/index.js';
 
@@ -34,31 +36,13 @@ describe('restore across a failover (primary stopped, GTID replica promoted)', (
   let repo: string;
   let backupId: string;
   const snaps: Record<'before' | 'quiet' | 'after' | 'latest', Snapshot> = {} as never;
-  const pathEnv = { PATH: `/usr/sbin:${process.env.PATH ?? ''}` };
-
-  const cli = (args: string[], env: Record<string, string> = {}): Promise<CliResult> =>
-    runCli(args, { env: { ...pathEnv, ...env }, timeoutMs: 180_000 });
+  const cli = (args: string[], env: Record<string, string> = {}): Promise<CliResult> => pitr(args, env);
   const restore = (args: string[]): Promise<CliResult> =>
     cli(['restore', 'pitr', '--repo', repo, '--target', target.url('admin'), '--json', ...args], {
       MYSQL_PITR_TARGET_PASSWORD: target.admin.password,
     });
   const archive = async (server: MariadbServer): Promise<void> => {
-    const r = await cli(
-      [
-        'archive',
-        '--source',
-        server.url('repl'),
-        '--repo',
-        repo,
-        '--until-caught-up',
-        '--flush-interval',
-        '100ms',
-        '--segment-size',
-        '64KiB',
-      ],
-      { MYSQL_PITR_SOURCE_PASSWORD: server.repl.password },
-    );
-    assert.equal(r.code, 0, r.stderr);
+    await archiveUntilCaughtUp(server, repo, { segmentSize: '64KiB' });
   };
   const snapshot = async (name: string, server: MariadbServer): Promise<Snapshot> => {
     const [r] = await server.query<{ p: string }[]>('SELECT @@gtid_binlog_pos AS p');
@@ -78,11 +62,7 @@ describe('restore across a failover (primary stopped, GTID replica promoted)', (
     work = await mkdtemp(join(tmpdir(), 'pitr-failover-'));
     repo = pathToFileURL(join(work, 'repo')).href;
 
-    await replica.query(
-      `CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=${primary.port}, MASTER_USER='${primary.repl.user}', ` +
-        `MASTER_PASSWORD='${primary.repl.password}', MASTER_USE_GTID=slave_pos`,
-    );
-    await replica.query('START SLAVE');
+    await replicate(replica, primary);
     await primary.query('CREATE DATABASE app');
     await primary.query('CREATE TABLE app.orders (id INT PRIMARY KEY AUTO_INCREMENT, batch INT, amount INT)');
     await primary.query('CREATE TABLE app.totals (id INT PRIMARY KEY, n INT)');
@@ -101,14 +81,11 @@ describe('restore across a failover (primary stopped, GTID replica promoted)', (
     await nextSecond(snaps.before.time);
     await writes(primary, 2, 150);
     const last = await snapshot('the old primary at the failover', primary);
-    const [w] = await replica.query<{ r: number }[]>('SELECT MASTER_GTID_WAIT(?, 60) AS r', [last.gtid]);
-    assert.equal(Number(w!.r), 0, 'the replica caught up');
+    await waitForGtid(replica, last.gtid);
     await archive(primary);
 
     // failover: the primary goes away, the replica is promoted
-    await primary.stop({ keep: true });
-    await replica.query('STOP SLAVE');
-    await replica.query('RESET SLAVE ALL');
+    await failover(primary, replica, { keep: true });
     await nextSecond(last.time);
     snaps.quiet = { ...last, name: 'the quiet before the new primary writes', time: Date.now() };
     await nextSecond(snaps.quiet.time);

@@ -13,7 +13,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { startMariadb, type MariadbServer } from '../support/mariadb-server.js';
-import { runCli, type CliResult } from '../support/run-cli.js';
+import type { CliResult } from '../support/run-cli.js';
+import { archiveUntilCaughtUp, pitr } from '../support/pitr-cli.js';
+import { gtidBinlogPos, promote, replicate, waitForGtid } from '../support/replication-topology.js';
 import { dropUserDatabases, tableChecksums, type Checksums } from '../support/table-checksums.js';
 import type { DivergedHistory } from '../../src/catalog/index.js';
 import type { RestorePlan } from '../../src/restore/index.js';
@@ -26,45 +28,16 @@ describe('switchover A -> B and back to A', () => {
   let repo: string;
   let backupId: string;
   const snaps: Record<'onB' | 'latest', { gtid: string; sums: Checksums }> = {} as never;
-  const pathEnv = { PATH: `/usr/sbin:${process.env.PATH ?? ''}` };
-
-  const cli = (args: string[], env: Record<string, string> = {}): Promise<CliResult> =>
-    runCli(args, { env: { ...pathEnv, ...env }, timeoutMs: 180_000 });
+  const cli = (args: string[], env: Record<string, string> = {}): Promise<CliResult> => pitr(args, env);
   const archive = async (server: MariadbServer): Promise<void> => {
-    const r = await cli(
-      [
-        'archive',
-        '--source',
-        server.url('repl'),
-        '--repo',
-        repo,
-        '--until-caught-up',
-        '--flush-interval',
-        '100ms',
-      ],
-      { MYSQL_PITR_SOURCE_PASSWORD: server.repl.password },
-    );
-    assert.equal(r.code, 0, r.stderr);
+    await archiveUntilCaughtUp(server, repo);
   };
-  const gtidPos = async (server: MariadbServer): Promise<string> => {
-    const [r] = await server.query<{ p: string }[]>('SELECT @@gtid_binlog_pos AS p');
-    return r!.p;
-  };
-  const replicate = async (replica: MariadbServer, from: MariadbServer): Promise<void> => {
-    await replica.query(
-      `CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=${from.port}, MASTER_USER='${from.repl.user}', ` +
-        `MASTER_PASSWORD='${from.repl.password}', MASTER_USE_GTID=slave_pos`,
-    );
-    await replica.query('START SLAVE');
-  };
+  const gtidPos = gtidBinlogPos;
   /** A planned switchover: the old primary goes read-only, the new one catches up and takes over. */
   const switchover = async (from: MariadbServer, to: MariadbServer): Promise<void> => {
     await from.query('SET GLOBAL read_only = 1');
-    const [w] = await to.query<{ r: number }[]>('SELECT MASTER_GTID_WAIT(?, 60) AS r', [await gtidPos(from)]);
-    assert.equal(Number(w!.r), 0, 'the new primary caught up');
-    await to.query('STOP SLAVE');
-    await to.query('RESET SLAVE ALL');
-    await to.query('SET GLOBAL read_only = 0');
+    await waitForGtid(to, await gtidPos(from));
+    await promote(to);
     await replicate(from, to);
   };
   const writes = async (server: MariadbServer, batch: number, n: number): Promise<void> => {

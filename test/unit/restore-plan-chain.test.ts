@@ -542,6 +542,243 @@ describe('a restore across a failover (timelines stitched by GTID)', () => {
   });
 });
 
+describe('backups placed by GTID position along the chain (coordinates do not place them)', () => {
+  // the same failover as above: the old primary (server 1, timeline 000001) wrote 0-1-1..0-1-6, the
+  // promoted replica (server 2, timeline 000002) repeats them and goes on with 0-2-7..0-2-9
+  const P_TRX = [
+    trx(F(1), 300, 500, 1, 0),
+    trx(F(1), 500, 700, 2, 1),
+    trx(F(1), 700, 900, 3, 2),
+    trx(F(2), 300, 500, 4, 10),
+    trx(F(2), 500, 700, 5, 11),
+    trx(F(2), 700, 900, 6, 12),
+  ];
+  const LOST = trx(F(2), 900, 1100, 7, 13);
+  const T_TRX = [
+    trx(F(1), 400, 600, 1, 0),
+    trx(F(1), 600, 800, 2, 1),
+    trx(F(1), 800, 1000, 3, 2),
+    trx(F(1), 1000, 1200, 4, 10),
+    trx(F(1), 1200, 1400, 5, 11),
+    trx(F(1), 1400, 1600, 6, 12),
+    trx(F(1), 1600, 1800, 7, 30, 2),
+    trx(F(1), 1800, 2000, 8, 31, 2),
+    trx(F(2), 300, 500, 9, 40, 2),
+  ];
+  const parent = (lost = false): CatalogTimeline =>
+    timeline('000001', [
+      segment('000001', F(1), 0, 1000, P_TRX, true),
+      segment('000001', F(2), 0, lost ? 1100 : 900, lost ? [...P_TRX, LOST] : P_TRX),
+    ]);
+  const child = timeline(
+    '000002',
+    [
+      segment('000002', F(1), 0, 1300, T_TRX),
+      segment('000002', F(1), 1300, 2100, T_TRX, true),
+      segment('000002', F(2), 0, 500, T_TRX),
+    ],
+    2,
+  );
+  /** A backup whose binlog coordinates are in no archived file (a replica's own binlog, or a replica of a replica). */
+  const replicaBackup = (id: string, gtid: string, serverId = 3): BackupManifest => ({
+    ...backup(id, 'replica-bin.000042', 1234, gtid, serverId),
+    takenFrom: { address: `db${serverId}:3306`, serverId, role: 'replica' },
+  });
+  const planWith = (
+    backups: BackupManifest[],
+    flags: Parameters<typeof parseRestoreTarget>[0],
+    opts: { lost?: boolean; backupId?: string } = {},
+  ) => {
+    const trxs = [
+      ...(opts.lost ? [...P_TRX, LOST] : P_TRX).map((t) => ({ ...t, tl: '000001' })),
+      ...T_TRX.map((t) => ({ ...t, tl: '000002' })),
+    ];
+    const cat: Omit<RestoreCatalog, 'scanned'> = { backups, timelines: [parent(opts.lost), child] };
+    const target = parseRestoreTarget(flags);
+    const popts = opts.backupId ? { backupId: opts.backupId } : {};
+    let scanned: ScannedFile[] = [];
+    for (let round = 0; round < 3; round++) {
+      const reqs = filesToScan({ ...cat, scanned }, target, popts);
+      if (reqs.length === 0) break;
+      scanned = [
+        ...scanned,
+        ...reqs.map((r) => ({
+          timeline: r.timeline,
+          file: r.file,
+          scannedTo: r.upTo,
+          transactions: trxs
+            .filter((t) => t.tl === r.timeline && t.file === r.file && t.endOffset <= r.upTo)
+            .map(({ tl: _tl, ...t }) => t),
+        })),
+      ];
+    }
+    return planRestore({ ...cat, scanned }, target, popts);
+  };
+
+  it('a backup of a replica before the failover: placed on the old primary, restores after the failover', () => {
+    const b = replicaBackup('20261201T093000000Z-r3', '0-1-3');
+    const p = planWith([b], { to: 'latest' });
+    assert.equal(p.backup.id, b.id);
+    assert.equal(p.placement.how, 'gtid');
+    assert.equal(p.placement.timeline, '000001');
+    assert.deepEqual(p.start, { file: F(1), position: 900 });
+    assert.match(
+      p.placement.evidence,
+      /GTID position 0-1-3: its last transaction along the chain, 0-1-3, is archived at mysql-bin\.000001:700\.\.900 of timeline 000001; its binlog coordinates replica-bin\.000042:1234 of server_id 3 \(taken on its replica server_id 3\) are on no archived timeline/,
+    );
+    assert.deepEqual(
+      p.files.map((f) => [f.timeline, f.file, f.from, f.to]),
+      [
+        ['000001', F(1), 900, undefined],
+        ['000001', F(2), 4, 900],
+        ['000002', F(1), 1600, undefined],
+        ['000002', F(2), 4, 500],
+      ],
+    );
+    assert.equal(p.expectedGtidPosition, '0-2-9');
+    // and a point before the failover, on the old primary alone
+    const q = planWith([b], { toGtid: '0-1-5' });
+    assert.equal(q.timeline, '000001');
+    assert.equal(q.placement.how, 'gtid');
+    assert.deepEqual(
+      q.files.map((f) => [f.file, f.from, f.to]),
+      [
+        [F(1), 900, undefined],
+        [F(2), 4, 700],
+      ],
+    );
+    assert.equal(q.expectedGtidPosition, '0-1-5');
+  });
+
+  it('a backup at the fork (it holds everything of the old primary) starts on the new timeline', () => {
+    const p = planWith([replicaBackup('20261201T093000000Z-r3', '0-1-6')], { to: 'latest' });
+    assert.equal(p.placement.timeline, '000001');
+    assert.deepEqual(p.start, { file: F(2), position: 900 });
+    assert.deepEqual(
+      p.files.map((f) => [f.timeline, f.file, f.from, f.to]),
+      [
+        ['000002', F(1), 1600, undefined],
+        ['000002', F(2), 4, 500],
+      ],
+    );
+  });
+
+  it('a backup taken on the promoted server after the failover: placed on the new timeline', () => {
+    const b = replicaBackup('20261201T093000000Z-n2', '0-2-7', 2);
+    const p = planWith([b], { to: 'latest' });
+    assert.equal(p.placement.how, 'gtid');
+    assert.equal(p.placement.timeline, '000002');
+    assert.equal(p.timeline, '000002');
+    assert.equal(p.chain, undefined);
+    assert.deepEqual(
+      p.files.map((f) => [f.file, f.from, f.to]),
+      [
+        [F(1), 1800, undefined],
+        [F(2), 4, 500],
+      ],
+    );
+    // a point before it cannot be restored from it, and the error says where it lies
+    fails(
+      () => planWith([b], { toGtid: '0-1-5' }),
+      'TARGET_OUT_OF_RANGE',
+      /no complete backup to start from; backups of other timelines: 20261201T093000000Z-n2 \(timeline 000002\)/,
+    );
+  });
+
+  it('the newest backup wins whatever placed it: coordinates on the old primary, GTID after the failover', () => {
+    const coords = backup('20261201T093000000Z-b1', F(1), 500, '0-1-1');
+    const byGtid = replicaBackup('20261201T100000000Z-r3', '0-1-5');
+    const p = planWith([coords, byGtid], { to: 'latest' });
+    assert.equal(p.backup.id, byGtid.id);
+    assert.deepEqual(p.start, { file: F(2), position: 700 });
+    const q = planWith([coords, byGtid], { toGtid: '0-1-4' });
+    assert.equal(q.backup.id, coords.id);
+    assert.equal(q.placement.how, 'coordinates');
+    assert.match(
+      q.placement.evidence,
+      /binlog coordinates mysql-bin\.000001:500 of server_id 1 on timeline 000001/,
+    );
+  });
+
+  it('an errant GTID position (a sequence number another server wrote) is refused with the reason', () => {
+    // 0-3-5: server 3 wrote its own transaction 5; the chain has 0-1-5 there
+    const errant = replicaBackup('20261201T093000000Z-e3', '0-3-5');
+    fails(
+      () => planWith([errant], { to: 'latest' }),
+      'TARGET_OUT_OF_RANGE',
+      /backup 20261201T093000000Z-e3 cannot be used: its binlog coordinates replica-bin\.000042:1234 of server_id 3 \(taken on its replica server_id 3\) are on no archived timeline, and its GTID position holds 0-3-5, which is not on the chain of timelines 000001, 000002 \(timeline 000001 has 0-1-5 there, at mysql-bin\.000002:500\): the backup's server has transactions this history never had \(errant GTIDs/,
+    );
+    fails(
+      () => planWith([errant], { to: 'latest' }, { backupId: errant.id }),
+      'TARGET_OUT_OF_RANGE',
+      /backup 20261201T093000000Z-e3 .*GTID position 0-3-5\) cannot start a restore on timeline 000002: .*errant GTIDs/,
+    );
+    // a sequence number past everything archived: the archive has not reached it, or it is errant
+    fails(
+      () => planWith([replicaBackup('x', '0-3-50')], { to: 'latest' }),
+      'TARGET_OUT_OF_RANGE',
+      /holds 0-3-50, after the newest archived transaction of domain 0 \(sequence number 9\)/,
+    );
+  });
+
+  it('a backup holding a transaction lost in the failover lies after the fork: not used for later points', () => {
+    const b = replicaBackup('20261201T093000000Z-l3', '0-1-7');
+    fails(
+      () => planWith([b], { to: 'latest' }, { lost: true }),
+      'TARGET_OUT_OF_RANGE',
+      /has no complete backup to start from; backups of other timelines: 20261201T093000000Z-l3 \(timeline 000001\)/,
+    );
+    fails(
+      () => planWith([b], { to: 'latest' }, { lost: true, backupId: b.id }),
+      'TARGET_OUT_OF_RANGE',
+      /it lies on timeline 000001 at mysql-bin\.000002:1100 .*not before the target along the chain/,
+    );
+  });
+
+  it('a GTID position that is not a prefix of the history (a gap in the backup) is refused', () => {
+    // the old primary's first file also holds transactions of GTID domain 1 that the backup lacks
+    const two = (t: CatalogTimeline): CatalogTimeline => ({
+      ...t,
+      segments: t.segments.map((s, i) =>
+        i === 0
+          ? {
+              ...s,
+              header: { ...s.header!, gtids: { ...s.header!.gtids, '1': { first: '1-1-1', last: '1-1-9' } } },
+            }
+          : s,
+      ),
+    });
+    const b = replicaBackup('20261201T093000000Z-g3', '0-1-5');
+    const trxs = [
+      ...P_TRX.map((t) => ({ ...t, tl: '000001' })),
+      ...T_TRX.map((t) => ({ ...t, tl: '000002' })),
+    ];
+    const cat: Omit<RestoreCatalog, 'scanned'> = { backups: [b], timelines: [two(parent()), child] };
+    const target = parseRestoreTarget({ to: 'latest' });
+    let scanned: ScannedFile[] = [];
+    for (let round = 0; round < 3; round++) {
+      const reqs = filesToScan({ ...cat, scanned }, target);
+      if (reqs.length === 0) break;
+      scanned = [
+        ...scanned,
+        ...reqs.map((r) => ({
+          timeline: r.timeline,
+          file: r.file,
+          scannedTo: r.upTo,
+          transactions: trxs
+            .filter((t) => t.tl === r.timeline && t.file === r.file && t.endOffset <= r.upTo)
+            .map(({ tl: _tl, ...t }) => t),
+        })),
+      ];
+    }
+    fails(
+      () => planRestore({ ...cat, scanned }, target),
+      'TARGET_OUT_OF_RANGE',
+      /lacks 1-1-9, archived on timeline 000001 before 0-1-5 \(in mysql-bin\.000001\): it is not a point of this history/,
+    );
+  });
+});
+
 describe('verify across timelines: windows through linked timelines, breaks, unrestorable intervals', () => {
   const P = [trx(F(1), 300, 500, 1, 0), trx(F(1), 500, 700, 2, 10)];
   const T = [trx(F(1), 300, 500, 1, 0), trx(F(1), 500, 700, 2, 10), trx(F(1), 700, 900, 3, 40, 2)];
@@ -581,6 +818,23 @@ describe('verify across timelines: windows through linked timelines, breaks, unr
     assert.deepEqual(
       r2.unrestorable.map((u) => [u.kind, u.from, u.to]),
       [['before-oldest-backup', new Date(at(0)).toISOString(), new Date(at(5)).toISOString()]],
+    );
+  });
+
+  it('a backup whose coordinates no timeline holds is placed by its GTID position, as the planner does', () => {
+    const m = {
+      ...backup('20261201T093000000Z-r3', 'replica-bin.000042', 1234, '0-1-1', 3),
+      takenFrom: { address: 'db3:3306', serverId: 3, role: 'replica' as const },
+    };
+    const r = checkChain([input('000001', P, 700)], [{ manifest: m, ok: true }]);
+    assert.deepEqual(r.problems, []);
+    assert.equal(r.windows[0]!.backup, m.id);
+    // an errant position (server 3 wrote sequence number 1) is not placed: the backup is not archived
+    const errant = { ...m, gtidPosition: '0-3-1' };
+    const e = checkChain([input('000001', P, 700)], [{ manifest: errant, ok: true }]);
+    assert.deepEqual(
+      e.problems.map((p) => p.kind),
+      ['backup-not-archived'],
     );
   });
 

@@ -268,9 +268,11 @@ describe('planRestore: targets', () => {
   });
 
   it('filesToScan asks for the one file holding the target, and planRestore needs it', () => {
-    assert.deepEqual(filesToScan(catalog(), target({ beforeGtid: '0-1-6' })), [
+    assert.deepEqual(filesToScan(catalog({ scanned: [] }), target({ beforeGtid: '0-1-6' })), [
       { timeline: '000001', file: F2, upTo: 800 },
     ]);
+    // a file already scanned is not asked for again
+    assert.deepEqual(filesToScan(catalog(), target({ beforeGtid: '0-1-6' })), []);
     assert.deepEqual(filesToScan(catalog(), target({ to: 'latest' })), []);
     fails(
       () => planRestore(catalog({ scanned: [] }), target({ beforeGtid: '0-1-6' })),
@@ -404,9 +406,9 @@ describe('planRestore: errors say what the repository can do instead', () => {
       /has no complete backup.*backup create/,
     );
     fails(
-      () => planRestore(catalog({ backups: [backup('x', F1, 500, '0-1-1', 7)] }), target({ to: 'latest' })),
+      () => planRestore(catalog({ backups: [backup('x', F1, 500, '0-7-1', 7)] }), target({ to: 'latest' })),
       'TARGET_OUT_OF_RANGE',
-      /do not match any archived binlog position/,
+      /do not match any archived binlog position.*backup x cannot be used: its binlog coordinates mysql-bin\.000001:500 of server_id 7 are on no archived timeline, and its GTID position holds 0-7-1/,
     );
     fails(
       () => planRestore(catalog({ timelines: [] }), target({ to: 'latest' })),

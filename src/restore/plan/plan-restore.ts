@@ -3,6 +3,7 @@ import {
   binlogFileAfter,
   compareBinlogFiles,
   describeSourceIdentity,
+  findBackupGtidCandidates,
   judgeUnclosedFileEnd,
   locateBackupTimeline,
   timelineChain,
@@ -102,6 +103,23 @@ export interface PlanFork {
   lost: ArchivedTransaction[];
 }
 
+/**
+ * How a backup is tied to the archive (docs/failure-model.md, "Backups along the chain").
+ * `coordinates`: its binlog file:position lies on a timeline of its source. `gtid`: its coordinates
+ * do not place it (a backup of a replica's own binlog, of a replica of a replica, of the promoted
+ * server before its timeline starts), but its GTID position is a point of the chain of timelines:
+ * the transaction boundary right after the last transaction it holds.
+ */
+export interface BackupPlacement {
+  how: 'coordinates' | 'gtid';
+  /** The timeline where applying starts. */
+  timeline: string;
+  /** Where applying starts: a transaction boundary. */
+  point: BinlogPoint;
+  /** Why the backup belongs there, for an operator. */
+  evidence: string;
+}
+
 /** What a restore will do. Pure data: `restore plan` prints it, executeRestore carries it out. */
 export interface RestorePlan {
   target: RestoreTarget;
@@ -109,7 +127,9 @@ export interface RestorePlan {
   targetText: string;
   timeline: string;
   backup: BackupManifest;
-  /** Where binlog apply starts: the backup's coordinates. */
+  /** How the backup is tied to the archive: where applying starts, on which timeline, and why. */
+  placement: BackupPlacement;
+  /** Where binlog apply starts: the backup's coordinates, or the boundary its GTID position gives. */
   start: BinlogPoint;
   /** Where it stops: a transaction boundary. */
   stop: BinlogPoint;
@@ -390,13 +410,17 @@ export function filesToScan(
   target: RestoreTarget,
   opts: PlanRestoreOptions = {},
 ): ScanRequest[] {
-  if (opts.timeline === undefined) {
-    const chain = restoreChainOf(catalog);
-    if (chain.links.length > 0)
-      return chainScans(catalog, target, chain, opts).filter((r) => !isScanned(catalog, r));
+  const chain = opts.timeline === undefined ? restoreChainOf(catalog) : undefined;
+  let reqs: ScanRequest[];
+  if (chain && chain.links.length > 0) reqs = chainScans(catalog, target, chain, opts);
+  else {
+    const { timeline, segment } = locate(catalog, target, opts);
+    reqs = segment ? [{ timeline: timeline.id, file: segment.file, upTo: segment.header.end }] : [];
   }
-  const { timeline, segment } = locate(catalog, target, opts);
-  return segment ? [{ timeline: timeline.id, file: segment.file, upTo: segment.header.end }] : [];
+  // backups placed by GTID position: the files holding their last transaction along the chain
+  const places = placeBackups(catalog, chain ? chain.timelines : [chooseTimeline(catalog, opts)]);
+  for (const r of places.scans) if (!reqs.some((x) => sameScan(x, r))) reqs.push(r);
+  return reqs.filter((r) => !isScanned(catalog, r));
 }
 
 interface Stop {
@@ -503,13 +527,12 @@ function chooseBackup(
   stop: Stop,
   target: RestoreTarget,
   opts: PlanRestoreOptions,
-): BackupManifest {
+  places: Placements,
+): Placed {
   const what = describeRestoreTarget(target);
-  const withTimeline = catalog.backups.map((b) => ({ b, t: locateBackupTimeline(b, catalog.timelines) }));
-  const onTimeline = withTimeline
-    .filter((x) => x.t === timeline.id)
-    .map((x) => x.b)
-    .sort((a, b) => comparePoints(a.binlog, b.binlog) || (a.id < b.id ? -1 : 1));
+  const onTimeline = places.placed
+    .filter((x) => x.place.timeline === timeline.id)
+    .sort((a, b) => comparePoints(a.place.point, b.place.point) || (a.backup.id < b.backup.id ? -1 : 1));
   if (opts.backupId !== undefined) {
     const b = catalog.backups.find((x) => x.id === opts.backupId);
     if (!b) {
@@ -518,23 +541,33 @@ function chooseBackup(
         `backup ${opts.backupId} is not a complete backup of this repository; \`mysql-pitr backup list\` shows them`,
       );
     }
-    if (!onTimeline.includes(b)) {
+    const mine = onTimeline.find((x) => x.backup === b);
+    if (!mine) {
+      const elsewhere = places.placed
+        .filter((x) => x.backup === b)
+        .map((x) => `it lies on timeline ${x.place.timeline} at ${at(x.place.point)} (${x.place.evidence})`);
+      const why = places.unplaced.find((x) => x.backup === b)?.reason ?? elsewhere.join('; ');
       throw new PitrError(
         'TARGET_OUT_OF_RANGE',
-        `backup ${b.id} (binlog ${at(b.binlog)}) does not belong to timeline ${timeline.id}; choose a backup of ` +
-          `that timeline${onTimeline.length ? ` (${onTimeline.map((x) => x.id).join(', ')})` : ''} or another --timeline`,
+        `backup ${b.id} (binlog ${at(b.binlog)}${b.gtidPosition ? `, GTID position ${b.gtidPosition}` : ''}) ` +
+          `cannot start a restore on timeline ${timeline.id}` +
+          (why ? `: ${why}` : '') +
+          (elsewhere.length && !places.unplaced.some((x) => x.backup === b)
+            ? ', which is not before the target along the chain (after a fork, or on a history the target is not on)'
+            : '') +
+          `; choose a backup of that timeline${onTimeline.length ? ` (${onTimeline.map((x) => x.backup.id).join(', ')})` : ''} or another --timeline`,
       );
     }
-    if (comparePoints(b.binlog, stop.point) > 0) {
+    if (comparePoints(mine.place.point, stop.point) > 0) {
       throw new PitrError(
         'TARGET_OUT_OF_RANGE',
-        `backup ${b.id} was taken at ${at(b.binlog)}, after the target (${what} stops at ${at(stop.point)}); ` +
+        `backup ${b.id} was taken at ${at(mine.place.point)} of timeline ${timeline.id}, after the target (${what} stops at ${at(stop.point)}); ` +
           'a restore cannot go back in time from a backup. Leave out --backup to use the newest one before the target',
       );
     }
-    return b;
+    return mine;
   }
-  const eligible = onTimeline.filter((b) => comparePoints(b.binlog, stop.point) <= 0);
+  const eligible = onTimeline.filter((x) => comparePoints(x.place.point, stop.point) <= 0);
   const chosen = eligible.at(-1);
   if (chosen) return chosen;
   if (onTimeline.length > 0) {
@@ -542,12 +575,13 @@ function chooseBackup(
     throw new PitrError(
       'TARGET_OUT_OF_RANGE',
       `${what} (stop point ${at(stop.point)}${stop.firstExcluded ? `, before the transaction committed ${iso(stop.firstExcluded.commitTime)}` : ''}) ` +
-        `is before the oldest backup of timeline ${timeline.id}: ${oldest.id}, taken at binlog ${at(oldest.binlog)} ` +
-        `(finished ${oldest.finishedAt}). The earliest point this repository can restore to is that backup: use ` +
-        `--to-position ${at(oldest.binlog)} or any later target`,
+        `is before the oldest backup of timeline ${timeline.id}: ${oldest.backup.id}, taken at binlog ${at(oldest.place.point)} ` +
+        `(finished ${oldest.backup.finishedAt}). The earliest point this repository can restore to is that backup: use ` +
+        `--to-position ${at(oldest.place.point)} or any later target`,
     );
   }
-  const elsewhere = withTimeline.filter((x) => x.t !== undefined).map((x) => `${x.b.id} (timeline ${x.t})`);
+  const elsewhere = places.placed.map((x) => `${x.backup.id} (timeline ${x.place.timeline})`);
+  const unplaced = places.unplaced.map((x) => `backup ${x.backup.id} cannot be used: ${x.reason}`);
   const source = timeline.record ? ` of ${describeSourceIdentity(timeline.record.source)}` : '';
   throw new PitrError(
     'TARGET_OUT_OF_RANGE',
@@ -555,35 +589,33 @@ function chooseBackup(
       (elsewhere.length
         ? `; backups of other timelines: ${elsewhere.join(', ')} (add --timeline to restore there).`
         : catalog.backups.length
-          ? `; the repository's backups (${catalog.backups.map((b) => b.id).join(', ')}) do not match any archived binlog position.`
+          ? `; the repository's backups do not match any archived binlog position or GTID position of its history.`
           : '; the repository has no complete backup.') +
+      (unplaced.length ? ` ${unplaced.join('; ')}.` : '') +
       ' Take one with `mysql-pitr backup create` while `mysql-pitr archive` runs: it can restore to any later point',
   );
 }
 
 function gapError(
   timeline: CatalogTimeline,
-  backup: BackupManifest,
+  backup: Placed,
   stop: BinlogPoint,
   missing: string,
   lastGood: BinlogPoint,
-  catalog: RestoreCatalog,
+  places: Placements,
   target: RestoreTarget,
 ): PitrError {
-  const later = catalog.backups
-    .filter(
-      (b) =>
-        locateBackupTimeline(b, catalog.timelines) === timeline.id && comparePoints(b.binlog, lastGood) > 0,
-    )
-    .sort((a, b) => comparePoints(a.binlog, b.binlog));
+  const later = places.placed
+    .filter((x) => x.place.timeline === timeline.id && comparePoints(x.place.point, lastGood) > 0)
+    .sort((a, b) => comparePoints(a.place.point, b.place.point));
   const alternative =
     later.length > 0
-      ? `or pick backup ${later[0]!.id} (at ${at(later[0]!.binlog)}, after the gap) with a target after it`
+      ? `or pick backup ${later[0]!.backup.id} (at ${at(later[0]!.place.point)}, after the gap) with a target after it`
       : 'no backup was taken after the gap: take one now with `mysql-pitr backup create` so later targets become restorable';
   return new PitrError(
     'BINLOG_GAP',
     `${describeRestoreTarget(target)} (stop point ${at(stop)}) lies inside or beyond a gap of timeline ${timeline.id}: ` +
-      `${missing}. From backup ${backup.id} (${at(backup.binlog)}) this repository can restore up to ` +
+      `${missing}. From backup ${backup.backup.id} (${at(backup.place.point)}) this repository can restore up to ` +
       `${at(lastGood)} at most (the last archived byte before the gap; \`mysql-pitr timeline search\` shows the ` +
       `transaction boundaries before it); ${alternative}`,
   );
@@ -862,6 +894,7 @@ function planAcrossChain(
   target: RestoreTarget,
   opts: PlanRestoreOptions,
   chain: RestoreChain,
+  places: Placements,
 ): RestorePlan {
   let forks: PlanFork[];
   try {
@@ -869,7 +902,7 @@ function planAcrossChain(
   } catch (err) {
     // the fork cannot be found: restores on the newest timeline alone may still work
     try {
-      return planOnTimeline(catalog, target, opts);
+      return planOnTimeline(catalog, target, opts, places);
     } catch {
       throw err;
     }
@@ -877,7 +910,7 @@ function planAcrossChain(
   const k = targetIndex(chain, forks, target);
   const tl = chain.timelines[k]!;
   if (k === 0) {
-    const plan = planOnTimeline(catalog, target, { ...opts, timeline: tl.id });
+    const plan = planOnTimeline(catalog, target, { ...opts, timeline: tl.id }, places);
     const f = forks[0];
     if (f && comparePoints(plan.stop, f.cut) > 0) {
       throw new PitrError(
@@ -897,28 +930,29 @@ function planAcrossChain(
     stop = { point: fork.resume, lastIncluded: fork.forkTransaction, firstExcluded: fork.firstNew };
   }
   // a backup on the stop point's own timeline wins; else the newest one before a fork
-  const located2 = catalog.backups.map((b) => ({ b, t: locateBackupTimeline(b, catalog.timelines) }));
-  const own = located2.filter((x) => x.t === tl.id && comparePoints(x.b.binlog, stop.point) <= 0);
-  if (opts.backupId === undefined ? own.length > 0 : own.some((x) => x.b.id === opts.backupId)) {
-    return planOnTimeline(catalog, target, { ...opts, timeline: tl.id });
+  const own = places.placed.filter(
+    (x) => x.place.timeline === tl.id && comparePoints(x.place.point, stop.point) <= 0,
+  );
+  if (opts.backupId === undefined ? own.length > 0 : own.some((x) => x.backup.id === opts.backupId)) {
+    return planOnTimeline(catalog, target, { ...opts, timeline: tl.id }, places);
   }
   let j = k - 1;
-  let backup: BackupManifest | undefined;
+  let backup: Placed | undefined;
   for (; j >= 0 && !backup; j--) {
     const cut = forks[j]!.cut;
-    const eligible = located2
-      .filter((x) => x.t === chain.timelines[j]!.id && comparePoints(x.b.binlog, cut) <= 0)
-      .map((x) => x.b)
-      .filter((b) => opts.backupId === undefined || b.id === opts.backupId)
-      .sort((a, b) => comparePoints(a.binlog, b.binlog) || (a.id < b.id ? -1 : 1));
+    const eligible = places.placed
+      .filter((x) => x.place.timeline === chain.timelines[j]!.id && comparePoints(x.place.point, cut) <= 0)
+      .filter((x) => opts.backupId === undefined || x.backup.id === opts.backupId)
+      .sort((a, b) => comparePoints(a.place.point, b.place.point) || (a.backup.id < b.backup.id ? -1 : 1));
     backup = eligible.at(-1);
   }
   j += 1;
-  if (!backup) return planOnTimeline(catalog, target, { ...opts, timeline: tl.id });
+  if (!backup) return planOnTimeline(catalog, target, { ...opts, timeline: tl.id }, places);
+  const chosen = backup;
   const files: PlanFile[] = [];
   const crossed: PlanFork[] = [];
-  let gtid: MariadbGtidPos | null = startGtid(backup);
-  let from: BinlogPoint = backup.binlog;
+  let gtid: MariadbGtidPos | null = startGtid(chosen.backup);
+  let from: BinlogPoint = chosen.place.point;
   for (let m = j; m <= k; m++) {
     const t = chain.timelines[m]!;
     const to = m === k ? stop.point : forks[m]!.cut;
@@ -929,7 +963,7 @@ function planAcrossChain(
     }
     if (comparePoints(from, to) >= 0) continue;
     const part = walkFiles(t, from, to, (missing, lastGood) =>
-      gapError(t, backup, to, missing, lastGood, catalog, target),
+      gapError(t, chosen, to, missing, lastGood, places, target),
     ).map((f) => ({ ...f, timeline: t.id, to: f.file === to.file && m < k ? to.position : f.to }));
     files.push(...part);
     gtid = gtid && gtidAfter(gtid, part, t, catalog, to);
@@ -937,7 +971,7 @@ function planAcrossChain(
   return assemblePlan(
     target,
     tl.id,
-    backup,
+    chosen,
     stop,
     true,
     files,
@@ -990,31 +1024,31 @@ export function planRestore(
   target: RestoreTarget,
   opts: PlanRestoreOptions = {},
 ): RestorePlan {
-  if (opts.timeline === undefined) {
-    const chain = restoreChainOf(catalog);
-    if (chain.links.length > 0) return planAcrossChain(catalog, target, opts, chain);
-  }
-  return planOnTimeline(catalog, target, opts);
+  const chain = opts.timeline === undefined ? restoreChainOf(catalog) : undefined;
+  const places = placeBackups(catalog, chain ? chain.timelines : [chooseTimeline(catalog, opts)]);
+  if (chain && chain.links.length > 0) return planAcrossChain(catalog, target, opts, chain, places);
+  return planOnTimeline(catalog, target, opts, places);
 }
 
 function planOnTimeline(
   catalog: RestoreCatalog,
   target: RestoreTarget,
   opts: PlanRestoreOptions,
+  places: Placements,
 ): RestorePlan {
   const located = locate(catalog, target, opts);
   const { timeline } = located;
   const stop = resolveStop(catalog, target, located);
-  const backup = chooseBackup(catalog, timeline, stop, target, opts);
-  const applying = comparePoints(backup.binlog, stop.point) < 0;
+  const backup = chooseBackup(catalog, timeline, stop, target, opts, places);
+  const applying = comparePoints(backup.place.point, stop.point) < 0;
   const files = applying
-    ? walkFiles(timeline, backup.binlog, stop.point, (missing, lastGood) =>
-        gapError(timeline, backup, stop.point, missing, lastGood, catalog, target),
+    ? walkFiles(timeline, backup.place.point, stop.point, (missing, lastGood) =>
+        gapError(timeline, backup, stop.point, missing, lastGood, places, target),
       )
     : [];
   const gtid =
-    backup.source.flavor === 'mariadb'
-      ? gtidAfter(startGtid(backup), files, timeline, catalog, stop.point)
+    backup.backup.source.flavor === 'mariadb'
+      ? gtidAfter(startGtid(backup.backup), files, timeline, catalog, stop.point)
       : null;
   return assemblePlan(
     target,
@@ -1023,7 +1057,7 @@ function planOnTimeline(
     stop,
     applying,
     files,
-    gtid !== null ? gtid.toString() || null : files.length === 0 ? backup.gtidPosition : null,
+    gtid !== null ? gtid.toString() || null : files.length === 0 ? backup.backup.gtidPosition : null,
     undefined,
   );
 }
@@ -1035,7 +1069,7 @@ function startGtid(backup: BackupManifest): MariadbGtidPos {
 function assemblePlan(
   target: RestoreTarget,
   timelineId: string,
-  backup: BackupManifest,
+  placed: Placed,
   stop: Stop,
   applying: boolean,
   files: PlanFile[],
@@ -1045,6 +1079,7 @@ function assemblePlan(
   const binlogStored = files.reduce((a, f) => a + f.segments.reduce((b, s) => b + s.size, 0), 0);
   const binlog = files.reduce((a, f) => a + f.segments.reduce((b, s) => b + (s.end - s.start), 0), 0);
   const appliedBinlog = files.reduce((a, f) => a + ((f.to ?? f.segments.at(-1)!.end) - f.from), 0);
+  const backup = placed.backup;
   const dumpBytes = backupSize(backup);
   const download = (dumpBytes.size + binlogStored) / ESTIMATE_RATES.download;
   const load = dumpBytes.uncompressedSize / ESTIMATE_RATES.loadSql;
@@ -1056,7 +1091,8 @@ function assemblePlan(
     targetText: describeRestoreTarget(target),
     timeline: timelineId,
     backup,
-    start: { ...backup.binlog },
+    placement: placed.place,
+    start: { ...placed.place.point },
     stop: stop.point,
     lastIncluded: applying ? stop.lastIncluded : undefined,
     firstExcluded: stop.firstExcluded,
@@ -1104,4 +1140,181 @@ function gtidAfter(
     }
   }
   return pos;
+}
+
+// ---- Where each backup lies on the archive: coordinates, else GTID position along the chain ------
+
+/** A backup and one place it can start a restore from. */
+interface Placed {
+  backup: BackupManifest;
+  place: BackupPlacement;
+}
+
+interface Placements {
+  placed: Placed[];
+  /** Backups no timeline of the chain can start from, with the reason. */
+  unplaced: { backup: BackupManifest; reason: string }[];
+  /** Files to scan before GTID placements can be decided. */
+  scans: ScanRequest[];
+}
+
+const trxDomainSeq = (gtid: string): { domainId: number; seqNo: number } => parseMariadbGtid(gtid);
+
+/**
+ * Places every backup of the catalog: by its binlog coordinates on a timeline of its source
+ * (`locateBackupTimeline`), and, when those do not place it on the oldest timeline of `chain`, by its
+ * GTID position along `chain` (oldest first): the oldest archived copy of the last transaction it
+ * holds, whose end is where applying starts. A GTID position that is not a point of the chain
+ * (a sequence number another server wrote, transactions archived before the boundary that the
+ * backup lacks, or after it that it holds) places nothing, with the reason. Pure; placements that
+ * need a file not yet in `catalog.scanned` ask for it in `scans`.
+ */
+function placeBackups(catalog: RestoreCatalog, chain: readonly CatalogTimeline[]): Placements {
+  const out: Placements = { placed: [], unplaced: [], scans: [] };
+  for (const b of catalog.backups) {
+    const t = locateBackupTimeline(b, catalog.timelines);
+    if (t !== undefined) {
+      out.placed.push({
+        backup: b,
+        place: {
+          how: 'coordinates',
+          timeline: t,
+          point: { ...b.binlog },
+          evidence: `binlog coordinates ${at(b.binlog)} of ${describeBackupSource(b)} on timeline ${t}`,
+        },
+      });
+      if (chain.length === 0 || chain[0]!.id === t) continue;
+    }
+    const g = placeByGtid(catalog, b, chain, t);
+    if ('place' in g) out.placed.push({ backup: b, place: g.place });
+    else if ('scans' in g) out.scans.push(...g.scans.filter((r) => !out.scans.some((x) => sameScan(x, r))));
+    else if (t === undefined) {
+      out.unplaced.push({
+        backup: b,
+        reason:
+          `its binlog coordinates ${at(b.binlog)} of ${describeBackupSource(b)} are on no archived timeline, and ` +
+          g.reason,
+      });
+    }
+  }
+  return out;
+}
+
+const sameScan = (a: ScanRequest, b: ScanRequest): boolean =>
+  a.timeline === b.timeline && a.file === b.file && a.upTo === b.upTo;
+
+function describeBackupSource(b: BackupManifest): string {
+  const from =
+    b.takenFrom?.role === 'replica' ? ` (taken on its replica server_id ${b.takenFrom.serverId})` : '';
+  return `server_id ${b.source.serverId}${from}`;
+}
+
+/** The GTID placement of one backup along `chain` (see placeBackups). */
+function placeByGtid(
+  catalog: RestoreCatalog,
+  b: BackupManifest,
+  chain: readonly CatalogTimeline[],
+  coordinatesTimeline: string | undefined,
+): { place: BackupPlacement } | { scans: ScanRequest[] } | { reason: string } {
+  const found = findBackupGtidCandidates(b, chain);
+  if ('reason' in found) return found;
+  // a backup placed by coordinates needs no second place on the same timeline
+  if (found.domains.every((d) => d.candidates.every((c) => c.timeline === coordinatesTimeline))) {
+    return { reason: 'its GTID position lies on the timeline its coordinates place it on' };
+  }
+  const want = found.domains.flatMap((d) => d.candidates).filter((c) => !isScanned(catalog, c));
+  if (want.length > 0) return { scans: want };
+  const chainIndex = (id: string): number => chain.findIndex((t) => t.id === id);
+  const located: { chainIdx: number; scanned: ScannedFile; i: number }[] = [];
+  for (const d of found.domains) {
+    let hit: { chainIdx: number; scanned: ScannedFile; i: number } | undefined;
+    for (const c of d.candidates) {
+      const sc = scannedFor(catalog, c.timeline, c.file, c.upTo);
+      const i = sc.transactions.findIndex((x) => x.gtid === d.gtid);
+      if (i >= 0) {
+        hit = { chainIdx: chainIndex(c.timeline), scanned: sc, i };
+        break;
+      }
+    }
+    if (!hit) {
+      const c = d.candidates[0]!;
+      const { domainId, seqNo } = trxDomainSeq(d.gtid);
+      const other = scannedFor(catalog, c.timeline, c.file, c.upTo).transactions.find(
+        (x) =>
+          x.gtid !== undefined && x.gtid.startsWith(`${domainId}-`) && trxDomainSeq(x.gtid).seqNo === seqNo,
+      );
+      return {
+        reason:
+          `its GTID position holds ${d.gtid}, which is not on the chain of timelines ` +
+          `${chain.map((x) => x.id).join(', ')}` +
+          (other
+            ? ` (timeline ${c.timeline} has ${other.gtid} there, at ${other.file}:${other.startOffset})`
+            : '') +
+          `: the backup's server has transactions this history never had (errant GTIDs, or another history)`,
+      };
+    }
+    located.push(hit);
+  }
+  const anchor = located.reduce((a, x) =>
+    x.chainIdx > a.chainIdx ||
+    (x.chainIdx === a.chainIdx &&
+      comparePoints(
+        { file: x.scanned.file, position: x.scanned.transactions[x.i]!.endOffset },
+        { file: a.scanned.file, position: a.scanned.transactions[a.i]!.endOffset },
+      ) > 0)
+      ? x
+      : a,
+  );
+  const pos = MariadbGtidPos.parse(b.gtidPosition!);
+  const timeline = chain[anchor.chainIdx]!;
+  const trx = anchor.scanned.transactions[anchor.i]!;
+  // the backup holds exactly the transactions of its timeline before the boundary (header-level for
+  // earlier files, exact in the anchor's file)
+  for (const s of headed(timeline)) {
+    if (compareBinlogFiles(s.file, anchor.scanned.file) >= 0) break;
+    for (const r of Object.values(s.header.gtids)) {
+      const last = parseMariadbGtid(r.last);
+      const mine = pos.get(last.domainId);
+      if (mine === undefined || mine.seqNo < last.seqNo) {
+        return {
+          reason:
+            `its GTID position ${b.gtidPosition} lacks ${r.last}, archived on timeline ${timeline.id} before ` +
+            `${trx.gtid} (in ${s.file}): it is not a point of this history`,
+        };
+      }
+    }
+  }
+  for (const [k, x] of anchor.scanned.transactions.entries()) {
+    if (!x.gtid) continue;
+    const g = parseMariadbGtid(x.gtid);
+    const mine = pos.get(g.domainId);
+    const holds = mine !== undefined && mine.seqNo >= g.seqNo;
+    if (k <= anchor.i && !holds) {
+      return {
+        reason:
+          `its GTID position ${b.gtidPosition} lacks ${x.gtid}, archived on timeline ${timeline.id} at ` +
+          `${x.file}:${x.startOffset}, before ${trx.gtid}: it is not a point of this history`,
+      };
+    }
+    if (k > anchor.i && holds) {
+      return {
+        reason:
+          `its GTID position ${b.gtidPosition} holds ${x.gtid}, archived on timeline ${timeline.id} at ` +
+          `${x.file}:${x.startOffset}, after ${trx.gtid}: it is not a point of this history`,
+      };
+    }
+  }
+  return {
+    place: {
+      how: 'gtid',
+      timeline: timeline.id,
+      point: { file: trx.file, position: trx.endOffset },
+      evidence:
+        `GTID position ${b.gtidPosition}: its last transaction along the chain, ${trx.gtid}, is archived at ` +
+        `${trx.file}:${trx.startOffset}..${trx.endOffset} of timeline ${timeline.id}` +
+        (coordinatesTimeline === undefined
+          ? `; its binlog coordinates ${at(b.binlog)} of ${describeBackupSource(b)} are on no archived timeline`
+          : ''),
+    },
+  };
 }
