@@ -1,5 +1,7 @@
 import { PitrError } from '../errors/index.js';
-import { parseRestoreTime, searchTimeline, type TimelineMatch } from '../restore/index.js';
+// The files, not src/restore/index.js: a search must start without loading the restore pipeline.
+import { parseRestoreTime } from '../restore/restore-target.js';
+import { searchTimeline, type TimelineMatch } from '../restore/timeline-search.js';
 import type { CliCommand } from './cli-command.js';
 import { REPO_OPTIONS, openRepository } from './repo-options.js';
 

@@ -10,10 +10,74 @@ import {
   type TableMapColumns,
   type TableMapEventData,
 } from '../binlog/index.js';
-import { compareBinlogFiles, readBinlogCatalog } from '../catalog/index.js';
-import { PitrError } from '../errors/index.js';
+import { compareBinlogFiles, readBinlogCatalog, type CatalogSegment } from '../catalog/index.js';
+import { CorruptDataError, PitrError } from '../errors/index.js';
 import type { ObjectStore } from '../storage/index.js';
 import { readArchivedSegments, type ScannedTransaction } from './archived-segments.js';
+import { segmentsInTimeRange } from './segment-window.js';
+
+/** What reading segments cost, counted by archivedFileEvents. */
+export interface SegmentReadCounts {
+  /** Segments fetched and verified (a file's first segment read only for its FORMAT_DESCRIPTION counts too). */
+  segments: number;
+  /** Their binlog bytes (uncompressed). */
+  bytes: number;
+}
+
+/**
+ * The events of archived binlog file `file` in the segments `segs[first..end)` (one file's segments
+ * with headers, in `start` order, joining up), parsed in order, one array per chunk of bytes.
+ * `first` must be at a transaction boundary (segmentsInTimeRange, transactionStartIndex). When it
+ * is above 0 the file's first segment is read too, for the FORMAT_DESCRIPTION_EVENT the parser
+ * needs. Every segment is verified before its bytes are parsed.
+ *
+ * @throws CorruptDataError / ChecksumMismatchError for damaged data; StorageError
+ */
+export async function* archivedFileEvents(
+  store: ObjectStore,
+  timeline: string,
+  file: string,
+  segs: readonly CatalogSegment[],
+  first: number,
+  end: number,
+  counts?: SegmentReadCounts,
+): AsyncGenerator<BinlogEvent[]> {
+  if (first >= end) return;
+  const object = `${timeline}/${file}`;
+  const ref = (s: CatalogSegment): { key: string; start: number; end: number } => ({
+    key: s.key,
+    start: s.start,
+    end: s.header!.end,
+  });
+  let parser: BinlogEventParser;
+  if (first > 0) {
+    const head = new BinlogEventParser({ object });
+    if (counts) counts.segments++;
+    for await (const bytes of readArchivedSegments(store, [ref(segs[0]!)], 0)) {
+      if (counts) counts.bytes += bytes.length;
+      head.push(bytes);
+      if (head.formatDescription) break;
+    }
+    if (!head.formatDescription) {
+      throw new CorruptDataError(
+        segs[0]!.key,
+        0,
+        `the first segment of ${object} holds no FORMAT_DESCRIPTION_EVENT, which the rest of the file needs to be read`,
+      );
+    }
+    parser = new BinlogEventParser({
+      object,
+      startOffset: segs[first]!.start,
+      formatDescription: head.formatDescription,
+    });
+  } else parser = new BinlogEventParser({ object });
+  const refs = segs.slice(first, end).map(ref);
+  for await (const bytes of readArchivedSegments(store, refs)) {
+    if (counts) counts.bytes += bytes.length;
+    yield parser.push(bytes);
+  }
+  if (counts) counts.segments += refs.length;
+}
 
 /** What to look for. Transactions must match every criterion given. */
 export interface TimelineSearchQuery {
@@ -115,8 +179,9 @@ class TransactionRows {
 /**
  * Streams the archive of one timeline, file by file (segments prefetched, memory bounded), and
  * calls `onMatch` for every transaction that matches, with the rows it inserted, updated and deleted
- * per table (its rows events decoded). Files whose commit times lie wholly outside `from`/`to` are
- * skipped; the others are read from their start.
+ * per table (its rows events decoded). With `from`/`to`, only the segments whose headers' commit
+ * times may hold such transactions are read (segmentsInTimeRange): whole files and the segments of
+ * a file before and after the range are skipped.
  *
  * @returns transactions examined
  * @throws PitrError TARGET_OUT_OF_RANGE for an unknown timeline or an empty archive; data/storage errors
@@ -126,6 +191,7 @@ export async function searchTimeline(
   q: TimelineSearchQuery,
   onMatch: (m: TimelineMatch) => void,
   signal?: AbortSignal,
+  counts?: SegmentReadCounts,
 ): Promise<number> {
   const catalog = await readBinlogCatalog(store, {
     headers: true,
@@ -147,21 +213,12 @@ export async function searchTimeline(
   let examined = 0;
   for (const file of files) {
     const segs = timeline.segments.filter((s) => s.file === file && s.header);
-    if (q.from !== undefined) {
-      const last = [...segs].reverse().find((s) => s.header!.lastCommit)?.header!.lastCommit;
-      if (last && Date.parse(last) < q.from) continue;
-    }
-    if (q.to !== undefined) {
-      const first = segs.find((s) => s.header!.firstCommit)?.header!.firstCommit;
-      if (first && Date.parse(first) > q.to + 999) continue;
-    }
-    const parser = new BinlogEventParser({ object: `${timeline.id}/${file}` });
+    const { first, end } = segmentsInTimeRange(segs, q.from, q.to);
     const tracker = new TransactionTracker(file, { tables: false });
     let rows = new TransactionRows();
-    const refs = segs.map((s) => ({ key: s.key, start: s.start, end: s.header!.end }));
-    for await (const bytes of readArchivedSegments(store, refs)) {
+    for await (const events of archivedFileEvents(store, timeline.id, file, segs, first, end, counts)) {
       signal?.throwIfAborted();
-      for (const e of parser.push(bytes)) {
+      for (const e of events) {
         rows.add(e);
         const t = tracker.add(e);
         if (!t) {
