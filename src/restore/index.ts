@@ -57,6 +57,7 @@ export {
 export {
   segmentsInTimeRange,
   segmentMayHoldGtid,
+  hasGtids,
   transactionStartIndex,
   type HeadedSegment,
 } from './segment-window.js';

@@ -1,9 +1,10 @@
 // Which segments of one archived binlog file a reader needs, from their headers alone (pure).
 //
-// A segment header records the commit times and GTIDs of the transactions that END in it, and
-// whether the segment starts or ends inside a transaction. A reader that wants some transactions
-// can therefore skip the segments before the first one that may hold their ends, provided it starts
-// at a transaction boundary: it walks back over segments that end inside a transaction.
+// A segment header records the commit times and GTIDs of the transactions that END in it, how many
+// end there, and whether the segment starts or ends inside a transaction (one flag for both). A
+// reader that wants some transactions can therefore skip the segments before the one where the
+// first of them may begin, then drop events up to the first transaction start (its GTID event):
+// see archivedFileEvents.
 
 import type { SegmentHeader } from '../catalog/index.js';
 import { MysqlGtidSet, parseMariadbGtid, parseMysqlGtid } from '../gtid/index.js';
@@ -15,14 +16,32 @@ export interface HeadedSegment {
 }
 
 /**
- * Index of the segment a reader must start at so that the transaction(s) ending in `segs[i]` are
- * read from their first event: `i`, walked back while the segment before ends inside a transaction
- * (`splitTransaction`). `segs` are one file's segments in `start` order.
+ * Index of the segment a reader must start at so that every transaction ending in `segs[i]` or later
+ * is read from its first event, given that the reader drops events up to the first transaction start:
+ * `i`, walked back over the segments that lie wholly inside one transaction (none ends there, and
+ * `splitTransaction`), then one more when that one may end inside a transaction (the segment where
+ * the transaction begins, after the end of an earlier one). `segs` are one file's segments in
+ * `start` order.
  */
 export function transactionStartIndex(segs: readonly HeadedSegment[], i: number): number {
   let k = i;
-  while (k > 0 && segs[k - 1]!.header?.splitTransaction !== false) k--;
+  while (
+    k > 0 &&
+    segs[k - 1]!.header?.splitTransaction !== false &&
+    segs[k - 1]!.header?.transactions === 0
+  ) {
+    k--;
+  }
+  if (k > 0 && segs[k - 1]!.header?.splitTransaction !== false) k--;
   return k;
+}
+
+/**
+ * True when some segment header of the file names a GTID, so every transaction in it starts with a
+ * GTID event a reader can resynchronise on (MariaDB always; MySQL with gtid_mode ON).
+ */
+export function hasGtids(segs: readonly HeadedSegment[]): boolean {
+  return segs.some((s) => s.header && (Object.keys(s.header.gtids).length > 0 || s.header.gtidSet !== ''));
 }
 
 /** Commit time (ms) of a header field, or undefined. */
@@ -53,7 +72,8 @@ export function segmentsInTimeRange(
   to: number | undefined,
 ): { first: number; end: number } {
   let first = 0;
-  if (from !== undefined) {
+  // Without GTID events a reader cannot find the next transaction start: read from the file start.
+  if (from !== undefined && hasGtids(segs)) {
     const i = segs.findIndex((s) => {
       const a = ms(s.header?.firstCommit);
       const b = ms(s.header?.lastCommit);
@@ -64,6 +84,9 @@ export function segmentsInTimeRange(
     });
     if (i < 0) return { first: segs.length, end: segs.length };
     first = transactionStartIndex(segs, i);
+  } else if (from !== undefined) {
+    const last = [...segs].reverse().find((s) => s.header?.lastCommit)?.header!.lastCommit;
+    if (last && Date.parse(last) < from) return { first: segs.length, end: segs.length };
   }
   let end = segs.length;
   if (to !== undefined) {

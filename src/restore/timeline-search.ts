@@ -16,20 +16,31 @@ import type { ObjectStore } from '../storage/index.js';
 import { readArchivedSegments, type ScannedTransaction } from './archived-segments.js';
 import { segmentsInTimeRange } from './segment-window.js';
 
+/** Events that begin a transaction in a binlog with GTIDs. */
+const TRANSACTION_START = new Set<number>([
+  EventType.GTID,
+  EventType.ANONYMOUS_GTID,
+  EventType.GTID_TAGGED,
+  EventType.MARIADB_GTID,
+]);
+
 /** What reading segments cost, counted by archivedFileEvents. */
 export interface SegmentReadCounts {
   /** Segments fetched and verified (a file's first segment read only for its FORMAT_DESCRIPTION counts too). */
   segments: number;
   /** Their binlog bytes (uncompressed). */
   bytes: number;
+  /** Segments in the timeline (set by searchTimeline). */
+  total?: number;
 }
 
 /**
  * The events of archived binlog file `file` in the segments `segs[first..end)` (one file's segments
  * with headers, in `start` order, joining up), parsed in order, one array per chunk of bytes.
- * `first` must be at a transaction boundary (segmentsInTimeRange, transactionStartIndex). When it
- * is above 0 the file's first segment is read too, for the FORMAT_DESCRIPTION_EVENT the parser
- * needs. Every segment is verified before its bytes are parsed.
+ * When `first` is above 0 (from segmentsInTimeRange or transactionStartIndex; the file must have
+ * GTID events), the events before the first transaction start (a GTID event) are dropped, and the
+ * file's first segment is read too, for the FORMAT_DESCRIPTION_EVENT the parser needs. Every segment
+ * is verified before its bytes are parsed.
  *
  * @throws CorruptDataError / ChecksumMismatchError for damaged data; StorageError
  */
@@ -71,10 +82,20 @@ export async function* archivedFileEvents(
       formatDescription: head.formatDescription,
     });
   } else parser = new BinlogEventParser({ object });
+  // Started inside the file: drop the tail of a transaction begun before, up to the next GTID event.
+  let synced = first === 0;
   const refs = segs.slice(first, end).map(ref);
   for await (const bytes of readArchivedSegments(store, refs)) {
     if (counts) counts.bytes += bytes.length;
-    yield parser.push(bytes);
+    const events = parser.push(bytes);
+    if (synced) {
+      yield events;
+      continue;
+    }
+    const at = events.findIndex((e) => TRANSACTION_START.has(e.typeCode));
+    if (at < 0) continue;
+    synced = true;
+    yield events.slice(at);
   }
   if (counts) counts.segments += refs.length;
 }
@@ -208,6 +229,7 @@ export async function searchTimeline(
         : `no archived binlogs in ${store.describe()}; run \`mysql-pitr archive\` against the source first`,
     );
   }
+  if (counts) counts.total = timeline.segments.length;
   const table = q.table?.toLowerCase();
   const files = [...new Set(timeline.segments.map((s) => s.file))].sort(compareBinlogFiles);
   let examined = 0;

@@ -14,7 +14,12 @@ import {
 import { compareBinlogFiles, readBinlogCatalog, type CatalogSegment } from '../catalog/index.js';
 import { PitrError } from '../errors/index.js';
 // The two files, not src/restore/index.js: undo must start without loading the restore pipeline.
-import { segmentMayHoldGtid, segmentsInTimeRange, transactionStartIndex } from '../restore/segment-window.js';
+import {
+  hasGtids,
+  segmentMayHoldGtid,
+  segmentsInTimeRange,
+  transactionStartIndex,
+} from '../restore/segment-window.js';
 import { archivedFileEvents, type SegmentReadCounts } from '../restore/timeline-search.js';
 import type { ObjectStore } from '../storage/index.js';
 import { tableName } from './target-table.js';
@@ -98,7 +103,7 @@ const DDL_RE = /^\s*(?:\/\*.*?\*\/\s*)*(ALTER|DROP|TRUNCATE|RENAME|CREATE|OPTIMI
  * the first selected transaction to the end of the archive.
  *
  * Only what is needed is fetched. With `gtids`, reading starts at the first segment whose header
- * says it may hold one of them (segmentMayHoldGtid, walked back to a transaction boundary); if a
+ * says it may hold one of them (segmentMayHoldGtid, walked back by transactionStartIndex); if a
  * GTID is then not found (headers that do not say, GTIDs out of order), the whole timeline is read
  * again from its start before reporting it missing. With `table`/`from`, segments whose commit times
  * all lie before `from` are skipped (segmentsInTimeRange). Everything after the start is read: the
@@ -187,6 +192,7 @@ function gtidStart(
 ): { file: string; index: number } | undefined {
   for (const file of files) {
     const segs = byFile.get(file)!;
+    if (!hasGtids(segs)) continue;
     const i = segs.findIndex((s) => gtids.some((g) => segmentMayHoldGtid(s.header!, g)));
     if (i >= 0) return { file, index: transactionStartIndex(segs, i) };
   }
