@@ -219,9 +219,9 @@ describe('undo against MariaDB', () => {
       await q("INSERT INTO shop.zipped VALUES (1, REPEAT('z', 500)), (2, 'two')");
       await q('DELETE FROM shop.zipped WHERE id = 2');
       zippedGtid = await lastGtid(server);
-      // 1,200 rows updated in one transaction: more keys than one conflict-check SELECT takes (500).
+      // 600 rows updated in one transaction: more keys than one conflict-check SELECT takes (500).
       await q('CREATE TABLE shop.many (id INT PRIMARY KEY, v INT, note VARCHAR(40))');
-      await q("INSERT INTO shop.many SELECT seq, seq, CONCAT('n', seq) FROM shop.seq_1_to_1200");
+      await q("INSERT INTO shop.many SELECT seq, seq, CONCAT('n', seq) FROM shop.seq_1_to_600");
       manySum = (await checksums(server, ['shop.many']))[0]!;
       // Unrelated history before it, in many segments, that undo and a time-bounded search skip.
       await q('CREATE TABLE shop.filler (id INT PRIMARY KEY, pad VARCHAR(200))');
@@ -414,7 +414,7 @@ describe('undo against MariaDB', () => {
     };
     assert.deepEqual(
       report.summary.map((x) => [x.table, x.updated]),
-      [['shop.many', 1200]],
+      [['shop.many', 600]],
     );
     assert.ok(report.reading.segmentsInTimeline > 20, JSON.stringify(report.reading));
     // The file's first segment (its FORMAT_DESCRIPTION) and the segments from the UPDATE's start on.
@@ -422,7 +422,7 @@ describe('undo against MariaDB', () => {
       report.reading.segmentsRead < report.reading.segmentsInTimeline / 2,
       JSON.stringify(report.reading),
     );
-    assert.match(await readFile(sql, 'utf8'), /^UPDATE `shop`\.`many` SET .* WHERE `id` = 1200;$/m);
+    assert.match(await readFile(sql, 'utf8'), /^UPDATE `shop`\.`many` SET .* WHERE `id` = 600;$/m);
 
     // One GTID found from the headers, one in no segment: the whole timeline is read, then refused.
     const before = await checksums(server, ['shop.many']);
@@ -442,32 +442,32 @@ describe('undo against MariaDB', () => {
       { env: env() },
     );
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, new RegExp(`${manyGtid}.*shop\\.many \\+0 ~1200 -0`));
-    assert.doesNotMatch(r.stdout, /shop\.many \+1200/, 'the INSERT before --from is not shown');
+    assert.match(r.stdout, new RegExp(`${manyGtid}.*shop\\.many \\+0 ~600 -0`));
+    assert.doesNotMatch(r.stdout, /shop\.many \+600/, 'the INSERT before --from is not shown');
     const [, read, total2] = /\((\d+) of (\d+) segments read\)/.exec(r.stderr)!;
     assert.equal(total2, total);
     assert.ok(Number(read) < Number(total) / 2, r.stderr);
   });
 
   it('conflicts found inside batched row checks are reported per row; then the undo succeeds', async () => {
-    // Rows 650 (second check batch) and 1100 (third) changed after the bad UPDATE.
-    await server.query('UPDATE shop.many SET note = CONCAT(note, ?) WHERE id = 650', ['!']);
-    await server.query('DELETE FROM shop.many WHERE id = 1100');
+    // Rows 120 (first check batch) and 550 (second) changed after the bad UPDATE.
+    await server.query('UPDATE shop.many SET note = CONCAT(note, ?) WHERE id = 550', ['!']);
+    await server.query('DELETE FROM shop.many WHERE id = 120');
     const before = await checksums(server, ['shop.many']);
     const r = await undo(['--gtid', manyGtid, '--yes']);
     assert.equal(r.code, 3, r.stderr);
     assert.match(r.stderr, /refusing to undo: 2 row\(s\) changed/);
-    assert.match(r.stderr, /shop\.many \(id=650\) column note: expected 'n650', found 'n650!'/);
-    assert.match(r.stderr, /shop\.many \(id=1100\): expected \(the row\), found \(absent\)/);
+    assert.match(r.stderr, /shop\.many \(id=550\) column note: expected 'n550', found 'n550!'/);
+    assert.match(r.stderr, /shop\.many \(id=120\): expected \(the row\), found \(absent\)/);
     assert.deepEqual(await checksums(server, ['shop.many']), before, 'nothing changed');
 
-    await server.query("UPDATE shop.many SET note = 'n650' WHERE id = 650");
-    await server.query("INSERT INTO shop.many VALUES (1100, 2100, 'n1100')");
+    await server.query("UPDATE shop.many SET note = 'n550' WHERE id = 550");
+    await server.query("INSERT INTO shop.many VALUES (120, 1120, 'n120')");
     const ok = await undo(['--gtid', manyGtid, '--yes']);
     assert.equal(ok.code, 0, ok.stderr);
     assert.match(
       ok.stdout,
-      /undone: 1200 row\(s\) changed .*\(read [\d.]+ s, plan [\d.]+ s, check [\d.]+ s, apply [\d.]+ s\)/,
+      /undone: 600 row\(s\) changed .*\(read [\d.]+ s, plan [\d.]+ s, check [\d.]+ s, apply [\d.]+ s\)/,
     );
     assert.deepEqual(await checksums(server, ['shop.many']), [manySum]);
   });
