@@ -1,6 +1,6 @@
 import { PitrError } from '../errors/index.js';
 // The files, not src/restore/index.js: a search must start without loading the restore pipeline.
-import { parseRestoreTime } from '../restore/restore-target.js';
+import { parseRestoreTime } from '../restore/plan/restore-target.js';
 import { searchTimeline, type SegmentReadCounts, type TimelineMatch } from '../restore/timeline-search.js';
 import type { CliCommand } from './cli-command.js';
 import { REPO_OPTIONS, openRepository } from './repo-options.js';

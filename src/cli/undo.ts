@@ -3,7 +3,7 @@ import { formatEndpoint } from '../config/index.js';
 import { PitrError } from '../errors/index.js';
 import { connectMysql } from '../mysql/index.js';
 // The one file, not src/restore/index.js: undo must start without loading the restore pipeline.
-import { parseRestoreTime } from '../restore/restore-target.js';
+import { parseRestoreTime } from '../restore/plan/restore-target.js';
 import { executeUndo, type UndoPlan, type UndoReport, type UndoSelection } from '../undo/index.js';
 import type { CliCommand } from './cli-command.js';
 import { confirm } from './confirm.js';

@@ -13,7 +13,7 @@ import {
 import { compareBinlogFiles, readBinlogCatalog, type CatalogSegment } from '../catalog/index.js';
 import { CorruptDataError, PitrError } from '../errors/index.js';
 import type { ObjectStore } from '../storage/index.js';
-import { readArchivedSegments, type ScannedTransaction } from './archived-segments.js';
+import { readArchivedSegments, type ScannedTransaction } from './apply/archived-segments.js';
 import { segmentsInTimeRange } from './segment-window.js';
 
 /** Events that begin a transaction in a binlog with GTIDs. */
