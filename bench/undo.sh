@@ -2,8 +2,8 @@
 # bench/undo.sh -- `mysql-pitr undo` of one 10,000-row DELETE on a throwaway MariaDB, timed from the
 # CLI's start to its exit (the whole command: archive read, decode, row checks, inverse INSERTs,
 # COMMIT); the table's CHECKSUM TABLE must be back to its value before the DELETE. Target: < 5 s.
-# Usage: bash bench/undo.sh    Env: ROWS (default 10000), KEEP_WORK=1.
-# Output: RESULT undo_rows=N undo_seconds=S undo_in_process_seconds=S checksum_ok=1 load_average=L
+# Usage: bash bench/undo.sh    Env: ROWS (default 10000), PRE_MB (64), REPEAT (3), CPU_PROF=DIR, KEEP_WORK=1.
+# Output: RESULT undo_rows=N undo_seconds=S(median) undo_runs=... read= plan= check= apply= rest= startup= segments_read=R/T search_all_seconds= search_from_seconds= checksum_ok=1 load_average=L
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export PATH="/usr/sbin:/usr/local/sbin:$PATH"

@@ -1,5 +1,7 @@
 import { PitrError } from '../errors/index.js';
-import { parseRestoreTime, searchTimeline, type TimelineMatch } from '../restore/index.js';
+// The files, not src/restore/index.js: a search must start without loading the restore pipeline.
+import { parseRestoreTime } from '../restore/plan/restore-target.js';
+import { searchTimeline, type SegmentReadCounts, type TimelineMatch } from '../restore/timeline-search.js';
 import type { CliCommand } from './cli-command.js';
 import { REPO_OPTIONS, openRepository } from './repo-options.js';
 
@@ -104,6 +106,7 @@ export const timelineSearch: CliCommand = {
     }
     const store = openRepository(v, ctx.logger);
     let found = 0;
+    const counts: SegmentReadCounts = { segments: 0, bytes: 0 };
     const examined = await searchTimeline(
       store,
       {
@@ -120,7 +123,12 @@ export const timelineSearch: CliCommand = {
         } else ctx.stdout.write(`${line(m)}\n`);
       },
       ctx.signal,
+      counts,
     );
-    if (!v['json']) ctx.stderr.write(`${found} of ${examined} transactions match\n`);
+    if (!v['json']) {
+      ctx.stderr.write(
+        `${found} of ${examined} transactions match (${counts.segments} of ${counts.total ?? '?'} segments read)\n`,
+      );
+    }
   },
 };

@@ -2,9 +2,9 @@ import { createWriteStream } from 'node:fs';
 import { formatEndpoint } from '../config/index.js';
 import { PitrError } from '../errors/index.js';
 import { connectMysql } from '../mysql/index.js';
-import { parseRestoreTime } from '../restore/index.js';
+// The one file, not src/restore/index.js: undo must start without loading the restore pipeline.
+import { parseRestoreTime } from '../restore/plan/restore-target.js';
 import { executeUndo, type UndoPlan, type UndoReport, type UndoSelection } from '../undo/index.js';
-import { connectionOptions } from './archive.js';
 import type { CliCommand } from './cli-command.js';
 import { confirm } from './confirm.js';
 import { REPO_OPTIONS, openRepository } from './repo-options.js';
@@ -159,7 +159,13 @@ export const undo: CliCommand = {
       );
     }
     const store = openRepository(v, ctx.logger);
-    const conn = await connectMysql(connectionOptions(endpoint, password));
+    // As archive's connectionOptions, without loading the archiver.
+    const conn = await connectMysql({
+      user: endpoint.user,
+      ...(endpoint.socket ? { socketPath: endpoint.socket } : { host: endpoint.host, port: endpoint.port }),
+      ...(password !== undefined ? { password } : {}),
+      ...(endpoint.tls ? { tls: endpoint.tls } : {}),
+    });
     const file = sqlOut ? createWriteStream(sqlOut) : undefined;
     let report: UndoReport;
     try {
@@ -195,8 +201,10 @@ export const undo: CliCommand = {
     if (v['json']) {
       ctx.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     } else if (!dryRun) {
+      const t = report.seconds;
       ctx.stdout.write(
-        `undone: ${report.rowsChanged} row(s) changed by ${report.statements} statement(s) in one transaction on ${formatEndpoint(endpoint)}\n`,
+        `undone: ${report.rowsChanged} row(s) changed by ${report.statements} statement(s) in one transaction on ${formatEndpoint(endpoint)}` +
+          ` (read ${t.read.toFixed(2)} s, plan ${t.plan.toFixed(2)} s, check ${t.check.toFixed(2)} s, apply ${t.apply.toFixed(2)} s)\n`,
       );
     } else {
       ctx.stderr.write(

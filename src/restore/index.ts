@@ -47,7 +47,20 @@ export {
   type RestoreReport,
   type TargetConnection,
 } from './execute-restore.js';
-export { searchTimeline, type TimelineSearchQuery, type TimelineMatch } from './timeline-search.js';
+export {
+  searchTimeline,
+  archivedFileEvents,
+  type SegmentReadCounts,
+  type TimelineSearchQuery,
+  type TimelineMatch,
+} from './timeline-search.js';
+export {
+  segmentsInTimeRange,
+  segmentMayHoldGtid,
+  hasGtids,
+  transactionStartIndex,
+  type HeadedSegment,
+} from './segment-window.js';
 export { loadBackupDump, DEFAULT_LOAD_THREADS, type LoadBackupDumpDeps } from './load/load-backup-dump.js';
 export {
   DumpStatementSplitter,

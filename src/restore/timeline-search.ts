@@ -10,10 +10,95 @@ import {
   type TableMapColumns,
   type TableMapEventData,
 } from '../binlog/index.js';
-import { compareBinlogFiles, readBinlogCatalog } from '../catalog/index.js';
-import { PitrError } from '../errors/index.js';
+import { compareBinlogFiles, readBinlogCatalog, type CatalogSegment } from '../catalog/index.js';
+import { CorruptDataError, PitrError } from '../errors/index.js';
 import type { ObjectStore } from '../storage/index.js';
 import { readArchivedSegments, type ScannedTransaction } from './apply/archived-segments.js';
+import { segmentsInTimeRange } from './segment-window.js';
+
+/** Events that begin a transaction in a binlog with GTIDs. */
+const TRANSACTION_START = new Set<number>([
+  EventType.GTID,
+  EventType.ANONYMOUS_GTID,
+  EventType.GTID_TAGGED,
+  EventType.MARIADB_GTID,
+]);
+
+/** What reading segments cost, counted by archivedFileEvents. */
+export interface SegmentReadCounts {
+  /** Segments fetched and verified (a file's first segment read only for its FORMAT_DESCRIPTION counts too). */
+  segments: number;
+  /** Their binlog bytes (uncompressed). */
+  bytes: number;
+  /** Segments in the timeline (set by searchTimeline). */
+  total?: number;
+}
+
+/**
+ * The events of archived binlog file `file` in the segments `segs[first..end)` (one file's segments
+ * with headers, in `start` order, joining up), parsed in order, one array per chunk of bytes.
+ * When `first` is above 0 (from segmentsInTimeRange or transactionStartIndex; the file must have
+ * GTID events), the events before the first transaction start (a GTID event) are dropped, and the
+ * file's first segment is read too, for the FORMAT_DESCRIPTION_EVENT the parser needs. Every segment
+ * is verified before its bytes are parsed.
+ *
+ * @throws CorruptDataError / ChecksumMismatchError for damaged data; StorageError
+ */
+export async function* archivedFileEvents(
+  store: ObjectStore,
+  timeline: string,
+  file: string,
+  segs: readonly CatalogSegment[],
+  first: number,
+  end: number,
+  counts?: SegmentReadCounts,
+): AsyncGenerator<BinlogEvent[]> {
+  if (first >= end) return;
+  const object = `${timeline}/${file}`;
+  const ref = (s: CatalogSegment): { key: string; start: number; end: number } => ({
+    key: s.key,
+    start: s.start,
+    end: s.header!.end,
+  });
+  let parser: BinlogEventParser;
+  if (first > 0) {
+    const head = new BinlogEventParser({ object });
+    if (counts) counts.segments++;
+    for await (const bytes of readArchivedSegments(store, [ref(segs[0]!)], 0)) {
+      if (counts) counts.bytes += bytes.length;
+      head.push(bytes);
+      if (head.formatDescription) break;
+    }
+    if (!head.formatDescription) {
+      throw new CorruptDataError(
+        segs[0]!.key,
+        0,
+        `the first segment of ${object} holds no FORMAT_DESCRIPTION_EVENT, which the rest of the file needs to be read`,
+      );
+    }
+    parser = new BinlogEventParser({
+      object,
+      startOffset: segs[first]!.start,
+      formatDescription: head.formatDescription,
+    });
+  } else parser = new BinlogEventParser({ object });
+  // Started inside the file: drop the tail of a transaction begun before, up to the next GTID event.
+  let synced = first === 0;
+  const refs = segs.slice(first, end).map(ref);
+  for await (const bytes of readArchivedSegments(store, refs)) {
+    if (counts) counts.bytes += bytes.length;
+    const events = parser.push(bytes);
+    if (synced) {
+      yield events;
+      continue;
+    }
+    const at = events.findIndex((e) => TRANSACTION_START.has(e.typeCode));
+    if (at < 0) continue;
+    synced = true;
+    yield events.slice(at);
+  }
+  if (counts) counts.segments += refs.length;
+}
 
 /** What to look for. Transactions must match every criterion given. */
 export interface TimelineSearchQuery {
@@ -115,8 +200,9 @@ class TransactionRows {
 /**
  * Streams the archive of one timeline, file by file (segments prefetched, memory bounded), and
  * calls `onMatch` for every transaction that matches, with the rows it inserted, updated and deleted
- * per table (its rows events decoded). Files whose commit times lie wholly outside `from`/`to` are
- * skipped; the others are read from their start.
+ * per table (its rows events decoded). With `from`/`to`, only the segments whose headers' commit
+ * times may hold such transactions are read (segmentsInTimeRange): whole files and the segments of
+ * a file before and after the range are skipped.
  *
  * @returns transactions examined
  * @throws PitrError TARGET_OUT_OF_RANGE for an unknown timeline or an empty archive; data/storage errors
@@ -126,6 +212,7 @@ export async function searchTimeline(
   q: TimelineSearchQuery,
   onMatch: (m: TimelineMatch) => void,
   signal?: AbortSignal,
+  counts?: SegmentReadCounts,
 ): Promise<number> {
   const catalog = await readBinlogCatalog(store, {
     headers: true,
@@ -142,26 +229,18 @@ export async function searchTimeline(
         : `no archived binlogs in ${store.describe()}; run \`mysql-pitr archive\` against the source first`,
     );
   }
+  if (counts) counts.total = timeline.segments.length;
   const table = q.table?.toLowerCase();
   const files = [...new Set(timeline.segments.map((s) => s.file))].sort(compareBinlogFiles);
   let examined = 0;
   for (const file of files) {
     const segs = timeline.segments.filter((s) => s.file === file && s.header);
-    if (q.from !== undefined) {
-      const last = [...segs].reverse().find((s) => s.header!.lastCommit)?.header!.lastCommit;
-      if (last && Date.parse(last) < q.from) continue;
-    }
-    if (q.to !== undefined) {
-      const first = segs.find((s) => s.header!.firstCommit)?.header!.firstCommit;
-      if (first && Date.parse(first) > q.to + 999) continue;
-    }
-    const parser = new BinlogEventParser({ object: `${timeline.id}/${file}` });
+    const { first, end } = segmentsInTimeRange(segs, q.from, q.to);
     const tracker = new TransactionTracker(file, { tables: false });
     let rows = new TransactionRows();
-    const refs = segs.map((s) => ({ key: s.key, start: s.start, end: s.header!.end }));
-    for await (const bytes of readArchivedSegments(store, refs)) {
+    for await (const events of archivedFileEvents(store, timeline.id, file, segs, first, end, counts)) {
       signal?.throwIfAborted();
-      for (const e of parser.push(bytes)) {
+      for (const e of events) {
         rows.add(e);
         const t = tracker.add(e);
         if (!t) {

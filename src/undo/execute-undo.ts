@@ -1,7 +1,7 @@
 import { PitrError } from '../errors/index.js';
 import type { ObjectStore } from '../storage/index.js';
 import { planUndo, type RowCheck, type UndoPlan, type UndoSummary } from './plan-undo.js';
-import { readUndoSource, type UndoSelection } from './read-undo-source.js';
+import { readUndoSource, type UndoReadStats, type UndoSelection } from './read-undo-source.js';
 import { tableName, type TargetColumn, type TargetTable } from './target-table.js';
 import { UndoConflictError, type UndoConflict } from './undo-error.js';
 import { displayText, qualifiedName, readExpr, sameValue, valueText } from './undo-sql.js';
@@ -100,7 +100,11 @@ function keyDisplay(t: TargetTable, texts: (string | null)[]): string {
 export async function checkRows(conn: UndoSession, plan: UndoPlan): Promise<UndoConflict[]> {
   const conflicts: UndoConflict[] = [];
   const byTable = new Map<string, RowCheck[]>();
-  for (const c of plan.checks) byTable.set(c.table, [...(byTable.get(c.table) ?? []), c]);
+  for (const c of plan.checks) {
+    const list = byTable.get(c.table);
+    if (list) list.push(c);
+    else byTable.set(c.table, [c]);
+  }
   for (const [name, checks] of byTable) {
     const t = plan.tables.get(name)!;
     const select = t.columns.map((c, i) => `${readExpr(c)} AS c${i}`).join(', ');
@@ -117,30 +121,36 @@ export async function checkRows(conn: UndoSession, plan: UndoPlan): Promise<Undo
       for (const c of batch) {
         const row = found.get(c.keyText);
         found.delete(c.keyText);
-        const keyTexts = t.key!.columns.map((i, j) => valueText(c.key[j] ?? null, t.columns[i]!));
-        const key = keyDisplay(t, keyTexts);
+        // The key as an operator reads it, made only for a conflict.
+        const key = (): string =>
+          keyDisplay(
+            t,
+            t.key!.columns.map((i, j) => valueText(c.key[j] ?? null, t.columns[i]!)),
+          );
         if (!c.expected) {
-          if (row) conflicts.push({ table: name, key, expected: '(absent)', found: '(a row with this key)' });
+          if (row)
+            conflicts.push({ table: name, key: key(), expected: '(absent)', found: '(a row with this key)' });
           continue;
         }
         if (!row) {
-          conflicts.push({ table: name, key, expected: '(the row)', found: '(absent)' });
+          conflicts.push({ table: name, key: key(), expected: '(the row)', found: '(absent)' });
           continue;
         }
-        t.columns.forEach((col, i) => {
-          if (col.generated) return;
-          const expected = valueText(c.expected![i] ?? null, col);
+        for (let i = 0; i < t.columns.length; i++) {
+          const col = t.columns[i]!;
+          if (col.generated) continue;
+          const expected = valueText(c.expected[i] ?? null, col);
           const got = row[`c${i}`] ?? null;
           if (!sameValue(expected, got, col)) {
             conflicts.push({
               table: name,
-              key,
+              key: key(),
               column: col.name,
               expected: displayText(expected, col),
               found: displayText(got, col),
             });
           }
-        });
+        }
       }
       for (const r of found.values()) {
         const key = keyDisplay(
@@ -166,6 +176,14 @@ export interface UndoReport {
   /** Dry run: the conflicts found (a real run throws UndoConflictError instead). */
   conflicts: UndoConflict[];
   applied: boolean;
+  /**
+   * Where the time went, in seconds: `read` the archive (catalog, segments, row images; details in
+   * `reading`), `plan` (the target's table definitions and planning), `check` (locking and comparing
+   * the rows), `apply` (the inverse statements and COMMIT; 0 for a dry run).
+   */
+  seconds: { read: number; plan: number; check: number; apply: number };
+  /** What reading the archive cost. */
+  reading: UndoReadStats | undefined;
 }
 
 /** What executeUndo needs. */
@@ -200,12 +218,22 @@ export async function executeUndo(
     confirm?: ((plan: UndoPlan) => Promise<void>) | undefined;
   },
 ): Promise<UndoReport> {
+  const seconds = { read: 0, plan: 0, check: 0, apply: 0 };
+  let last = performance.now();
+  const lap = (): number => {
+    const now = performance.now();
+    const s = (now - last) / 1000;
+    last = now;
+    return s;
+  };
   const source = await readUndoSource(deps.store, selection, {
     timeline: deps.timeline,
     signal: deps.signal,
   });
+  seconds.read = lap();
   const names = [...new Set(source.transactions.flatMap((t) => t.changes.map((c) => c.table)))];
   const plan = planUndo(source, await readTargetTables(deps.conn, names));
+  seconds.plan = lap();
   opts.onPlan?.(plan);
   if (opts.sql) for (const chunk of undoScript(plan)) opts.sql(chunk);
   const report: UndoReport = {
@@ -216,14 +244,18 @@ export async function executeUndo(
     rowsChanged: 0,
     conflicts: [],
     applied: false,
+    seconds,
+    reading: source.stats,
   };
   if (!opts.dryRun) await opts.confirm?.(plan);
+  lap(); // the script and the confirmation are not the undo's own time
   const conn = deps.conn;
   for (const s of UNDO_SESSION_SQL) await conn.query(s);
   await conn.query('START TRANSACTION');
   let done = false;
   try {
     const conflicts = await checkRows(conn, plan);
+    seconds.check = lap();
     if (opts.dryRun) {
       report.conflicts = conflicts;
       return report;
@@ -243,6 +275,7 @@ export async function executeUndo(
       report.rowsChanged += res.affectedRows;
     }
     await conn.query('COMMIT');
+    seconds.apply = lap();
     done = true;
     report.applied = true;
     return report;

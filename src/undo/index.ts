@@ -17,6 +17,7 @@ export {
 export {
   readUndoSource,
   type DdlStatement,
+  type UndoReadStats,
   type UndoRowChange,
   type UndoSelection,
   type UndoSource,

@@ -52,7 +52,7 @@ function isFull(image: RowImage | undefined, columns: number): boolean {
   return true;
 }
 
-const VALUE_FAMILY: Record<ColumnValue['t'], readonly string[]> = {
+const VALUE_FAMILY_LISTS: Record<ColumnValue['t'], readonly string[]> = {
   int: ['tinyint', 'smallint', 'mediumint', 'int', 'integer', 'bigint', 'bool', 'boolean'],
   decimal: ['decimal', 'numeric'],
   float: ['float', 'double', 'real'],
@@ -94,6 +94,11 @@ const VALUE_FAMILY: Record<ColumnValue['t'], readonly string[]> = {
     'geometrycollection',
   ],
 };
+
+/** The target data types each kind of row-image value may be written to. */
+const VALUE_FAMILY = Object.fromEntries(
+  Object.entries(VALUE_FAMILY_LISTS).map(([k, v]) => [k, new Set(v)]),
+) as unknown as Record<ColumnValue['t'], ReadonlySet<string>>;
 
 /**
  * Plans the undo of `source`'s transactions against the target's table definitions: refuses what
@@ -176,7 +181,7 @@ export function planUndo(
         image.forEach((v, i) => {
           if (!v) return;
           const col = target.columns[i]!;
-          if (!VALUE_FAMILY[v.t].includes(col.dataType)) {
+          if (!VALUE_FAMILY[v.t].has(col.dataType)) {
             throw new UndoRefusedError(
               `column ${i + 1} of ${c.table} is ${col.dataType} (${col.name}) on the target, but the archived row images ` +
                 `hold a ${v.t} value there: the table's definition changed since. Nothing was changed; ${SUGGEST_TABLE_RESTORE}`,
@@ -191,10 +196,14 @@ export function planUndo(
   const state = new Map<string, RowCheck>();
   const keyOf = (table: string, image: RowImage): { key: (ColumnValue | null)[]; keyText: string } => {
     const t = tables.get(table)!;
-    const key = t.key!.columns.map((i) => image[i] ?? null);
-    const keyText = t
-      .key!.columns.map((i) => valueText(image[i] ?? null, t.columns[i]!) ?? '\\N')
-      .join('\u0000');
+    const cols = t.key!.columns;
+    const key: (ColumnValue | null)[] = new Array<ColumnValue | null>(cols.length);
+    let keyText = '';
+    for (let j = 0; j < cols.length; j++) {
+      const v = image[cols[j]!] ?? null;
+      key[j] = v;
+      keyText += (j > 0 ? '\u0000' : '') + (valueText(v, t.columns[cols[j]!]!) ?? '\\N');
+    }
     return { key, keyText };
   };
   const put = (table: string, image: RowImage, expected: RowImage | null): void => {

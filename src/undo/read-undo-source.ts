@@ -1,5 +1,4 @@
 import {
-  BinlogEventParser,
   BinlogFormatError,
   decodeRowsEvent,
   decodeTableMapColumns,
@@ -12,9 +11,16 @@ import {
   type RowImage,
   type TableMapColumns,
 } from '../binlog/index.js';
-import { compareBinlogFiles, readBinlogCatalog } from '../catalog/index.js';
+import { compareBinlogFiles, readBinlogCatalog, type CatalogSegment } from '../catalog/index.js';
 import { PitrError } from '../errors/index.js';
-import { readArchivedSegments } from '../restore/index.js';
+// The two files, not src/restore/index.js: undo must start without loading the restore pipeline.
+import {
+  hasGtids,
+  segmentMayHoldGtid,
+  segmentsInTimeRange,
+  transactionStartIndex,
+} from '../restore/segment-window.js';
+import { archivedFileEvents, type SegmentReadCounts } from '../restore/timeline-search.js';
 import type { ObjectStore } from '../storage/index.js';
 import { tableName } from './target-table.js';
 import { UndoRefusedError } from './undo-error.js';
@@ -70,14 +76,38 @@ export interface UndoSource {
   tableMaps: Map<string, TableMapColumns>;
   /** DDL (and other non-transactional statements) from the first undone transaction on. */
   ddl: DdlStatement[];
+  /** What reading cost (for `--json` and bench/undo.sh); absent for a source built by hand. */
+  stats?: UndoReadStats | undefined;
+}
+
+/** What reading the archive for an undo cost. */
+export interface UndoReadStats {
+  /** Seconds listing the timeline and reading its segment headers. */
+  catalogSeconds: number;
+  /** Seconds fetching, verifying and parsing segments (row-image decoding included). */
+  segmentSeconds: number;
+  /** Of segmentSeconds, seconds decoding row images. */
+  decodeSeconds: number;
+  /** Segments in the timeline, and segments fetched. */
+  segmentsInTimeline: number;
+  segmentsRead: number;
+  /** Binlog bytes read (uncompressed). */
+  bytesRead: number;
 }
 
 const DDL_RE = /^\s*(?:\/\*.*?\*\/\s*)*(ALTER|DROP|TRUNCATE|RENAME|CREATE|OPTIMIZE|REPAIR)\b/is;
 
 /**
- * Streams one timeline of the archive (segments verified, prefetched) and collects the row changes of
+ * Reads one timeline of the archive (segments verified, prefetched) and collects the row changes of
  * the selected transactions, decoded with their TABLE_MAP definitions, and every DDL statement from
  * the first selected transaction to the end of the archive.
+ *
+ * Only what is needed is fetched. With `gtids`, reading starts at the first segment whose header
+ * says it may hold one of them (segmentMayHoldGtid, walked back by transactionStartIndex); if a
+ * GTID is then not found (headers that do not say, GTIDs out of order), the whole timeline is read
+ * again from its start before reporting it missing. With `table`/`from`, segments whose commit times
+ * all lie before `from` are skipped (segmentsInTimeRange). Everything after the start is read: the
+ * DDL check needs it.
  *
  * @throws PitrError TARGET_OUT_OF_RANGE when the archive is empty or a GTID is not in it;
  *   CorruptDataError / ChecksumMismatchError / BinlogFormatError for damaged or unreadable data
@@ -87,6 +117,7 @@ export async function readUndoSource(
   selection: UndoSelection,
   opts: { timeline?: string | undefined; signal?: AbortSignal | undefined } = {},
 ): Promise<UndoSource> {
+  const t0 = performance.now();
   const catalog = await readBinlogCatalog(store, {
     headers: true,
     ...(opts.timeline ? { timeline: opts.timeline } : {}),
@@ -102,27 +133,102 @@ export async function readUndoSource(
         : `no archived binlogs in ${store.describe()}; run \`mysql-pitr archive\` against the source first`,
     );
   }
+  const t1 = performance.now();
+  const files = [...new Set(timeline.segments.map((s) => s.file))].sort(compareBinlogFiles);
+  const byFile = new Map(files.map((f) => [f, timeline.segments.filter((s) => s.file === f && s.header)]));
+  const stats: UndoReadStats = {
+    catalogSeconds: (t1 - t0) / 1000,
+    segmentSeconds: 0,
+    decodeSeconds: 0,
+    segmentsInTimeline: timeline.segments.length,
+    segmentsRead: 0,
+    bytesRead: 0,
+  };
+  const counts: SegmentReadCounts = { segments: 0, bytes: 0 };
+  let source: UndoSource;
+  if ('gtids' in selection) {
+    const start = gtidStart(files, byFile, selection.gtids);
+    source = await scan(store, timeline.id, files, byFile, selection, start, stats, counts, opts.signal);
+    const missing = (s: UndoSource): string[] => {
+      const found = new Set(s.transactions.map((t) => t.gtid));
+      return selection.gtids.filter((g) => !found.has(g));
+    };
+    if (missing(source).length > 0 && start) {
+      // The headers pointed past a GTID (or not at all): read everything before giving up.
+      source = await scan(
+        store,
+        timeline.id,
+        files,
+        byFile,
+        selection,
+        undefined,
+        stats,
+        counts,
+        opts.signal,
+      );
+    }
+    const lost = missing(source);
+    if (lost.length > 0) {
+      throw new PitrError(
+        'TARGET_OUT_OF_RANGE',
+        `GTID ${lost.join(', ')} is not in the archive of timeline ${timeline.id} (${store.describe()}); ` +
+          'find the transaction with `mysql-pitr timeline search --table DB.TBL` and check the GTID',
+      );
+    }
+  } else {
+    source = await scan(store, timeline.id, files, byFile, selection, undefined, stats, counts, opts.signal);
+  }
+  stats.segmentSeconds = (performance.now() - t1) / 1000;
+  stats.segmentsRead = counts.segments;
+  stats.bytesRead = counts.bytes;
+  return { ...source, stats };
+}
+
+/** Where reading for `gtids` may start: the file and segment index, or undefined for the start. */
+function gtidStart(
+  files: readonly string[],
+  byFile: ReadonlyMap<string, CatalogSegment[]>,
+  gtids: readonly string[],
+): { file: string; index: number } | undefined {
+  for (const file of files) {
+    const segs = byFile.get(file)!;
+    if (!hasGtids(segs)) continue;
+    const i = segs.findIndex((s) => gtids.some((g) => segmentMayHoldGtid(s.header!, g)));
+    if (i >= 0) return { file, index: transactionStartIndex(segs, i) };
+  }
+  return undefined;
+}
+
+/** Reads from `start` (or the timeline's start) to its end and collects what readUndoSource returns. */
+async function scan(
+  store: ObjectStore,
+  timelineId: string,
+  files: readonly string[],
+  byFile: ReadonlyMap<string, CatalogSegment[]>,
+  selection: UndoSelection,
+  start: { file: string; index: number } | undefined,
+  stats: UndoReadStats,
+  counts: SegmentReadCounts,
+  signal: AbortSignal | undefined,
+): Promise<UndoSource> {
   const wanted = 'gtids' in selection ? new Set(selection.gtids) : undefined;
   const table = 'table' in selection ? selection.table.toLowerCase() : undefined;
-  const found = new Set<string>();
   const transactions: UndoTransaction[] = [];
   const tableMaps = new Map<string, TableMapColumns>();
   const ddl: DdlStatement[] = [];
-  const files = [...new Set(timeline.segments.map((s) => s.file))].sort(compareBinlogFiles);
-
-  for (const file of files) {
-    const segs = timeline.segments.filter((s) => s.file === file && s.header);
-    if (table && transactions.length === 0 && 'from' in selection) {
-      const last = [...segs].reverse().find((s) => s.header!.lastCommit)?.header!.lastCommit;
-      if (last && Date.parse(last) < selection.from) continue;
+  const from = start ? files.indexOf(start.file) : 0;
+  for (const file of files.slice(from)) {
+    const segs = byFile.get(file)!;
+    let first = start && file === start.file ? start.index : 0;
+    // Until the first selected transaction, skip what lies wholly before --from.
+    if (transactions.length === 0 && 'from' in selection) {
+      first = Math.max(first, segmentsInTimeRange(segs, selection.from, undefined).first);
     }
-    const parser = new BinlogEventParser({ object: `${timeline.id}/${file}` });
     const tracker = new TransactionTracker(file, { tables: false });
     let events: BinlogEvent[] = [];
-    const refs = segs.map((s) => ({ key: s.key, start: s.start, end: s.header!.end }));
-    for await (const bytes of readArchivedSegments(store, refs)) {
-      opts.signal?.throwIfAborted();
-      for (const e of parser.push(bytes)) {
+    for await (const batch of archivedFileEvents(store, timelineId, file, segs, first, segs.length, counts)) {
+      signal?.throwIfAborted();
+      for (const e of batch) {
         const t = tracker.add(e);
         if (!t) {
           if (tracker.inTransaction) events.push(e);
@@ -146,24 +252,15 @@ export async function readUndoSource(
           }
         }
         if (!selected) continue;
+        const d0 = performance.now();
         const trx = collect(group, t.gtid, file, t.startOffset, t.endOffset, commitTime, tableMaps, table);
+        stats.decodeSeconds += (performance.now() - d0) / 1000;
         if (table && trx.changes.length === 0) continue;
-        if (t.gtid) found.add(t.gtid);
         transactions.push(trx);
       }
     }
   }
-  if (wanted) {
-    const missing = [...wanted].filter((g) => !found.has(g));
-    if (missing.length > 0) {
-      throw new PitrError(
-        'TARGET_OUT_OF_RANGE',
-        `GTID ${missing.join(', ')} is not in the archive of timeline ${timeline.id} (${store.describe()}); ` +
-          'find the transaction with `mysql-pitr timeline search --table DB.TBL` and check the GTID',
-      );
-    }
-  }
-  return { timeline: timeline.id, transactions, tableMaps, ddl };
+  return { timeline: timelineId, transactions, tableMaps, ddl };
 }
 
 function collect(

@@ -121,18 +121,26 @@ export function displayText(text: string | null, c: TargetColumn): string {
   return text;
 }
 
+/** True when every byte is printable ASCII other than the backslash. */
+function printableAscii(bytes: Buffer): boolean {
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    if (b < 0x20 || b >= 0x7f || b === 0x5c) return false;
+  }
+  return true;
+}
+
 function stringLiteral(bytes: Buffer, c: TargetColumn): string {
   const charset = c.charset;
   if (!charset || charset === 'binary') return `X'${bytes.toString('hex').toUpperCase()}'`;
+  // Printable ASCII is the same text in every charset the server converts from utf8mb4.
+  if (printableAscii(bytes)) return `'${bytes.toString('latin1').replace(/'/g, "''")}'`;
   if (UTF8_CHARSETS.has(charset)) {
     const s = bytes.toString('utf8');
     // Readable only without backslashes (their meaning depends on NO_BACKSLASH_ESCAPES) and control
     // characters, and only when the bytes are exactly that UTF-8 text.
     if (!/[\\\p{Cc}]/u.test(s) && Buffer.from(s, 'utf8').equals(bytes)) return `'${s.replace(/'/g, "''")}'`;
   }
-  // Printable ASCII is the same text in every charset the server converts from utf8mb4.
-  if (bytes.every((b) => b >= 0x20 && b < 0x7f && b !== 0x5c))
-    return `'${bytes.toString('latin1').replace(/'/g, "''")}'`;
   return `_${charset} X'${bytes.toString('hex').toUpperCase()}'`;
 }
 

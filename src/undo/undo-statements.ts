@@ -69,18 +69,22 @@ export function* undoStatements(plan: UndoPlan): Generator<UndoStatement> {
       i++;
       continue;
     }
+    const cols = writable(t);
     const run: UndoOp[] = [];
+    const values: string[] = [];
     let bytes = 0;
     while (i < ops.length && run.length < BATCH_ROWS && bytes < BATCH_BYTES) {
       const op = ops[i]!;
       if (op.op !== first.op || op.table !== first.table) break;
       run.push(op);
-      bytes += op.op === 'insert' ? rowValues(t, writable(t), op.row).length : 64;
+      if (op.op === 'insert') {
+        const v = rowValues(t, cols, op.row);
+        values.push(v);
+        bytes += v.length;
+      } else bytes += 64;
       i++;
     }
     if (first.op === 'insert') {
-      const cols = writable(t);
-      const values = run.map((op) => rowValues(t, cols, (op as { row: RowImage }).row));
       yield {
         sql: `INSERT INTO ${name} (${cols.map((c) => quoteIdent(t.columns[c]!.name)).join(', ')}) VALUES ${values.join(', ')}`,
         rows: run.length,

@@ -104,6 +104,9 @@ describe('undo against MariaDB', () => {
   let bigGtid: string;
   let zippedGtid: string;
   let bigSum: string;
+  let manyGtid: string;
+  let manyFrom: number;
+  let manySum: string;
   const env = (): Record<string, string> => ({
     PATH: `/usr/sbin:${process.env.PATH ?? ''}`,
     MYSQL_PITR_TARGET_PASSWORD: server.admin.password,
@@ -216,6 +219,18 @@ describe('undo against MariaDB', () => {
       await q("INSERT INTO shop.zipped VALUES (1, REPEAT('z', 500)), (2, 'two')");
       await q('DELETE FROM shop.zipped WHERE id = 2');
       zippedGtid = await lastGtid(server);
+      // 600 rows updated in one transaction: more keys than one conflict-check SELECT takes (500).
+      await q('CREATE TABLE shop.many (id INT PRIMARY KEY, v INT, note VARCHAR(40))');
+      await q("INSERT INTO shop.many SELECT seq, seq, CONCAT('n', seq) FROM shop.seq_1_to_600");
+      manySum = (await checksums(server, ['shop.many']))[0]!;
+      // Unrelated history before it, in many segments, that undo and a time-bounded search skip.
+      await q('CREATE TABLE shop.filler (id INT PRIMARY KEY, pad VARCHAR(200))');
+      for (let i = 0; i < 20; i++) {
+        await q(`INSERT INTO shop.filler SELECT seq + ${i * 100}, REPEAT('f', 200) FROM shop.seq_1_to_100`);
+      }
+      manyFrom = await nextSecond();
+      await q('UPDATE shop.many SET v = v + 1000');
+      manyGtid = await lastGtid(server);
     } finally {
       await conn.end();
     }
@@ -229,6 +244,9 @@ describe('undo against MariaDB', () => {
         '--until-caught-up',
         '--flush-interval',
         '200ms',
+        // Many small segments, transactions split across them: undo and timeline search skip some.
+        '--segment-size',
+        '4KiB',
       ],
       { env: { ...env(), MYSQL_PITR_SOURCE_PASSWORD: server.repl.password } },
     );
@@ -384,5 +402,73 @@ describe('undo against MariaDB', () => {
     );
     const [n] = await server.query<{ n: number }[]>('SELECT COUNT(*) AS n FROM types.alltypes');
     assert.equal(Number(n!.n), 3);
+  });
+
+  it('reads only the segments from the GTID on; a GTID not in the archive is named', async () => {
+    const sql = join(work, 'many.sql');
+    const r = await undo(['--gtid', manyGtid, '--sql-out', sql, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const report = JSON.parse(r.stdout) as {
+      summary: { table: string; updated: number }[];
+      reading: { segmentsRead: number; segmentsInTimeline: number };
+    };
+    assert.deepEqual(
+      report.summary.map((x) => [x.table, x.updated]),
+      [['shop.many', 600]],
+    );
+    assert.ok(report.reading.segmentsInTimeline > 20, JSON.stringify(report.reading));
+    // The file's first segment (its FORMAT_DESCRIPTION) and the segments from the UPDATE's start on.
+    assert.ok(
+      report.reading.segmentsRead < report.reading.segmentsInTimeline / 2,
+      JSON.stringify(report.reading),
+    );
+    assert.match(await readFile(sql, 'utf8'), /^UPDATE `shop`\.`many` SET .* WHERE `id` = 600;$/m);
+
+    // One GTID found from the headers, one in no segment: the whole timeline is read, then refused.
+    const before = await checksums(server, ['shop.many']);
+    const missing = await undo(['--gtid', `${manyGtid},0-1-999999`, '--yes']);
+    assert.equal(missing.code, 6, missing.stderr);
+    assert.match(missing.stderr, /GTID 0-1-999999 is not in the archive/);
+    assert.deepEqual(await checksums(server, ['shop.many']), before);
+  });
+
+  it('timeline search --from reads only the segments of its time range', async () => {
+    const all = await runCli(['timeline', 'search', '--repo', repo, '--table', 'shop.many'], { env: env() });
+    assert.equal(all.code, 0, all.stderr);
+    const [, readAll, total] = /\((\d+) of (\d+) segments read\)/.exec(all.stderr)!;
+    assert.equal(readAll, total);
+    const r = await runCli(
+      ['timeline', 'search', '--repo', repo, '--table', 'shop.many', '--from', utcText(manyFrom)],
+      { env: env() },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`${manyGtid}.*shop\\.many \\+0 ~600 -0`));
+    assert.doesNotMatch(r.stdout, /shop\.many \+600/, 'the INSERT before --from is not shown');
+    const [, read, total2] = /\((\d+) of (\d+) segments read\)/.exec(r.stderr)!;
+    assert.equal(total2, total);
+    assert.ok(Number(read) < Number(total) / 2, r.stderr);
+  });
+
+  it('conflicts found inside batched row checks are reported per row; then the undo succeeds', async () => {
+    // Rows 120 (first check batch) and 550 (second) changed after the bad UPDATE.
+    await server.query('UPDATE shop.many SET note = CONCAT(note, ?) WHERE id = 550', ['!']);
+    await server.query('DELETE FROM shop.many WHERE id = 120');
+    const before = await checksums(server, ['shop.many']);
+    const r = await undo(['--gtid', manyGtid, '--yes']);
+    assert.equal(r.code, 3, r.stderr);
+    assert.match(r.stderr, /refusing to undo: 2 row\(s\) changed/);
+    assert.match(r.stderr, /shop\.many \(id=550\) column note: expected 'n550', found 'n550!'/);
+    assert.match(r.stderr, /shop\.many \(id=120\): expected \(the row\), found \(absent\)/);
+    assert.deepEqual(await checksums(server, ['shop.many']), before, 'nothing changed');
+
+    await server.query("UPDATE shop.many SET note = 'n550' WHERE id = 550");
+    await server.query("INSERT INTO shop.many VALUES (120, 1120, 'n120')");
+    const ok = await undo(['--gtid', manyGtid, '--yes']);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(
+      ok.stdout,
+      /undone: 600 row\(s\) changed .*\(read [\d.]+ s, plan [\d.]+ s, check [\d.]+ s, apply [\d.]+ s\)/,
+    );
+    assert.deepEqual(await checksums(server, ['shop.many']), [manySum]);
   });
 });
