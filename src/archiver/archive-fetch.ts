@@ -1,18 +1,14 @@
-import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Transform, type TransformCallback } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 
 import {
   compareBinlogFiles,
   readBinlogCatalog,
-  readSegmentHeader,
+  readVerifiedSegment,
   type CatalogTimeline,
 } from '../catalog/index.js';
-import { createZstdDecompressStream } from '../codec/index.js';
-import { ChecksumMismatchError, CorruptDataError, PitrError } from '../errors/index.js';
+import { CorruptDataError, PitrError } from '../errors/index.js';
 import { silentLogger, type Logger } from '../log/index.js';
 import type { ObjectStore } from '../storage/index.js';
 
@@ -36,17 +32,6 @@ export interface FetchedBinlog {
   segments: number;
   /** The archive holds the file's ROTATE/STOP: the file is complete. */
   closed: boolean;
-}
-
-/** Counts and hashes what flows through. */
-class Verifier extends Transform {
-  readonly hash = createHash('sha256');
-  bytes = 0;
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    this.hash.update(chunk);
-    this.bytes += chunk.length;
-    done(null, chunk);
-  }
 }
 
 /** The timeline to read: `id`, or the newest with segments. */
@@ -122,40 +107,28 @@ export async function fetchArchivedBinlogs(opts: FetchBinlogsOptions): Promise<F
     let closed = false;
     try {
       for (const seg of segments) {
-        const { header, frameLength } = await readSegmentHeader(store, seg.key);
-        if (header.file !== file || header.start !== seg.start || header.timeline !== timeline.id) {
-          throw new CorruptDataError(
-            seg.key,
-            0,
-            `its header says ${header.timeline}/${header.file} @ ${header.start}, not what its key says; ` +
-              'the object was copied to the wrong key. Move it back or delete it',
-          );
-        }
-        if (header.start !== expected) {
-          throw new PitrError(
-            'BINLOG_GAP',
-            `timeline ${timeline.id} ${file}: bytes ${expected}..${header.start} are not in ${store.describe()} ` +
-              `(the next segment ${seg.key} starts at ${header.start}). The file cannot be rebuilt; a restore cannot cross ` +
-              'this point. Fetch the file from the source if it still has it',
-          );
-        }
-        const verifier = new Verifier();
-        await pipeline(
-          await store.getStream(seg.key, { start: frameLength }),
-          createZstdDecompressStream({ object: seg.key }),
-          verifier,
-          sink,
-          { end: false },
-        );
-        const sha = verifier.hash.digest('hex');
-        if (verifier.bytes !== header.end - header.start || sha !== header.sha256) {
-          throw new ChecksumMismatchError(
-            seg.key,
-            header.start,
-            `segment ${file} @ ${header.start}-${header.end} decompressed to ${verifier.bytes} bytes with SHA-256 ${sha}, ` +
-              `its header records ${header.end - header.start} bytes and ${header.sha256}`,
-          );
-        }
+        const { header } = await readVerifiedSegment(store, seg.key, {
+          into: sink,
+          end: false,
+          check: (header) => {
+            if (header.file !== file || header.start !== seg.start || header.timeline !== timeline.id) {
+              throw new CorruptDataError(
+                seg.key,
+                0,
+                `its header says ${header.timeline}/${header.file} @ ${header.start}, not what its key says; ` +
+                  'the object was copied to the wrong key. Move it back or delete it',
+              );
+            }
+            if (header.start !== expected) {
+              throw new PitrError(
+                'BINLOG_GAP',
+                `timeline ${timeline.id} ${file}: bytes ${expected}..${header.start} are not in ${store.describe()} ` +
+                  `(the next segment ${seg.key} starts at ${header.start}). The file cannot be rebuilt; a restore ` +
+                  'cannot cross this point. Fetch the file from the source if it still has it',
+              );
+            }
+          },
+        });
         expected = header.end;
         closed = header.closesFile;
       }

@@ -34,7 +34,6 @@ export {
   type DumpSourceInfo,
   type StreamControl,
 } from './binlog-stream.js';
-export { readRotateEvent, hasValidCrc32, type RotateEvent } from './rotate-event.js';
 export {
   encodeBinlogDump,
   encodeBinlogDumpGtid,
