@@ -22,7 +22,7 @@ export const LAYERS = {
   gtid: { may: ['errors'] },
   codec: { may: ['errors'] },
   storage: { may: ['errors', 'log'] },
-  config: { may: ['errors'], types: ['mysql'] },
+  config: { may: ['errors', 'log'], types: ['mysql'] },
   binlog: { may: ['errors', 'gtid'] },
   'binlog-file': {
     may: ['errors'],

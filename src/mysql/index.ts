@@ -1,5 +1,6 @@
 export { formatDefaultsFile } from './format-defaults-file.js';
 export { type MysqlEndpoint } from './mysql-endpoint.js';
+export { SYSTEM_SCHEMAS } from './system-schemas.js';
 export { connectMysql, describeTarget, describeUrl, type MysqlConnectionOptions } from './connect-mysql.js';
 export {
   readSourceFacts,
