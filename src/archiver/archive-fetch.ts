@@ -8,7 +8,7 @@ import {
   readVerifiedSegment,
   type CatalogTimeline,
 } from '../catalog/index.js';
-import { CorruptDataError, PitrError } from '../errors/index.js';
+import { BinlogGapError, CorruptDataError, TargetOutOfRangeError } from '../errors/index.js';
 import { silentLogger, type Logger } from '../log/index.js';
 import type { ObjectStore } from '../storage/index.js';
 
@@ -43,8 +43,8 @@ export function chooseTimeline(
   if (id !== undefined) {
     const t = timelines.find((x) => x.id === id);
     if (!t) {
-      throw new PitrError(
-        'TARGET_OUT_OF_RANGE',
+      throw new TargetOutOfRangeError(
+        'unknown-timeline',
         `timeline ${id} is not in ${store.describe()}; run \`mysql-pitr binlog list\` to see the timelines there`,
       );
     }
@@ -53,8 +53,8 @@ export function chooseTimeline(
   const withSegments = timelines.filter((t) => t.segments.length > 0);
   const t = withSegments.at(-1);
   if (!t) {
-    throw new PitrError(
-      'TARGET_OUT_OF_RANGE',
+    throw new TargetOutOfRangeError(
+      'no-archive',
       `no archived binlogs in ${store.describe()}; run \`mysql-pitr archive\` against the source first`,
     );
   }
@@ -85,8 +85,8 @@ export async function fetchArchivedBinlogs(opts: FetchBinlogsOptions): Promise<F
   const files = opts.files ? [...opts.files] : [...byFile.keys()].sort(compareBinlogFiles);
   for (const f of files) {
     if (!byFile.has(f)) {
-      throw new PitrError(
-        'TARGET_OUT_OF_RANGE',
+      throw new TargetOutOfRangeError(
+        'file-not-archived',
         `${f} is not archived on timeline ${timeline.id} in ${store.describe()}; run \`mysql-pitr binlog list\` to see what is`,
       );
     }
@@ -120,8 +120,8 @@ export async function fetchArchivedBinlogs(opts: FetchBinlogsOptions): Promise<F
               );
             }
             if (header.start !== expected) {
-              throw new PitrError(
-                'BINLOG_GAP',
+              throw new BinlogGapError(
+                { timeline: timeline.id, file, from: expected, to: header.start },
                 `timeline ${timeline.id} ${file}: bytes ${expected}..${header.start} are not in ${store.describe()} ` +
                   `(the next segment ${seg.key} starts at ${header.start}). The file cannot be rebuilt; a restore ` +
                   'cannot cross this point. Fetch the file from the source if it still has it',
