@@ -3,6 +3,7 @@ import { ConfigError, formatEndpoint, parseMysqlUrl, splitMysqlUrls } from '../c
 import type { MysqlConnectionOptions, MysqlEndpoint } from '../mysql/index.js';
 import { readServer, serverOptions } from './server-options.js';
 import type { CliCommand } from './cli-command.js';
+import { METRICS_OPTION, chooseMetricsFormat, metricsSink } from './metrics-option.js';
 import { REPO_OPTIONS, openRepository } from './repo-options.js';
 
 const UNITS: Record<string, number> = {
@@ -59,14 +60,16 @@ export const archive: CliCommand = {
     'file holding the first transaction it has not archived, on a new timeline that records the fork GTID.',
     '',
     'The user needs REPLICATION SLAVE and BINLOG MONITOR (MariaDB) or REPLICATION CLIENT (MySQL). The password',
-    'comes from MYSQL_PITR_SOURCE_PASSWORD or --source-password-file. One Embedded Metric Format line per',
-    'stored segment goes to stderr (ArchiveLagSeconds, ArchivedBytes, Segments).',
+    'comes from MYSQL_PITR_SOURCE_PASSWORD or --source-password-file. Each flush reports ArchiveLagSeconds,',
+    'ArchivedBytes and Segments: as a CloudWatch Embedded Metric Format line on stderr inside Lambda or ECS',
+    '(or with --metrics emf), as a log line elsewhere.',
     '',
     'Example: MYSQL_PITR_SOURCE_PASSWORD=... mysql-pitr archive --source mysql://repl@db1:3306 --repo s3://bucket/pitr/db1',
   ].join('\n'),
   options: [
     ...serverOptions('source', 'Source server'),
     ...REPO_OPTIONS,
+    METRICS_OPTION,
     {
       key: 'untilCaughtUp',
       flag: 'until-caught-up',
@@ -162,6 +165,7 @@ export const archive: CliCommand = {
     if (segmentSize < 4096)
       throw new ConfigError(`--segment-size ${segmentSize} is too small; use at least 4KiB`);
     const store = openRepository(v, ctx.logger);
+    const metrics = metricsSink(chooseMetricsFormat(String(v['metrics']), ctx.env), ctx.stderr, ctx.logger);
     const result = await archiveBinlogs({
       source: connectionOptions(endpoint, password),
       sourceAddress: candidates ? candidates.map((c) => c.address).join(',') : formatEndpoint(endpoint),
@@ -178,7 +182,7 @@ export const archive: CliCommand = {
       ...(v['purgeSource'] ? { purgeSourceKeep: v['purgeKeep'] as number } : {}),
       logger: ctx.logger,
       signal: ctx.signal,
-      metrics: (line) => ctx.stderr.write(`${line}\n`),
+      ...(metrics ? { metrics } : {}),
       ...(v['cluster'] !== undefined ? { cluster: v['cluster'] as string } : {}),
     });
     const where = result.file
