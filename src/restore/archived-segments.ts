@@ -145,6 +145,10 @@ export async function* readArchivedSegments(
     spillDir ??= createPrivateTempDir('segments');
     return spillSegment(store, ref, join(await spillDir, `${n}.zst`));
   };
+  // Hand-written on purpose, not p-queue: this is an ordered read-ahead window, not a pool. A
+  // segment may start only while fewer than prefetch + 1 are fetched but not yet consumed, so
+  // memory and spill space are bounded by what the consumer has not read; p-queue bounds calls in
+  // flight, not results waiting to be consumed in order.
   const fill = (): void => {
     while (next < segments.length && pending.length < prefetch + 1) {
       const p = prepare(segments[next]!, next);
