@@ -4,6 +4,8 @@
  * of deployment-config.ts build on.
  */
 
+import { editDistance } from './unknown-settings.js';
+
 /** Collects every problem of a config (each naming its field path) instead of stopping at the first. */
 export class Validator {
   readonly problems: string[] = [];
@@ -130,28 +132,16 @@ export function joinPath(path: string, key: string): string {
   return path === '(top level)' ? key : `${path}.${key}`;
 }
 
-/** The allowed key nearest to a misspelt one (edit distance at most 2, or a case-only difference). */
+/** The allowed key nearest to a misspelt one (case-insensitive edit distance at most 2). */
 export function closest(key: string, allowed: readonly string[]): string | undefined {
   let best: string | undefined;
   let bestDistance = 3;
   for (const candidate of allowed) {
-    const d = candidate.toLowerCase() === key.toLowerCase() ? 0 : editDistance(key, candidate);
+    const d = editDistance(key, candidate);
     if (d < bestDistance) {
       best = candidate;
       bestDistance = d;
     }
   }
   return best;
-}
-
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    prev = cur;
-  }
-  return prev[b.length]!;
 }
