@@ -1,5 +1,5 @@
 import { archiveBinlogs, DEFAULT_FLUSH_INTERVAL_MS } from '../archiver/index.js';
-import { ConfigError, formatEndpoint, parseMysqlUrl, splitMysqlUrls } from '../config/index.js';
+import { ConfigError, OptionValues, formatEndpoint, parseMysqlUrl, splitMysqlUrls } from '../config/index.js';
 import type { MysqlConnectionOptions, MysqlEndpoint } from '../mysql/index.js';
 import { readServer, serverOptions } from './server-options.js';
 import type { CliCommand } from './cli-command.js';
@@ -151,8 +151,11 @@ export const archive: CliCommand = {
   ],
   async run(ctx) {
     const v = ctx.config.values;
+    const o = new OptionValues(v);
+    const serverId = o.optionalNumber('serverId');
+    const cluster = o.optionalString('cluster');
     // several servers of one topology: the archiver streams from the primary among them
-    const urls = splitMysqlUrls(v['source'] as string, '--source');
+    const urls = splitMysqlUrls(o.string('source'), '--source');
     const { endpoint, password } = readServer({ ...v, source: urls[0] }, 'source');
     const candidates =
       urls.length > 1
@@ -161,29 +164,29 @@ export const archive: CliCommand = {
             return { source: connectionOptions(e, password), address: formatEndpoint(e) };
           })
         : undefined;
-    const segmentSize = parseByteSize(v['segmentSize'] as string, '--segment-size');
+    const segmentSize = parseByteSize(o.string('segmentSize'), '--segment-size');
     if (segmentSize < 4096)
       throw new ConfigError(`--segment-size ${segmentSize} is too small; use at least 4KiB`);
     const store = openRepository(v, ctx.logger);
-    const metrics = metricsSink(chooseMetricsFormat(String(v['metrics']), ctx.env), ctx.stderr, ctx.logger);
+    const metrics = metricsSink(chooseMetricsFormat(o.string('metrics'), ctx.env), ctx.stderr, ctx.logger);
     const result = await archiveBinlogs({
       source: connectionOptions(endpoint, password),
       sourceAddress: candidates ? candidates.map((c) => c.address).join(',') : formatEndpoint(endpoint),
       ...(candidates ? { candidates } : {}),
       store,
-      ...(v['serverId'] !== undefined ? { serverId: v['serverId'] as number } : {}),
-      flushIntervalMs: v['flushInterval'] as number,
+      ...(serverId !== undefined ? { serverId } : {}),
+      flushIntervalMs: o.number('flushInterval'),
       segmentSize,
-      compressionLevel: v['compressionLevel'] as number,
-      untilCaughtUp: Boolean(v['untilCaughtUp']),
-      leaseTtlMs: v['leaseTtl'] as number,
-      heartbeatPeriodMs: v['heartbeatPeriod'] as number,
-      rotateIntervalMs: v['rotateInterval'] as number,
-      ...(v['purgeSource'] ? { purgeSourceKeep: v['purgeKeep'] as number } : {}),
+      compressionLevel: o.number('compressionLevel'),
+      untilCaughtUp: o.boolean('untilCaughtUp'),
+      leaseTtlMs: o.number('leaseTtl'),
+      heartbeatPeriodMs: o.number('heartbeatPeriod'),
+      rotateIntervalMs: o.number('rotateInterval'),
+      ...(o.boolean('purgeSource') ? { purgeSourceKeep: o.number('purgeKeep') } : {}),
       logger: ctx.logger,
       signal: ctx.signal,
       ...(metrics ? { metrics } : {}),
-      ...(v['cluster'] !== undefined ? { cluster: v['cluster'] as string } : {}),
+      ...(cluster !== undefined ? { cluster } : {}),
     });
     const where = result.file
       ? `${result.file}:${result.position} on timeline ${result.timeline}`
