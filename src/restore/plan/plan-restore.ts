@@ -11,14 +11,14 @@ import {
   type BinlogGap,
   type CatalogSegment,
   type CatalogTimeline,
-} from '../catalog/index.js';
-import { MariadbGtidPos, MysqlGtidSet, parseMariadbGtid, parseMysqlGtid } from '../gtid/index.js';
+} from '../../catalog/index.js';
+import { MariadbGtidPos, MysqlGtidSet, parseMariadbGtid, parseMysqlGtid } from '../../gtid/index.js';
 import {
   BinlogGapError,
   PitrError,
   TargetOutOfRangeError,
   type MissingBinlogRange,
-} from '../errors/index.js';
+} from '../../errors/index.js';
 import { describeRestoreTarget, type RestoreTarget } from './restore-target.js';
 
 /** One transaction found by scanning an archived binlog file (see scanArchivedFile). */
