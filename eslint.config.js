@@ -22,20 +22,19 @@ export const LAYERS = {
   gtid: { may: ['errors'] },
   codec: { may: ['errors'] },
   storage: { may: ['errors', 'log'] },
-  config: { may: ['errors'], types: ['mysql'] },
+  config: { may: ['errors', 'log'], types: ['mysql'] },
   binlog: { may: ['errors', 'gtid'] },
   'binlog-file': {
     may: ['errors'],
-    files: { binlog: ['event-header', 'event-type', 'binlog-checksum'] },
+    files: { binlog: ['event-header', 'event-type', 'binlog-checksum', 'format-description-event'] },
   },
   mysql: {
     may: ['errors', 'log'],
     files: {
-      binlog: ['event-header', 'event-type', 'binlog-checksum'],
-      'binlog-file': ['checksum-algorithm'],
+      binlog: ['event-header', 'event-type', 'binlog-checksum', 'rotate-event', 'format-description-event'],
     },
   },
-  catalog: { may: ['errors', 'gtid'], types: ['storage'] },
+  catalog: { may: ['errors', 'gtid', 'codec'], types: ['storage'] },
   jobs: { may: ['config', 'errors', 'log'], types: ['storage'] },
   archiver: {
     may: ['binlog', 'gtid', 'catalog', 'storage', 'codec', 'mysql', 'errors', 'log'],

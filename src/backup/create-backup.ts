@@ -16,7 +16,7 @@ import {
   type NonTransactionalTable,
 } from '../catalog/index.js';
 import { createZstdCompressStream } from '../codec/index.js';
-import type { MysqlEndpoint } from '../mysql/index.js';
+import { SYSTEM_SCHEMAS, type MysqlEndpoint } from '../mysql/index.js';
 import { PitrError, messageOf } from '../errors/index.js';
 import { silentLogger, type Logger } from '../log/index.js';
 import {
@@ -122,8 +122,6 @@ export async function readReplicaOf(
     address: `${host}:${String(get('Master_Port', 'Source_Port') ?? '')}`,
   };
 }
-
-const SYSTEM_SCHEMAS = ['mysql', 'information_schema', 'performance_schema', 'sys'];
 
 /**
  * Tables in the schemas to dump whose engine has no transactions (MyISAM, Aria, MEMORY, ...):

@@ -20,7 +20,7 @@ import {
   PitrError,
   messageOf,
 } from '../errors/index.js';
-import { BINLOG_CHECKSUM_ALG_CRC32, checksumAlgorithmOf } from './checksum-algorithm.js';
+import { fdeSaysEventsChecksummed } from '../binlog/format-description-event.js';
 
 /** One event read from a binlog file. */
 export interface BinlogFileEvent {
@@ -222,7 +222,7 @@ export class BinlogFileReader implements AsyncIterable<BinlogFileEvent> {
       this.handle.read(fde, 0, fde.length, BINLOG_MAGIC.length),
     );
     if (r.bytesRead < fde.length) return; // a truncated first event is reported by the iteration
-    this.checksummed = checksumAlgorithmOf(fde) === BINLOG_CHECKSUM_ALG_CRC32;
+    this.checksummed = fdeSaysEventsChecksummed(fde);
   }
 }
 

@@ -5,11 +5,6 @@ export {
   type BinlogFileReaderOptions,
 } from './binlog-file-reader.js';
 export {
-  checksumAlgorithmOf,
-  BINLOG_CHECKSUM_ALG_OFF,
-  BINLOG_CHECKSUM_ALG_CRC32,
-} from './checksum-algorithm.js';
-export {
   copyBinlogStream,
   type CopyableStreamItem,
   type CopyBinlogStreamOptions,

@@ -110,6 +110,35 @@ function checksummedByContent(raw: Buffer): boolean {
 }
 
 /**
+ * The one rule for whether the FDE in `raw` (whole event) ends with a checksum-algorithm byte and a
+ * CRC32: its server version is one that writes them, or its last bytes are a known algorithm and a
+ * matching CRC32 whatever the version string says.
+ */
+function carriesChecksumAlgorithm(raw: Buffer, serverVersion: string): boolean {
+  return fdeHasChecksumAlgorithm(serverVersion) || checksummedByContent(raw);
+}
+
+/** The server version string of the FDE in `raw` (whole event; the body must hold the field). */
+function serverVersionOf(raw: Buffer): string {
+  const versionBytes = raw.subarray(EVENT_HEADER_SIZE + 2, EVENT_HEADER_SIZE + 2 + SERVER_VERSION_LENGTH);
+  const nul = versionBytes.indexOf(0);
+  return versionBytes.toString('latin1', 0, nul === -1 ? versionBytes.length : nul);
+}
+
+/**
+ * Whether the events after the FORMAT_DESCRIPTION_EVENT in `raw` (header included) end with a
+ * CRC32, by the same rule decodeFormatDescriptionEvent applies, without decoding the rest: for the
+ * replication stream and the file reader, which only need this. An event too short to be an FDE,
+ * or one with an unknown algorithm byte, says no (decodeFormatDescriptionEvent reports those).
+ */
+export function fdeSaysEventsChecksummed(raw: Buffer): boolean {
+  if (raw.length < EVENT_HEADER_SIZE + OFFSET_POST_HEADER_LENGTHS + CHECKSUM_ALG_SIZE + CHECKSUM_SIZE)
+    return false;
+  if (!carriesChecksumAlgorithm(raw, serverVersionOf(raw))) return false;
+  return raw[raw.length - CHECKSUM_SIZE - CHECKSUM_ALG_SIZE] === BinlogChecksumAlg.CRC32;
+}
+
+/**
  * Decodes the FORMAT_DESCRIPTION_EVENT in `raw` (the whole event, header included).
  *
  * The FDE of every server since MySQL 5.6.1 / MariaDB 5.3 carries a CRC32 even when the events
@@ -137,9 +166,7 @@ export function decodeFormatDescriptionEvent(raw: Buffer, object: string, offset
       `binlog format version ${binlogVersion} is not supported (only version 4, written by MySQL 5.0+ and MariaDB)`,
     );
   }
-  const versionBytes = raw.subarray(body + 2, body + 2 + SERVER_VERSION_LENGTH);
-  const nul = versionBytes.indexOf(0);
-  const serverVersion = versionBytes.toString('latin1', 0, nul === -1 ? versionBytes.length : nul);
+  const serverVersion = serverVersionOf(raw);
   const createTimestamp = raw.readUInt32LE(body + 2 + SERVER_VERSION_LENGTH);
   const commonHeaderLength = raw[body + OFFSET_HEADER_LENGTH]!;
   if (commonHeaderLength < EVENT_HEADER_SIZE) {
@@ -149,7 +176,7 @@ export function decodeFormatDescriptionEvent(raw: Buffer, object: string, offset
       `FORMAT_DESCRIPTION_EVENT declares a common header of ${commonHeaderLength} bytes (at least ${EVENT_HEADER_SIZE} expected)`,
     );
   }
-  const hasAlg = fdeHasChecksumAlgorithm(serverVersion) || checksummedByContent(raw);
+  const hasAlg = carriesChecksumAlgorithm(raw, serverVersion);
   if (hasAlg && !eventCrc32Matches(raw, true)) {
     throw new ChecksumMismatchError(
       object,

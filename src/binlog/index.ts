@@ -31,7 +31,7 @@ export {
 export { IntvarType, type IntvarEventData } from './intvar-event.js';
 export type { RandEventData } from './rand-event.js';
 export { UserVarType, binaryDecimalToString, type UserVarEventData } from './user-var-event.js';
-export type { RotateEventData } from './rotate-event.js';
+export { readRotateEvent, hasValidCrc32, type RotateEvent, type RotateEventData } from './rotate-event.js';
 export type { XidEventData } from './xid-event.js';
 export type { XaPrepareEventData } from './xa-prepare-event.js';
 export {

@@ -82,6 +82,12 @@ export {
 } from './compacted-segment-key.js';
 export { SegmentOverlapError } from './segment-overlap-error.js';
 export {
+  readVerifiedSegment,
+  verifySegmentBody,
+  type VerifiedSegmentRead,
+  type VerifySegmentOptions,
+} from './read-verified-segment.js';
+export {
   readBinlogCatalog,
   readSegmentHeader,
   compareSegments,

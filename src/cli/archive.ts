@@ -1,8 +1,9 @@
 import { archiveBinlogs, DEFAULT_FLUSH_INTERVAL_MS } from '../archiver/index.js';
-import { ConfigError, formatEndpoint, parseMysqlUrl, splitMysqlUrls } from '../config/index.js';
+import { ConfigError, OptionValues, formatEndpoint, parseMysqlUrl, splitMysqlUrls } from '../config/index.js';
 import type { MysqlConnectionOptions, MysqlEndpoint } from '../mysql/index.js';
 import { readServer, serverOptions } from './server-options.js';
 import type { CliCommand } from './cli-command.js';
+import { METRICS_OPTION, chooseMetricsFormat, metricsSink } from './metrics-option.js';
 import { REPO_OPTIONS, openRepository } from './repo-options.js';
 
 const UNITS: Record<string, number> = {
@@ -59,14 +60,16 @@ export const archive: CliCommand = {
     'file holding the first transaction it has not archived, on a new timeline that records the fork GTID.',
     '',
     'The user needs REPLICATION SLAVE and BINLOG MONITOR (MariaDB) or REPLICATION CLIENT (MySQL). The password',
-    'comes from MYSQL_PITR_SOURCE_PASSWORD or --source-password-file. One Embedded Metric Format line per',
-    'stored segment goes to stderr (ArchiveLagSeconds, ArchivedBytes, Segments).',
+    'comes from MYSQL_PITR_SOURCE_PASSWORD or --source-password-file. Each flush reports ArchiveLagSeconds,',
+    'ArchivedBytes and Segments: as a CloudWatch Embedded Metric Format line on stderr inside Lambda or ECS',
+    '(or with --metrics emf), as a log line elsewhere.',
     '',
     'Example: MYSQL_PITR_SOURCE_PASSWORD=... mysql-pitr archive --source mysql://repl@db1:3306 --repo s3://bucket/pitr/db1',
   ].join('\n'),
   options: [
     ...serverOptions('source', 'Source server'),
     ...REPO_OPTIONS,
+    METRICS_OPTION,
     {
       key: 'untilCaughtUp',
       flag: 'until-caught-up',
@@ -148,8 +151,11 @@ export const archive: CliCommand = {
   ],
   async run(ctx) {
     const v = ctx.config.values;
+    const o = new OptionValues(v);
+    const serverId = o.optionalNumber('serverId');
+    const cluster = o.optionalString('cluster');
     // several servers of one topology: the archiver streams from the primary among them
-    const urls = splitMysqlUrls(v['source'] as string, '--source');
+    const urls = splitMysqlUrls(o.string('source'), '--source');
     const { endpoint, password } = readServer({ ...v, source: urls[0] }, 'source');
     const candidates =
       urls.length > 1
@@ -158,28 +164,29 @@ export const archive: CliCommand = {
             return { source: connectionOptions(e, password), address: formatEndpoint(e) };
           })
         : undefined;
-    const segmentSize = parseByteSize(v['segmentSize'] as string, '--segment-size');
+    const segmentSize = parseByteSize(o.string('segmentSize'), '--segment-size');
     if (segmentSize < 4096)
       throw new ConfigError(`--segment-size ${segmentSize} is too small; use at least 4KiB`);
     const store = openRepository(v, ctx.logger);
+    const metrics = metricsSink(chooseMetricsFormat(o.string('metrics'), ctx.env), ctx.stderr, ctx.logger);
     const result = await archiveBinlogs({
       source: connectionOptions(endpoint, password),
       sourceAddress: candidates ? candidates.map((c) => c.address).join(',') : formatEndpoint(endpoint),
       ...(candidates ? { candidates } : {}),
       store,
-      ...(v['serverId'] !== undefined ? { serverId: v['serverId'] as number } : {}),
-      flushIntervalMs: v['flushInterval'] as number,
+      ...(serverId !== undefined ? { serverId } : {}),
+      flushIntervalMs: o.number('flushInterval'),
       segmentSize,
-      compressionLevel: v['compressionLevel'] as number,
-      untilCaughtUp: Boolean(v['untilCaughtUp']),
-      leaseTtlMs: v['leaseTtl'] as number,
-      heartbeatPeriodMs: v['heartbeatPeriod'] as number,
-      rotateIntervalMs: v['rotateInterval'] as number,
-      ...(v['purgeSource'] ? { purgeSourceKeep: v['purgeKeep'] as number } : {}),
+      compressionLevel: o.number('compressionLevel'),
+      untilCaughtUp: o.boolean('untilCaughtUp'),
+      leaseTtlMs: o.number('leaseTtl'),
+      heartbeatPeriodMs: o.number('heartbeatPeriod'),
+      rotateIntervalMs: o.number('rotateInterval'),
+      ...(o.boolean('purgeSource') ? { purgeSourceKeep: o.number('purgeKeep') } : {}),
       logger: ctx.logger,
       signal: ctx.signal,
-      metrics: (line) => ctx.stderr.write(`${line}\n`),
-      ...(v['cluster'] !== undefined ? { cluster: v['cluster'] as string } : {}),
+      ...(metrics ? { metrics } : {}),
+      ...(cluster !== undefined ? { cluster } : {}),
     });
     const where = result.file
       ? `${result.file}:${result.position} on timeline ${result.timeline}`

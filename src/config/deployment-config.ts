@@ -1,6 +1,21 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from './config-error.js';
+import {
+  WORKER_KINDS,
+  FLAVOURS,
+  type JobKind,
+  type ObjectLockMode,
+  type DeploymentConfig,
+  type ImageConfig,
+  type RepositoryConfig,
+  type NetworkConfig,
+  type JobsConfig,
+  type AlarmRoutingConfig,
+  type ClusterConfig,
+} from './deployment-config-sections.js';
+import { Validator, describe, optional, required } from './deployment-validator.js';
+import { checkScheduleExpression } from './schedule-expression.js';
 
 /**
  * The clusters config of one AWS deployment (the CDK app in `cdk/` and the Lambda handlers in
@@ -13,185 +28,8 @@ import { ConfigError } from './config-error.js';
  * errors, so a typo never silently falls back to a default.
  */
 
-/** Server family of a source; MariaDB and MySQL differ in GTIDs and dump tooling. */
-export type Flavour = 'mariadb' | 'mysql';
-/** Scheduled jobs run against a cluster's repository. */
-export type JobKind = 'dump' | 'expire' | 'verify' | 'compact';
-/**
- * Where a job runs. `lambda`: the container-image job worker Lambda, fed by the SQS job queue; cheap
- * and quick to start, but killed after at most 15 minutes. `fargate`: a one-off ECS Fargate task
- * started by the dispatcher; no time limit, about a minute to start. Use `fargate` for dumps that
- * can take longer than ~10 minutes.
- */
-export type WorkerKind = 'lambda' | 'fargate';
-/** Object Lock retention mode; `governance` can be lifted by a privileged user, `compliance` by no one. */
-export type ObjectLockMode = 'governance' | 'compliance';
-
-/** Every job kind, in schedule order. */
-export const JOB_KINDS: readonly JobKind[] = Object.freeze(['dump', 'expire', 'verify', 'compact']);
-/** Every worker kind. */
-export const WORKER_KINDS: readonly WorkerKind[] = Object.freeze(['lambda', 'fargate']);
-/** Every flavour. */
-export const FLAVOURS: readonly Flavour[] = Object.freeze(['mariadb', 'mysql']);
-
-/** The validated, frozen deployment config. */
-export interface DeploymentConfig {
-  /** Deployment name: DNS-safe, unique per account and region; it names the CloudFormation stack. */
-  readonly deployment: string;
-  /** Target account and region; absent fields leave the stack environment-agnostic. */
-  readonly env: { readonly account: string | undefined; readonly region: string | undefined };
-  /** The mysql-pitr container image (archiver, job worker); pushed to ECR before deploying. */
-  readonly image: ImageConfig;
-  readonly repository: RepositoryConfig;
-  readonly network: NetworkConfig;
-  readonly jobs: JobsConfig;
-  readonly alarms: AlarmRoutingConfig;
-  /** Days CloudWatch keeps the archiver, worker and dispatcher logs. */
-  readonly logRetentionDays: number;
-  /** At least one cluster; names are unique. */
-  readonly clusters: readonly ClusterConfig[];
-}
-
-export interface ImageConfig {
-  /** ECR repository name (`mysql-pitr`) or ARN, in the deployment's account and region unless an ARN says otherwise. */
-  readonly repository: string;
-  /** Image tag (`0.1.0`) or digest (`sha256:…`); `cdk deploy -c imageTag=…` overrides it. */
-  readonly tag: string;
-}
-
-export interface RepositoryConfig {
-  /** True: the stack creates and owns the bucket. False: `bucketName` names an existing bucket that the stack only grants access to. */
-  readonly create: boolean;
-  /** Bucket name; required when `create` is false, otherwise CloudFormation generates one when absent. */
-  readonly bucketName: string | undefined;
-  /** Key prefix for every cluster's repository: `` (bucket root) or `path/` (always ends in `/`). Each cluster lives under `prefix + name + '/'`. */
-  readonly prefix: string;
-  /** Customer-managed KMS key ARN to encrypt with; when absent and `create`, the stack creates a key with rotation on. */
-  readonly kmsKeyArn: string | undefined;
-  /** Object Lock (WORM) on the created bucket. Can only be chosen when the bucket is created. */
-  readonly objectLock: {
-    readonly enabled: boolean;
-    readonly mode: ObjectLockMode;
-    /** Default retention of every object version, in days. */
-    readonly retentionDays: number;
-  };
-  /** Days a replaced or deleted object version is kept before the lifecycle removes it for good. */
-  readonly noncurrentVersionExpirationDays: number;
-  /** Days before an interrupted multipart upload's parts are removed. */
-  readonly abortIncompleteUploadDays: number;
-}
-
-/** Run in an existing VPC (ids from the config; no lookup at synth time) or create one. */
-export type NetworkConfig = ExistingNetworkConfig | CreatedNetworkConfig;
-
-export interface ExistingNetworkConfig {
-  readonly kind: 'existing';
-  readonly vpcId: string;
-  /** Private subnets with a route to S3, SQS, Secrets Manager, ECR and CloudWatch (NAT or VPC endpoints) and to the databases. */
-  readonly subnetIds: readonly string[];
-  /** Extra security groups attached to every archiver and job worker, e.g. one the databases already admit. */
-  readonly securityGroupIds: readonly string[];
-}
-
-export interface CreatedNetworkConfig {
-  readonly kind: 'create';
-  readonly cidr: string;
-  readonly maxAzs: number;
-  readonly natGateways: number;
-  /** Explicit zones; required when both env.account and env.region are set (otherwise CDK would look them up). */
-  readonly availabilityZones: readonly string[] | undefined;
-}
-
-export interface JobsConfig {
-  /** Memory of the job worker Lambda, MiB (128–10240). */
-  readonly lambdaMemoryMiB: number;
-  /** Timeout of the job worker Lambda, seconds (60–900); the queue's visibility timeout is derived from it. */
-  readonly lambdaTimeoutSeconds: number;
-  /** /tmp size of the job worker Lambda, MiB (512–10240). */
-  readonly lambdaEphemeralStorageMiB: number;
-  /** Most jobs the Lambda worker runs at once across all clusters (2–1000). */
-  readonly maxConcurrency: number;
-  /** Fargate job task CPU units (256, 512, 1024, 2048, 4096, 8192, 16384). */
-  readonly fargateCpu: number;
-  /** Fargate job task memory, MiB; must be valid for `fargateCpu`. */
-  readonly fargateMemoryMiB: number;
-  /** Fargate job task ephemeral storage, GiB (21–200). */
-  readonly fargateEphemeralStorageGiB: number;
-}
-
-export interface AlarmRoutingConfig {
-  /** Existing SNS topic for every alarm; when absent the stack creates one. */
-  readonly topicArn: string | undefined;
-  /** Addresses subscribed to the alarm topic (each must confirm the subscription e-mail). */
-  readonly emails: readonly string[];
-}
-
-export interface ClusterConfig {
-  /** DNS-safe, unique: lowercase letters, digits and `-`, 1–32 characters, starting with a letter. */
-  readonly name: string;
-  readonly source: SourceConfig;
-  readonly flavour: Flavour;
-  readonly credentials: CredentialsConfig;
-  /** EventBridge schedule expressions (UTC); `verify` and `compact` are undefined when turned off. */
-  readonly schedules: {
-    readonly dump: string;
-    readonly expire: string;
-    readonly verify: string | undefined;
-    /** `binlog compact` of the closed binlog files; off unless set. */
-    readonly compact: string | undefined;
-  };
-  readonly retention: RetentionConfig;
-  readonly archiver: ArchiverConfig;
-  /** Where each job kind runs for this cluster. */
-  readonly workers: Readonly<Record<JobKind, WorkerKind>>;
-  readonly alarms: ClusterAlarmsConfig;
-}
-
-export interface SourceConfig {
-  /** Host name or IP address of the source server (no scheme, no port). */
-  readonly host: string;
-  readonly port: number;
-  /** Replication user (REPLICATION SLAVE, REPLICATION CLIENT, and SELECT/RELOAD/LOCK for dumps). */
-  readonly user: string;
-  /** Connect with TLS (`?ssl=true`). */
-  readonly tls: boolean;
-  /** Security group of the database; when set, the stack adds an ingress rule from the archiver and job workers on `port`. */
-  readonly securityGroupId: string | undefined;
-}
-
-export interface CredentialsConfig {
-  /** Secrets Manager secret holding the password: its name or ARN. */
-  readonly secret: string;
-  /** JSON key of the password inside the secret (`password` for RDS-managed secrets). */
-  readonly passwordKey: string;
-}
-
-export interface RetentionConfig {
-  /** Keep every backup (and the binlogs to replay from it) younger than this many days. */
-  readonly keepDays: number;
-  /** And always keep at least this many most recent backups, however old. */
-  readonly keepBackups: number;
-}
-
-export interface ArchiverConfig {
-  /** Longest time, seconds, that streamed binlog events wait before they are uploaded (default 1). */
-  readonly flushIntervalSeconds: number;
-  /** Size at which a binlog segment object is closed and a new one started, MiB. */
-  readonly segmentSizeMiB: number;
-  /** Fargate CPU units of the archiver task. */
-  readonly cpu: number;
-  /** Fargate memory of the archiver task, MiB; must be valid for `cpu`. */
-  readonly memoryMiB: number;
-}
-
-export interface ClusterAlarmsConfig {
-  /** Alarm when the archive falls more than this many seconds behind the source. */
-  readonly archiveLagSeconds: number;
-  /** Alarm when no backup succeeded for this many hours (1-168). */
-  readonly maxBackupAgeHours: number;
-  /** Extra SNS topic for this cluster's alarms (besides the deployment's topic). */
-  readonly topicArn: string | undefined;
-}
+export * from './deployment-config-sections.js';
+export { checkScheduleExpression } from './schedule-expression.js';
 
 /** What can be handed to `loadDeploymentConfig`. */
 export type DeploymentConfigSource = string | URL | Record<string, unknown>;
@@ -355,206 +193,8 @@ export function clusterSourceUrl(cluster: Pick<ClusterConfig, 'source' | 'flavou
   return `${cluster.flavour}://${encodeURIComponent(user)}@${hostPart}:${port}/${tls ? '?ssl=true' : ''}`;
 }
 
-/**
- * Checks an EventBridge schedule expression: `rate(N unit)` or the six-field
- * `cron(minutes hours day-of-month month day-of-week year)`. Returns undefined when valid, else why not.
- * See https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-scheduled-rule-pattern.html
- */
-export function checkScheduleExpression(expr: string): string | undefined {
-  const rate = /^rate\((.*)\)$/.exec(expr);
-  if (rate) return checkRate(rate[1]!.trim());
-  const cron = /^cron\((.*)\)$/.exec(expr);
-  if (cron) return checkCron(cron[1]!.trim());
-  return 'is not a cron or rate expression; use cron(0 3 * * ? *) or rate(1 day)';
-}
-
-function checkRate(body: string): string | undefined {
-  const m = /^(\d+)\s+(minute|minutes|hour|hours|day|days)$/.exec(body);
-  if (!m)
-    return 'is not a valid rate expression; use rate(N minutes|hours|days), e.g. rate(1 day) or rate(6 hours)';
-  const n = Number(m[1]);
-  const unit = m[2]!;
-  if (n < 1) return 'has a rate of 0; the rate must be a positive whole number';
-  const singular = !unit.endsWith('s');
-  if (n === 1 && !singular) return `must use the singular unit for 1: rate(1 ${unit.slice(0, -1)})`;
-  if (n > 1 && singular) return `must use the plural unit for ${n}: rate(${n} ${unit}s)`;
-  return undefined;
-}
-
-const MONTHS = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
-const DAYS = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'];
-
-interface CronField {
-  name: string;
-  min: number;
-  max: number;
-  names?: readonly string[];
-  question?: boolean;
-  /** Day-of-month extras: L, LW, nW. */
-  dom?: boolean;
-  /** Day-of-week extras: nL, n#k. */
-  dow?: boolean;
-}
-
-const CRON_FIELDS: readonly CronField[] = [
-  { name: 'minutes', min: 0, max: 59 },
-  { name: 'hours', min: 0, max: 23 },
-  { name: 'day-of-month', min: 1, max: 31, question: true, dom: true },
-  { name: 'month', min: 1, max: 12, names: MONTHS },
-  { name: 'day-of-week', min: 1, max: 7, names: DAYS, question: true, dow: true },
-  { name: 'year', min: 1970, max: 2199 },
-];
-
-function checkCron(body: string): string | undefined {
-  const fields = body.split(/\s+/).filter(Boolean);
-  if (fields.length !== 6) {
-    return (
-      `has ${fields.length} field${fields.length === 1 ? '' : 's'}; EventBridge cron needs 6 ` +
-      '(minutes hours day-of-month month day-of-week year), e.g. cron(0 3 * * ? *)'
-    );
-  }
-  for (let i = 0; i < 6; i++) {
-    const why = checkCronField(fields[i]!, CRON_FIELDS[i]!);
-    if (why) return `has an invalid ${CRON_FIELDS[i]!.name} field '${fields[i]}': ${why}`;
-  }
-  const domQ = fields[2] === '?';
-  const dowQ = fields[4] === '?';
-  if (domQ === dowQ) {
-    return 'must have ? in exactly one of day-of-month and day-of-week, e.g. cron(0 3 * * ? *) or cron(0 3 ? * MON *)';
-  }
-  return undefined;
-}
-
-function checkCronField(text: string, f: CronField): string | undefined {
-  if (text === '?') return f.question ? undefined : '? is allowed only in day-of-month and day-of-week';
-  for (const item of text.split(',')) {
-    if (item === '') return 'has an empty list item';
-    if (item === '*') continue;
-    if (f.dom && /^(?:L|LW|\d{1,2}W)$/.test(item)) {
-      const n = Number(item.replace(/W$/, ''));
-      if (item.endsWith('W') && item !== 'LW' && (n < 1 || n > 31)) return `${item}: day must be 1-31`;
-      continue;
-    }
-    if (f.dow && /^(?:L|\w+L|\w+#[1-5])$/.test(item)) {
-      const day = item.replace(/(?:L|#[1-5])$/, '');
-      if (day !== '' && valueOf(day, f) === undefined) return `${item}: day must be 1-7 or SUN-SAT`;
-      continue;
-    }
-    const m = /^(\*|\w+)(?:-(\w+))?(?:\/(\d+))?$/.exec(item);
-    if (!m) return `'${item}' is not a value, range (a-b), or increment (a/b)`;
-    const [, start, end, step] = m;
-    if (start !== '*' && valueOf(start!, f) === undefined) return `${start} is out of range ${rangeText(f)}`;
-    if (end !== undefined) {
-      if (start === '*') return `'${item}': * cannot start a range`;
-      if (valueOf(end, f) === undefined) return `${end} is out of range ${rangeText(f)}`;
-    }
-    if (step !== undefined && Number(step) < 1) return `'${item}': the increment must be at least 1`;
-  }
-  return undefined;
-}
-
-function valueOf(token: string, f: CronField): number | undefined {
-  if (/^\d+$/.test(token)) {
-    const n = Number(token);
-    return n >= f.min && n <= f.max ? n : undefined;
-  }
-  const i = f.names?.indexOf(token.toUpperCase()) ?? -1;
-  return i >= 0 ? i + 1 : undefined;
-}
-
-function rangeText(f: CronField): string {
-  return `${f.min}-${f.max}${f.names ? ` or ${f.names[0]}-${f.names[f.names.length - 1]}` : ''}`;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Reading and validating
-
-class Validator {
-  readonly problems: string[] = [];
-
-  fail(path: string, what: string): undefined {
-    const problem = `${path}: ${what}`;
-    // A bad value in `defaults` is seen once per cluster; report it once.
-    if (!this.problems.includes(problem)) this.problems.push(problem);
-    return undefined;
-  }
-
-  /** An object with only `allowed` keys; reports each unknown key (with a suggestion) and returns the object. */
-  object(value: unknown, path: string, allowed: readonly string[]): Record<string, unknown> | undefined {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      return this.fail(path, `must be an object, not ${describe(value)}`);
-    }
-    const obj = value as Record<string, unknown>;
-    for (const key of Object.keys(obj)) {
-      if (!allowed.includes(key)) {
-        const guess = closest(key, allowed);
-        this.fail(
-          joinPath(path, key),
-          `unknown field${guess ? `; did you mean ${guess}?` : '.'} Allowed here: ${allowed.join(', ')}`,
-        );
-      }
-    }
-    return obj;
-  }
-
-  string(value: unknown, path: string, re?: RegExp, hint?: string): string | undefined {
-    if (typeof value !== 'string' || value === '') {
-      return this.fail(path, `must be a non-empty string${hint ? ` (${hint})` : ''}, not ${describe(value)}`);
-    }
-    if (re && !re.test(value))
-      return this.fail(path, `'${value}' is not valid${hint ? `; expected ${hint}` : ''}`);
-    return value;
-  }
-
-  integer(value: unknown, path: string, min: number, max: number, unit = ''): number | undefined {
-    if (typeof value !== 'number' || !Number.isInteger(value)) {
-      return this.fail(path, `must be a whole number from ${min} to ${max}${unit}, not ${describe(value)}`);
-    }
-    if (value < min || value > max)
-      return this.fail(path, `${value} is out of range; allowed ${min} to ${max}${unit}`);
-    return value;
-  }
-
-  number(value: unknown, path: string, minExclusive: number, max: number, unit = ''): number | undefined {
-    if (typeof value !== 'number' || !Number.isFinite(value)) {
-      return this.fail(
-        path,
-        `must be a number above ${minExclusive} and at most ${max}${unit}, not ${describe(value)}`,
-      );
-    }
-    if (value <= minExclusive || value > max) {
-      return this.fail(path, `${value} is out of range; allowed above ${minExclusive} up to ${max}${unit}`);
-    }
-    return value;
-  }
-
-  boolean(value: unknown, path: string): boolean | undefined {
-    if (typeof value !== 'boolean') return this.fail(path, `must be true or false, not ${describe(value)}`);
-    return value;
-  }
-
-  oneOf<T extends string>(value: unknown, path: string, choices: readonly T[]): T | undefined {
-    if (typeof value !== 'string' || !(choices as readonly string[]).includes(value)) {
-      return this.fail(
-        path,
-        `${describe(value)} is not allowed; use one of ${choices.map((c) => `'${c}'`).join(', ')}`,
-      );
-    }
-    return value as T;
-  }
-
-  stringList(value: unknown, path: string, re: RegExp, hint: string, minLength = 0): string[] | undefined {
-    if (!Array.isArray(value)) return this.fail(path, `must be a list of ${hint}, not ${describe(value)}`);
-    if (value.length < minLength) return this.fail(path, `must list at least ${minLength} ${hint}`);
-    const out: string[] = [];
-    value.forEach((item, i) => {
-      const s = this.string(item, `${path}[${i}]`, re, hint);
-      if (s !== undefined) out.push(s);
-    });
-    if (new Set(out).size !== out.length) this.fail(path, 'lists the same value twice');
-    return out;
-  }
-}
 
 function readConfig(v: Validator, data: unknown): DeploymentConfig | undefined {
   const top = v.object(data, '(top level)', TOP_KEYS);
@@ -601,27 +241,6 @@ function readConfig(v: Validator, data: unknown): DeploymentConfig | undefined {
     return undefined;
   }
   return { deployment, env, image, repository, network, jobs, alarms, logRetentionDays, clusters };
-}
-
-function required<T>(
-  v: Validator,
-  obj: Record<string, unknown>,
-  key: string,
-  read: (value: unknown, path: string) => T | undefined,
-  path = key,
-): T | undefined {
-  if (obj[key] === undefined) return v.fail(path, 'is required');
-  return read(obj[key], path);
-}
-
-function optional<T>(
-  obj: Record<string, unknown>,
-  key: string,
-  fallback: T,
-  read: (value: unknown, path: string) => T | undefined,
-  path: string,
-): T | undefined {
-  return obj[key] === undefined ? fallback : read(obj[key], path);
 }
 
 function readEnv(v: Validator, value: unknown): DeploymentConfig['env'] {
@@ -1299,45 +918,6 @@ function parseJson(text: string, origin: string): unknown {
       { cause: err },
     );
   }
-}
-
-function describe(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'object') return 'an object';
-  if (typeof value === 'string') return `'${value}'`;
-  return `${typeof value} ${String(value)}`;
-}
-
-function joinPath(path: string, key: string): string {
-  return path === '(top level)' ? key : `${path}.${key}`;
-}
-
-/** The allowed key nearest to a misspelt one (edit distance at most 2, or a case-only difference). */
-function closest(key: string, allowed: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = 3;
-  for (const candidate of allowed) {
-    const d = candidate.toLowerCase() === key.toLowerCase() ? 0 : editDistance(key, candidate);
-    if (d < bestDistance) {
-      best = candidate;
-      bestDistance = d;
-    }
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    prev = cur;
-  }
-  return prev[b.length]!;
 }
 
 function deepFreeze<T>(value: T): T {

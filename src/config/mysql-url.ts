@@ -1,4 +1,5 @@
 import type { MysqlEndpoint } from '../mysql/mysql-endpoint.js';
+import { redactUrl } from '../log/index.js';
 import { ConfigError } from './config-error.js';
 
 /**
@@ -59,11 +60,6 @@ export function splitMysqlUrls(text: string, what = 'MySQL URL'): string[] {
     throw new ConfigError(`${what} "${redactUrl(text)}" names a host twice; list each server once`);
   }
   return hosts.map((h) => `${m[1]}${m[2] ?? ''}${h}${m[4]}`);
-}
-
-/** The URL with any password replaced by `***`, safe to print and log. */
-export function redactUrl(text: string): string {
-  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*):[^@/]*@/i, '$1:***@');
 }
 
 /** `mysql://user@host:port` (never a password) for messages. */

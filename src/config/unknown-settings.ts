@@ -3,8 +3,8 @@ import { ConfigError } from './config-error.js';
 /** Every `MYSQL_PITR_*` variable is ours: one that no code reads is a typo. */
 export const ENV_PREFIX = 'MYSQL_PITR_';
 
-/** Edit distance (insert, delete, substitute; case-insensitive). */
-function distance(a: string, b: string): number {
+/** Edit distance (insert, delete, substitute; case-insensitive): the one rule for "did you mean". */
+export function editDistance(a: string, b: string): number {
   const x = a.toLowerCase();
   const y = b.toLowerCase();
   let prev = Array.from({ length: y.length + 1 }, (_, i) => i);
@@ -26,7 +26,7 @@ export function nearestName(name: string, known: Iterable<string>): string | und
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const k of known) {
-    const d = distance(name, k);
+    const d = editDistance(name, k);
     if (d < bestDistance) {
       best = k;
       bestDistance = d;

@@ -4,3 +4,5 @@ export { CorruptDataError } from './corrupt-data-error.js';
 export { BinlogEncryptedError } from './binlog-encrypted-error.js';
 export { ExitCode, exitCodeFor } from './exit-codes.js';
 export { FormatTooNewError } from './format-too-new-error.js';
+export { TargetOutOfRangeError, type OutOfRangeReason } from './target-out-of-range-error.js';
+export { BinlogGapError, type MissingBinlogRange } from './binlog-gap-error.js';

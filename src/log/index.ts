@@ -6,3 +6,4 @@ export {
   type LogFields,
   type LoggerOptions,
 } from './logger.js';
+export { redactUrl } from './redact-url.js';

@@ -1,18 +1,14 @@
-import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Transform, type TransformCallback } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 
 import {
   compareBinlogFiles,
   readBinlogCatalog,
-  readSegmentHeader,
+  readVerifiedSegment,
   type CatalogTimeline,
 } from '../catalog/index.js';
-import { createZstdDecompressStream } from '../codec/index.js';
-import { ChecksumMismatchError, CorruptDataError, PitrError } from '../errors/index.js';
+import { BinlogGapError, CorruptDataError, TargetOutOfRangeError } from '../errors/index.js';
 import { silentLogger, type Logger } from '../log/index.js';
 import type { ObjectStore } from '../storage/index.js';
 
@@ -38,17 +34,6 @@ export interface FetchedBinlog {
   closed: boolean;
 }
 
-/** Counts and hashes what flows through. */
-class Verifier extends Transform {
-  readonly hash = createHash('sha256');
-  bytes = 0;
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    this.hash.update(chunk);
-    this.bytes += chunk.length;
-    done(null, chunk);
-  }
-}
-
 /** The timeline to read: `id`, or the newest with segments. */
 export function chooseTimeline(
   timelines: readonly CatalogTimeline[],
@@ -58,8 +43,8 @@ export function chooseTimeline(
   if (id !== undefined) {
     const t = timelines.find((x) => x.id === id);
     if (!t) {
-      throw new PitrError(
-        'TARGET_OUT_OF_RANGE',
+      throw new TargetOutOfRangeError(
+        'unknown-timeline',
         `timeline ${id} is not in ${store.describe()}; run \`mysql-pitr binlog list\` to see the timelines there`,
       );
     }
@@ -68,8 +53,8 @@ export function chooseTimeline(
   const withSegments = timelines.filter((t) => t.segments.length > 0);
   const t = withSegments.at(-1);
   if (!t) {
-    throw new PitrError(
-      'TARGET_OUT_OF_RANGE',
+    throw new TargetOutOfRangeError(
+      'no-archive',
       `no archived binlogs in ${store.describe()}; run \`mysql-pitr archive\` against the source first`,
     );
   }
@@ -100,8 +85,8 @@ export async function fetchArchivedBinlogs(opts: FetchBinlogsOptions): Promise<F
   const files = opts.files ? [...opts.files] : [...byFile.keys()].sort(compareBinlogFiles);
   for (const f of files) {
     if (!byFile.has(f)) {
-      throw new PitrError(
-        'TARGET_OUT_OF_RANGE',
+      throw new TargetOutOfRangeError(
+        'file-not-archived',
         `${f} is not archived on timeline ${timeline.id} in ${store.describe()}; run \`mysql-pitr binlog list\` to see what is`,
       );
     }
@@ -122,40 +107,28 @@ export async function fetchArchivedBinlogs(opts: FetchBinlogsOptions): Promise<F
     let closed = false;
     try {
       for (const seg of segments) {
-        const { header, frameLength } = await readSegmentHeader(store, seg.key);
-        if (header.file !== file || header.start !== seg.start || header.timeline !== timeline.id) {
-          throw new CorruptDataError(
-            seg.key,
-            0,
-            `its header says ${header.timeline}/${header.file} @ ${header.start}, not what its key says; ` +
-              'the object was copied to the wrong key. Move it back or delete it',
-          );
-        }
-        if (header.start !== expected) {
-          throw new PitrError(
-            'BINLOG_GAP',
-            `timeline ${timeline.id} ${file}: bytes ${expected}..${header.start} are not in ${store.describe()} ` +
-              `(the next segment ${seg.key} starts at ${header.start}). The file cannot be rebuilt; a restore cannot cross ` +
-              'this point. Fetch the file from the source if it still has it',
-          );
-        }
-        const verifier = new Verifier();
-        await pipeline(
-          await store.getStream(seg.key, { start: frameLength }),
-          createZstdDecompressStream({ object: seg.key }),
-          verifier,
-          sink,
-          { end: false },
-        );
-        const sha = verifier.hash.digest('hex');
-        if (verifier.bytes !== header.end - header.start || sha !== header.sha256) {
-          throw new ChecksumMismatchError(
-            seg.key,
-            header.start,
-            `segment ${file} @ ${header.start}-${header.end} decompressed to ${verifier.bytes} bytes with SHA-256 ${sha}, ` +
-              `its header records ${header.end - header.start} bytes and ${header.sha256}`,
-          );
-        }
+        const { header } = await readVerifiedSegment(store, seg.key, {
+          into: sink,
+          end: false,
+          check: (header) => {
+            if (header.file !== file || header.start !== seg.start || header.timeline !== timeline.id) {
+              throw new CorruptDataError(
+                seg.key,
+                0,
+                `its header says ${header.timeline}/${header.file} @ ${header.start}, not what its key says; ` +
+                  'the object was copied to the wrong key. Move it back or delete it',
+              );
+            }
+            if (header.start !== expected) {
+              throw new BinlogGapError(
+                { timeline: timeline.id, file, from: expected, to: header.start },
+                `timeline ${timeline.id} ${file}: bytes ${expected}..${header.start} are not in ${store.describe()} ` +
+                  `(the next segment ${seg.key} starts at ${header.start}). The file cannot be rebuilt; a restore ` +
+                  'cannot cross this point. Fetch the file from the source if it still has it',
+              );
+            }
+          },
+        });
         expected = header.end;
         closed = header.closesFile;
       }

@@ -11,12 +11,12 @@ import {
   readBinlogCatalog,
   readSegmentHeader,
   timelineLink,
+  verifySegmentBody,
   type CatalogTimeline,
   type BackupManifest,
   type IncompleteBackup,
   type ManifestObject,
 } from '../catalog/index.js';
-import { createZstdDecompressStream } from '../codec/index.js';
 import { isPitrError, messageOf } from '../errors/index.js';
 import { silentLogger, type Logger } from '../log/index.js';
 import type { ObjectStore } from '../storage/index.js';
@@ -170,21 +170,15 @@ async function checkSegment(
     );
   }
   try {
-    const { sink, result } = digestSink();
-    await pipeline(
+    const bytes = await verifySegmentBody(
       await store.getStream(seg.key, { start: frameLength }),
-      createZstdDecompressStream({ object: seg.key }),
-      sink,
+      header,
+      seg.key,
+      {
+        advice: '',
+      },
     );
-    const got = result();
-    if (got.bytes !== header.end - header.start || got.sha256 !== header.sha256) {
-      return corrupt(
-        `its bytes ${header.start}..${header.end} decompress to ${got.bytes} bytes with SHA-256 ${got.sha256}, ` +
-          `the header records ${header.end - header.start} bytes and ${header.sha256}`,
-        header,
-      );
-    }
-    return { checked: { ...base, header, ok: true }, bytes: got.bytes };
+    return { checked: { ...base, header, ok: true }, bytes };
   } catch (err) {
     if (isPitrError(err, 'OBJECT_NOT_FOUND')) return corrupt('it disappeared while being verified', header);
     if (DAMAGE_CODES.some((c) => isPitrError(err, c))) return corrupt(messageOf(err), header);

@@ -12,11 +12,11 @@ import {
 } from '../binlog/event-header.js';
 import { eventCrc32Matches } from '../binlog/binlog-checksum.js';
 import { EventType } from '../binlog/event-type.js';
-import { BINLOG_CHECKSUM_ALG_CRC32, checksumAlgorithmOf } from '../binlog-file/checksum-algorithm.js';
+import { fdeSaysEventsChecksummed } from '../binlog/format-description-event.js';
 import { ChecksumMismatchError, CorruptDataError, type PitrError } from '../errors/index.js';
 import type { BinlogDumpSink } from './binlog-dump-command.js';
 import type { ServerError } from './err-packet.js';
-import { readRotateEvent } from './rotate-event.js';
+import { readRotateEvent } from '../binlog/rotate-event.js';
 
 /** Offset of the first event in every binlog file (after the 4-byte magic). */
 export const FIRST_EVENT_POSITION = 4;
@@ -388,9 +388,7 @@ export class BinlogStream implements AsyncIterable<BinlogStreamEvent>, BinlogDum
   private verify(item: BinlogStreamEvent): void {
     const isFde = item.typeCode === EventType.FORMAT_DESCRIPTION;
     if (isFde) {
-      this.crc32 =
-        (this.options.verifyChecksums ?? true) &&
-        checksumAlgorithmOf(item.buffer) === BINLOG_CHECKSUM_ALG_CRC32;
+      this.crc32 = (this.options.verifyChecksums ?? true) && fdeSaysEventsChecksummed(item.buffer);
     }
     if (!this.crc32) return;
     // the FDE of the source's active file may carry LOG_EVENT_BINLOG_IN_USE_F, which its CRC32 excludes

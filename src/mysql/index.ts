@@ -1,5 +1,6 @@
 export { formatDefaultsFile } from './format-defaults-file.js';
 export { type MysqlEndpoint } from './mysql-endpoint.js';
+export { SYSTEM_SCHEMAS } from './system-schemas.js';
 export { connectMysql, describeTarget, describeUrl, type MysqlConnectionOptions } from './connect-mysql.js';
 export {
   readSourceFacts,
@@ -34,7 +35,6 @@ export {
   type DumpSourceInfo,
   type StreamControl,
 } from './binlog-stream.js';
-export { readRotateEvent, hasValidCrc32, type RotateEvent } from './rotate-event.js';
 export {
   encodeBinlogDump,
   encodeBinlogDumpGtid,

@@ -1,5 +1,6 @@
 import { backupSize } from '../catalog/index.js';
 import { PitrError } from '../errors/index.js';
+import { SYSTEM_SCHEMAS } from '../mysql/index.js';
 import { silentLogger, type Logger } from '../log/index.js';
 import type { ObjectStore } from '../storage/index.js';
 import { readArchivedSegments } from './apply/archived-segments.js';
@@ -15,9 +16,6 @@ import { restorePreflight, type RequiredProgram } from './restore-preflight.js';
 export interface TargetConnection {
   query(sql: string): Promise<[unknown, unknown]>;
 }
-
-/** Schemas that every server has; anything else is a user database. */
-const SYSTEM_SCHEMAS = ['mysql', 'information_schema', 'performance_schema', 'sys'];
 
 /** What executeRestore needs. */
 export interface ExecuteRestoreDeps {

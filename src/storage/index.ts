@@ -17,7 +17,6 @@ export { StorageError, type StorageErrorCode } from './storage-error.js';
 export { ObjectNotFoundError } from './object-not-found-error.js';
 export { PreconditionFailedError } from './precondition-failed-error.js';
 export { validateObjectKey, validateKeyPrefix, compareObjectKeys } from './object-key.js';
-export { redactUrl } from './redact-url.js';
 export {
   createPrivateTempDir,
   removePrivateTempDir,

@@ -4,7 +4,7 @@ import type { Logger } from '../log/index.js';
 import { FsObjectStore } from './fs-object-store.js';
 import type { ObjectStore } from './object-store.js';
 import { LazyS3ObjectStore } from './lazy-s3-object-store.js';
-import { redactUrl } from './redact-url.js';
+import { redactUrl } from '../log/index.js';
 // Types only: the AWS SDK behind S3ObjectStore is loaded on the first S3 operation, never for file://.
 import type { S3Credentials, S3ObjectStoreOptions } from './s3-object-store.js';
 import { StorageError } from './storage-error.js';

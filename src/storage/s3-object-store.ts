@@ -33,7 +33,7 @@ import type {
 } from './object-store.js';
 import { PreconditionFailedError } from './precondition-failed-error.js';
 import { assertFreshBody, BodySource, isBytes, toBuffer } from './put-body.js';
-import { redactUrl } from './redact-url.js';
+import { redactUrl } from '../log/index.js';
 import { StorageError, type StorageErrorCode } from './storage-error.js';
 
 /** Static AWS credentials, or a provider of them (the SDK's default chain when omitted). */

@@ -59,6 +59,8 @@ describe('archiver crash safety (SIGKILL during load)', () => {
       '50ms',
       '--segment-size',
       '64KiB',
+      '--metrics',
+      'emf',
     ];
 
     let stop = false;

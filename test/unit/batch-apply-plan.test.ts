@@ -12,7 +12,7 @@ import {
   applyScanRequests,
   planApplyFrom,
 } from '../../src/restore/apply/batch-apply-plan.js';
-import { PitrError } from '../../src/errors/index.js';
+import { PitrError, TargetOutOfRangeError } from '../../src/errors/index.js';
 
 const F1 = 'mysql-bin.000001';
 const F2 = 'mysql-bin.000002';
@@ -144,8 +144,8 @@ describe('planApplyFrom', () => {
     assert.throws(
       () => planApplyFrom(catalog(scanned1), { file: F2, position: 400 }, { kind: 'to-gtid', gtid: '0-1-2' }),
       (e: unknown) =>
-        e instanceof PitrError &&
-        e.code === 'TARGET_OUT_OF_RANGE' &&
+        e instanceof TargetOutOfRangeError &&
+        e.reason === 'before-start' &&
         /--to-gtid 0-1-2 is before --from mysql-bin\.000002:400: the target server is already past it/.test(
           e.message,
         ),

@@ -105,7 +105,7 @@ describe('lint rejects an import that breaks the layers', () => {
     assert.equal(errors.length, 1);
     assert.match(
       errors[0]!,
-      /src\/binlog-file may import only event-header\.ts, event-type\.ts, binlog-checksum\.ts of src\/binlog/,
+      /src\/binlog-file may import only event-header\.ts, event-type\.ts, binlog-checksum\.ts, format-description-event\.ts of src\/binlog/,
     );
   });
 

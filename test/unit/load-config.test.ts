@@ -8,9 +8,9 @@ import {
   loadConfig,
   parseDuration,
   parseMysqlUrl,
-  redactUrl,
   type OptionSpec,
 } from '../../src/config/index.js';
+import { redactUrl } from '../../src/log/index.js';
 
 const SPECS: OptionSpec[] = [
   { key: 'repo', flag: 'repo', type: 'string', description: 'Repository URL', required: true },
@@ -122,4 +122,19 @@ test('mysql URLs: parsed, passwords refused on argv, redacted when printed', () 
   assert.equal(parseMysqlUrl('mysql://repl:secret@db1', 'x', true).password, 'secret');
   assert.equal(redactUrl('mysql://repl:secret@db1:3306'), 'mysql://repl:***@db1:3306');
   assert.equal(redactUrl('s3://bucket/prefix'), 's3://bucket/prefix');
+});
+
+test('redactUrl: one rule for MySQL, S3 and presigned URLs, also where new URL fails', () => {
+  // several hosts: new URL rejects it, the password must still go
+  assert.equal(
+    redactUrl('mysql://repl:pw@db1:3306,db2:3306/?ssl=true'),
+    'mysql://repl:***@db1:3306,db2:3306/?ssl=true',
+  );
+  assert.equal(
+    redactUrl('https://b.s3.amazonaws.com/k?X-Amz-Credential=AKIA%2F1&X-Amz-Signature=abc&part=1'),
+    'https://b.s3.amazonaws.com/k?X-Amz-Credential=***&X-Amz-Signature=***&part=1',
+  );
+  assert.equal(redactUrl('http://user:pa55@minio:9000'), 'http://user:***@minio:9000');
+  assert.equal(redactUrl('http://minio:9000/?token=t0k&x=1'), 'http://minio:9000/?token=***&x=1');
+  assert.equal(redactUrl('not a url: password'), 'not a url: password');
 });

@@ -11,8 +11,8 @@ import {
   encodeBinlogDump,
   encodeBinlogDumpGtid,
   encodeRegisterReplica,
-  readRotateEvent,
 } from '../../src/mysql/index.js';
+import { readRotateEvent } from '../../src/binlog/index.js';
 
 describe('replication packets (client -> source payloads)', () => {
   it('COM_BINLOG_DUMP: command, 4-byte position, flags, server_id, file name to the end', () => {

@@ -20,7 +20,7 @@ import {
   type ScannedFile,
 } from '../../src/restore/plan/plan-restore.js';
 import { parseRestoreTarget, type RestoreTarget } from '../../src/restore/plan/restore-target.js';
-import { PitrError } from '../../src/errors/index.js';
+import { BinlogGapError, PitrError, TargetOutOfRangeError } from '../../src/errors/index.js';
 
 const F1 = 'mysql-bin.000001';
 const F2 = 'mysql-bin.000002';
@@ -425,6 +425,53 @@ describe('planRestore: errors say what the repository can do instead', () => {
       'TARGET_OUT_OF_RANGE',
       /not a complete backup/,
     );
+  });
+});
+
+describe('planRestore: typed errors carry what a caller matches on', () => {
+  const caught = (fn: () => unknown): unknown => {
+    try {
+      fn();
+    } catch (err) {
+      return err;
+    }
+    assert.fail('expected an error');
+  };
+
+  it('TargetOutOfRangeError says why in its reason', () => {
+    const cases: [() => unknown, string][] = [
+      [() => planRestore(catalog(), target({ toGtid: '0-1-3' }), { backupId: B2.id }), 'backup-after-target'],
+      [() => planRestore(catalog(), target({ toGtid: '0-1-99' })), 'after-archive'],
+      [() => planRestore(catalog(), target({ toGtid: '0-1-0' })), 'before-archive'],
+      [() => planRestore(catalog({ timelines: [] }), target({ to: 'latest' })), 'no-archive'],
+      [() => planRestore(catalog({ backups: [] }), target({ to: 'latest' })), 'no-backup'],
+      [() => planRestore(catalog(), target({ to: '2026-11-25 09:59:00' })), 'before-oldest-backup'],
+    ];
+    for (const [fn, reason] of cases) {
+      const err = caught(fn);
+      assert.ok(err instanceof TargetOutOfRangeError, String(err));
+      assert.equal(err.code, 'TARGET_OUT_OF_RANGE');
+      assert.equal(err.reason, reason);
+    }
+  });
+
+  it('BinlogGapError names the timeline, file and missing bytes', () => {
+    const gap: BinlogGap = {
+      timeline: '000001',
+      file: F1,
+      from: 600,
+      resumedAt: F2,
+      detectedAt: '2026-11-25T10:00:04Z',
+      reason: 'purged',
+    };
+    const c = catalog({ backups: [B1], timelines: [timeline('000001', [SEG_A, SEG_C], [gap])] });
+    const err = caught(() => planRestore(c, target({ beforeGtid: '0-1-6' })));
+    assert.ok(err instanceof BinlogGapError);
+    assert.deepEqual([err.timeline, err.file, err.from, err.to], ['000001', F1, 600, undefined]);
+    const hole = catalog({ backups: [B1], timelines: [timeline('000001', [SEG_A, SEG_C])] });
+    const end = caught(() => planRestore(hole, target({ beforeGtid: '0-1-6' })));
+    assert.ok(end instanceof BinlogGapError);
+    assert.deepEqual([end.file, end.from, end.to], [F1, 600, undefined]);
   });
 });
 

@@ -56,7 +56,7 @@ describe('openObjectStore', () => {
     assert.throws(
       () => openObjectStore('https://user:hunter2@example.com/x'),
       (err: Error) =>
-        configInvalid(/https:\/\/\*\*\*:\*\*\*@example\.com/)(err) && !err.message.includes('hunter2'),
+        configInvalid(/https:\/\/user:\*\*\*@example\.com/)(err) && !err.message.includes('hunter2'),
     );
     assert.throws(
       () => openObjectStore('s3://b/../etc'),

@@ -4,7 +4,7 @@ import {
   type BackupManifest,
   type CatalogTimeline,
 } from '../../catalog/index.js';
-import { PitrError } from '../../errors/index.js';
+import { PitrError, TargetOutOfRangeError } from '../../errors/index.js';
 import type { ObjectStore } from '../../storage/index.js';
 import { scanArchivedFile } from './archived-segments.js';
 import {
@@ -39,14 +39,14 @@ export function applyTimeline(
   if (timeline !== undefined) {
     const t = timelines.find((x) => x.id === timeline && headed(x));
     if (!t) {
-      throw new PitrError(
-        'TARGET_OUT_OF_RANGE',
+      throw new TargetOutOfRangeError(
+        'unknown-timeline',
         `timeline ${timeline} has no archived binlogs in this repository (see \`mysql-pitr binlog list\`)`,
       );
     }
     if (!holds(t, start)) {
-      throw new PitrError(
-        'TARGET_OUT_OF_RANGE',
+      throw new TargetOutOfRangeError(
+        'not-archived',
         `--from ${at(start)} is not archived on timeline ${timeline}; \`mysql-pitr binlog list\` shows what is`,
       );
     }
@@ -58,8 +58,8 @@ export function applyTimeline(
       const segs = x.segments.filter((s) => s.header !== undefined);
       return `${x.id}: ${segs[0]!.file}:${segs[0]!.start} to ${segs.at(-1)!.file}:${segs.at(-1)!.header!.end}`;
     });
-    throw new PitrError(
-      'TARGET_OUT_OF_RANGE',
+    throw new TargetOutOfRangeError(
+      'not-archived',
       `--from ${at(start)} is not in the archive` +
         (known.length ? ` (it holds ${known.join('; ')})` : ' (the repository holds no archived binlogs)') +
         '. Give the binlog position the target is at: `SHOW MASTER STATUS` on a server restored with its binlog on, ' +
@@ -92,9 +92,9 @@ export function planApplyFrom(
       backupId: backup.id,
     });
   } catch (err) {
-    if (err instanceof PitrError && err.code === 'TARGET_OUT_OF_RANGE' && /was taken at/.test(err.message)) {
-      throw new PitrError(
-        'TARGET_OUT_OF_RANGE',
+    if (err instanceof TargetOutOfRangeError && err.reason === 'backup-after-target') {
+      throw new TargetOutOfRangeError(
+        'before-start',
         `${describeRestoreTarget(target)} is before --from ${at(start)}: the target server is already past it. ` +
           'Rolling forward cannot go back in time: restore a backup into a fresh server with `mysql-pitr restore pitr`',
       );
@@ -226,8 +226,8 @@ export async function locateAfterGtid(
   );
   const trx = scanned.transactions.find((x) => x.gtid === gtid);
   if (!trx) {
-    throw new PitrError(
-      'TARGET_OUT_OF_RANGE',
+    throw new TargetOutOfRangeError(
+      'not-archived',
       `the target's GTID position ends at ${gtid}, but ${req!.file} of timeline ${t.id} does not hold that transaction; ` +
         'give the start with --from FILE:POS',
     );
@@ -260,9 +260,9 @@ export async function locateAfterGtids(
     try {
       p = await locateAfterGtid(store, gtid, opts);
     } catch (err) {
-      if (gtids.length > 1 && err instanceof PitrError && err.code === 'TARGET_OUT_OF_RANGE') {
-        throw new PitrError(
-          'TARGET_OUT_OF_RANGE',
+      if (gtids.length > 1 && err instanceof TargetOutOfRangeError) {
+        throw new TargetOutOfRangeError(
+          'not-archived',
           `the target's GTID position is ${gtids.join(',')}, and ${gtid} is not in the archive (${err.message}); ` +
             'where to continue is unknown: give the start with --from FILE:POS',
           { cause: err },

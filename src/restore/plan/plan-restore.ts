@@ -14,7 +14,12 @@ import {
   type CatalogTimeline,
 } from '../../catalog/index.js';
 import { MariadbGtidPos, MysqlGtidSet, parseMariadbGtid, parseMysqlGtid } from '../../gtid/index.js';
-import { PitrError } from '../../errors/index.js';
+import {
+  BinlogGapError,
+  PitrError,
+  TargetOutOfRangeError,
+  type MissingBinlogRange,
+} from '../../errors/index.js';
 import { describeRestoreTarget, type RestoreTarget } from './restore-target.js';
 
 /** One transaction found by scanning an archived binlog file (see scanArchivedFile). */
@@ -189,8 +194,8 @@ function chooseTimeline(catalog: RestoreCatalog, opts: PlanRestoreOptions): Cata
     const t = catalog.timelines.find((x) => x.id === opts.timeline);
     if (!t || headed(t).length === 0) {
       const known = catalog.timelines.filter((x) => headed(x).length > 0).map((x) => x.id);
-      throw new PitrError(
-        'TARGET_OUT_OF_RANGE',
+      throw new TargetOutOfRangeError(
+        'unknown-timeline',
         `timeline ${opts.timeline} has no archived binlogs in this repository` +
           (known.length ? `; it has timelines ${known.join(', ')} (see \`mysql-pitr binlog list\`)` : ''),
       );
@@ -199,8 +204,8 @@ function chooseTimeline(catalog: RestoreCatalog, opts: PlanRestoreOptions): Cata
   }
   const t = catalog.timelines.filter((x) => headed(x).length > 0).at(-1);
   if (!t) {
-    throw new PitrError(
-      'TARGET_OUT_OF_RANGE',
+    throw new TargetOutOfRangeError(
+      'no-archive',
       'the repository holds no archived binlogs, so no point in time can be restored; run `mysql-pitr archive` ' +
         'against the source (a backup alone can still be loaded with `--to-position` at its coordinates once archived)',
     );
@@ -248,8 +253,8 @@ function otherTimelineError(
   found: CatalogTimeline,
   chosen: CatalogTimeline,
 ): PitrError {
-  return new PitrError(
-    'TARGET_OUT_OF_RANGE',
+  return new TargetOutOfRangeError(
+    'other-timeline',
     `${describeRestoreTarget(target)} is on timeline ${found.id}, not on timeline ${chosen.id} (the newest, ` +
       `started because: ${chosen.record?.reason ?? 'a new binlog history'}). ` +
       `Add --timeline ${found.id} to restore that history, or pick a target on timeline ${chosen.id} ` +
@@ -263,8 +268,8 @@ function locate(catalog: RestoreCatalog, target: RestoreTarget, opts: PlanRestor
   const segs = headed(timeline);
   const others = catalog.timelines.filter((t) => t !== timeline && headed(t).length > 0);
   const afterNewest = (what: string): PitrError =>
-    new PitrError(
-      'TARGET_OUT_OF_RANGE',
+    new TargetOutOfRangeError(
+      'after-archive',
       `${what} is after the newest archived transaction of timeline ${timeline.id} (the archive ends at ` +
         `${archiveEnd(timeline)}). Nothing later can be restored yet: check that \`mysql-pitr archive\` is running ` +
         '(`mysql-pitr status`), wait for it to catch up, or use --to latest to restore everything archived',
@@ -311,8 +316,8 @@ function locate(catalog: RestoreCatalog, target: RestoreTarget, opts: PlanRestor
         if (elsewhere) throw otherTimelineError(target, elsewhere, timeline);
         if (compareBinlogFiles(target.file, segs.at(-1)!.file) > 0)
           throw afterNewest(describeRestoreTarget(target));
-        throw new PitrError(
-          'TARGET_OUT_OF_RANGE',
+        throw new TargetOutOfRangeError(
+          'file-not-archived',
           `${target.file} is not archived on timeline ${timeline.id}: the archive holds ${segs[0]!.file}:${segs[0]!.start} ` +
             `to ${archiveEnd(timeline)}${timeline.gaps.length ? ' with gaps (see `mysql-pitr binlog list`)' : ''}. ` +
             'Pick a position in that range',
@@ -325,8 +330,8 @@ function locate(catalog: RestoreCatalog, target: RestoreTarget, opts: PlanRestor
           throw afterNewest(describeRestoreTarget(target));
         }
         if (target.position > lastSeg.header.end) {
-          throw new PitrError(
-            'TARGET_OUT_OF_RANGE',
+          throw new TargetOutOfRangeError(
+            'not-archived',
             `${at(target)} is past the end of ${target.file}, which ends at ${lastSeg.header.end}; the next file is ` +
               `${lastSeg.header.nextFile ?? binlogFileAfter(target.file)}`,
           );
@@ -349,8 +354,8 @@ function gtidNotArchived(
     const g = parseMariadbGtid(target.gtid);
     const ranges = segs.map((s) => domainRange(s, g.domainId)).filter((r) => r !== undefined);
     if (ranges.length === 0) {
-      return new PitrError(
-        'TARGET_OUT_OF_RANGE',
+      return new TargetOutOfRangeError(
+        'not-archived',
         `${what}: timeline ${timeline.id} has no transaction of GTID domain ${g.domainId}. Check the GTID with ` +
           '`mysql-pitr timeline search`',
       );
@@ -359,16 +364,16 @@ function gtidNotArchived(
     const min = Math.min(...ranges.map((r) => r.first));
     if (g.seqNo > max) return afterNewest(what);
     if (g.seqNo < min) {
-      return new PitrError(
-        'TARGET_OUT_OF_RANGE',
+      return new TargetOutOfRangeError(
+        'before-archive',
         `${what} is older than the archive of timeline ${timeline.id}, whose first transaction of domain ` +
           `${g.domainId} has sequence number ${min} (${segs[0]!.file}:${segs[0]!.start}). A restore can only stop ` +
           'after the archive starts: pick a later target, or restore a backup taken before it with --to-position at ' +
           'the backup coordinates (`mysql-pitr backup list`)',
       );
     }
-    return new PitrError(
-      'TARGET_OUT_OF_RANGE',
+    return new TargetOutOfRangeError(
+      'not-archived',
       `${what} is not in the archive of timeline ${timeline.id}, although domain ${g.domainId} is archived from ` +
         `sequence ${min} to ${max}: it falls in a gap (purged before it was archived) or was written by another ` +
         'server id. Find the transaction with `mysql-pitr timeline search`, and see `mysql-pitr binlog list` for gaps',
@@ -382,16 +387,16 @@ function gtidNotArchived(
   if (entry) {
     if (g.gno > entry.intervals.at(-1)!.end) return afterNewest(what);
     if (g.gno < entry.intervals[0]!.start) {
-      return new PitrError(
-        'TARGET_OUT_OF_RANGE',
+      return new TargetOutOfRangeError(
+        'before-archive',
         `${what} is older than the archive of timeline ${timeline.id}, which holds ${g.uuid} from transaction ` +
           `${entry.intervals[0]!.start}. Pick a later target, or restore a backup taken before it with --to-position ` +
           'at the backup coordinates (`mysql-pitr backup list`)',
       );
     }
   }
-  return new PitrError(
-    'TARGET_OUT_OF_RANGE',
+  return new TargetOutOfRangeError(
+    'not-archived',
     `${what} is not in the archive of timeline ${timeline.id} (it ends at ${archiveEnd(timeline)}` +
       `${entry ? `; ${g.uuid} is archived as ${entry.intervals.map((i) => `${i.start}-${i.end}`).join(', ')}` : `; no transaction of ${g.uuid} is archived`}). ` +
       'It falls in a gap, or the GTID is mistyped: find the transaction with `mysql-pitr timeline search`',
@@ -476,8 +481,8 @@ function resolveStop(catalog: RestoreCatalog, target: RestoreTarget, located: Lo
       const i = trxs.findIndex((t) => t.gtid === target.gtid);
       if (i < 0) {
         const near = trxs.filter((t) => t.gtid !== undefined);
-        throw new PitrError(
-          'TARGET_OUT_OF_RANGE',
+        throw new TargetOutOfRangeError(
+          'not-archived',
           `${describeRestoreTarget(target)}: no transaction with GTID ${target.gtid} in ${segment!.file} of timeline ` +
             `${timeline.id} (it holds ${near[0]?.gtid ?? '?'} to ${near.at(-1)?.gtid ?? '?'}); check the server id ` +
             'part of the GTID with `mysql-pitr timeline search`',
@@ -536,8 +541,8 @@ function chooseBackup(
   if (opts.backupId !== undefined) {
     const b = catalog.backups.find((x) => x.id === opts.backupId);
     if (!b) {
-      throw new PitrError(
-        'TARGET_OUT_OF_RANGE',
+      throw new TargetOutOfRangeError(
+        'unknown-backup',
         `backup ${opts.backupId} is not a complete backup of this repository; \`mysql-pitr backup list\` shows them`,
       );
     }
@@ -547,8 +552,8 @@ function chooseBackup(
         .filter((x) => x.backup === b)
         .map((x) => `it lies on timeline ${x.place.timeline} at ${at(x.place.point)} (${x.place.evidence})`);
       const why = places.unplaced.find((x) => x.backup === b)?.reason ?? elsewhere.join('; ');
-      throw new PitrError(
-        'TARGET_OUT_OF_RANGE',
+      throw new TargetOutOfRangeError(
+        'unknown-backup',
         `backup ${b.id} (binlog ${at(b.binlog)}${b.gtidPosition ? `, GTID position ${b.gtidPosition}` : ''}) ` +
           `cannot start a restore on timeline ${timeline.id}` +
           (why ? `: ${why}` : '') +
@@ -559,8 +564,8 @@ function chooseBackup(
       );
     }
     if (comparePoints(mine.place.point, stop.point) > 0) {
-      throw new PitrError(
-        'TARGET_OUT_OF_RANGE',
+      throw new TargetOutOfRangeError(
+        'backup-after-target',
         `backup ${b.id} was taken at ${at(mine.place.point)} of timeline ${timeline.id}, after the target (${what} stops at ${at(stop.point)}); ` +
           'a restore cannot go back in time from a backup. Leave out --backup to use the newest one before the target',
       );
@@ -572,8 +577,8 @@ function chooseBackup(
   if (chosen) return chosen;
   if (onTimeline.length > 0) {
     const oldest = onTimeline[0]!;
-    throw new PitrError(
-      'TARGET_OUT_OF_RANGE',
+    throw new TargetOutOfRangeError(
+      'before-oldest-backup',
       `${what} (stop point ${at(stop.point)}${stop.firstExcluded ? `, before the transaction committed ${iso(stop.firstExcluded.commitTime)}` : ''}) ` +
         `is before the oldest backup of timeline ${timeline.id}: ${oldest.backup.id}, taken at binlog ${at(oldest.place.point)} ` +
         `(finished ${oldest.backup.finishedAt}). The earliest point this repository can restore to is that backup: use ` +
@@ -583,8 +588,8 @@ function chooseBackup(
   const elsewhere = places.placed.map((x) => `${x.backup.id} (timeline ${x.place.timeline})`);
   const unplaced = places.unplaced.map((x) => `backup ${x.backup.id} cannot be used: ${x.reason}`);
   const source = timeline.record ? ` of ${describeSourceIdentity(timeline.record.source)}` : '';
-  throw new PitrError(
-    'TARGET_OUT_OF_RANGE',
+  throw new TargetOutOfRangeError(
+    'no-backup',
     `timeline ${timeline.id}${source} has no complete backup to start from` +
       (elsewhere.length
         ? `; backups of other timelines: ${elsewhere.join(', ')} (add --timeline to restore there).`
@@ -600,7 +605,7 @@ function gapError(
   timeline: CatalogTimeline,
   backup: Placed,
   stop: BinlogPoint,
-  missing: string,
+  missing: MissingBytes,
   lastGood: BinlogPoint,
   places: Placements,
   target: RestoreTarget,
@@ -612,14 +617,18 @@ function gapError(
     later.length > 0
       ? `or pick backup ${later[0]!.backup.id} (at ${at(later[0]!.place.point)}, after the gap) with a target after it`
       : 'no backup was taken after the gap: take one now with `mysql-pitr backup create` so later targets become restorable';
-  return new PitrError(
-    'BINLOG_GAP',
+  const { detail, ...range } = missing;
+  return new BinlogGapError(
+    { timeline: timeline.id, ...range },
     `${describeRestoreTarget(target)} (stop point ${at(stop)}) lies inside or beyond a gap of timeline ${timeline.id}: ` +
-      `${missing}. From backup ${backup.backup.id} (${at(backup.place.point)}) this repository can restore up to ` +
+      `${detail}. From backup ${backup.backup.id} (${at(backup.place.point)}) this repository can restore up to ` +
       `${at(lastGood)} at most (the last archived byte before the gap; \`mysql-pitr timeline search\` shows the ` +
       `transaction boundaries before it); ${alternative}`,
   );
 }
+
+/** The bytes walkFiles found missing, and how to say it. */
+type MissingBytes = Omit<MissingBinlogRange, 'timeline'> & { detail: string };
 
 function gapAt(gaps: readonly BinlogGap[], file: string, need: number): BinlogGap | undefined {
   return gaps.find((g) => g.file === file && g.from < need);
@@ -634,7 +643,7 @@ function walkFiles(
   timeline: CatalogTimeline,
   start: BinlogPoint,
   stop: BinlogPoint,
-  fail: (missing: string, lastGood: BinlogPoint) => PitrError,
+  fail: (missing: MissingBytes, lastGood: BinlogPoint) => PitrError,
 ): PlanFile[] {
   const segs = headed(timeline);
   const headers = segs.map((s) => s.header);
@@ -650,28 +659,41 @@ function walkFiles(
     if (gap) {
       if (gap.from > lastGood.position || gap.file !== lastGood.file) lastGood = { file, position: gap.from };
       throw fail(
-        `${file} from byte ${gap.from} on was purged by the source before it was archived (${gap.reason}); the archive resumes at ${gap.resumedAt}`,
+        {
+          file,
+          from: gap.from,
+          to: undefined,
+          detail: `${file} from byte ${gap.from} on was purged by the source before it was archived (${gap.reason}); the archive resumes at ${gap.resumedAt}`,
+        },
         lastGood,
       );
     }
     if (fileSegs.length === 0) {
-      throw fail(`${file} is not archived`, lastGood);
+      throw fail({ file, from: 0, to: undefined, detail: `${file} is not archived` }, lastGood);
     }
     const chosen: PlanFile['segments'] = [];
     let expected = 0;
     for (const s of fileSegs) {
       if (s.start >= need) break;
       if (s.start !== expected) {
-        throw fail(`${file} bytes ${expected}..${s.start} are missing from the archive`, {
-          file,
-          position: Math.max(expected, lastGood.file === file ? lastGood.position : 0),
-        });
+        throw fail(
+          {
+            file,
+            from: expected,
+            to: s.start,
+            detail: `${file} bytes ${expected}..${s.start} are missing from the archive`,
+          },
+          { file, position: Math.max(expected, lastGood.file === file ? lastGood.position : 0) },
+        );
       }
       chosen.push({ key: s.key, start: s.start, end: s.header.end, size: s.size });
       expected = s.header.end;
     }
     if (expected < need) {
-      throw fail(`${file} is archived only up to byte ${expected}`, { file, position: expected });
+      throw fail(
+        { file, from: expected, to: undefined, detail: `${file} is archived only up to byte ${expected}` },
+        { file, position: expected },
+      );
     }
     files.push({
       file,
@@ -688,8 +710,14 @@ function walkFiles(
       const end = following ? judgeUnclosedFileEnd(headers, i) : undefined;
       if (!following || end?.verdict !== 'source-restarted') {
         throw fail(
-          `${file} is archived up to byte ${lastSeg!.header.end} but its end (ROTATE) is not` +
-            (end ? ` (${end.evidence})` : ''),
+          {
+            file,
+            from: lastSeg!.header.end,
+            to: undefined,
+            detail:
+              `${file} is archived up to byte ${lastSeg!.header.end} but its end (ROTATE) is not` +
+              (end ? ` (${end.evidence})` : ''),
+          },
           { file, position: lastSeg!.header.end },
         );
       }
@@ -868,8 +896,8 @@ function targetIndex(chain: RestoreChain, forks: PlanFork[], target: RestoreTarg
         if (!/^\d+-\d+-\d+$/.test(target.gtid)) return k;
         const lost = f.lost.find((t) => t.gtid === target.gtid);
         if (lost) {
-          throw new PitrError(
-            'TARGET_OUT_OF_RANGE',
+          throw new TargetOutOfRangeError(
+            'diverged',
             `${describeRestoreTarget(target)}: ${trxText(lost)} was archived from timeline ${f.parent} after the fork ` +
               `(${f.forkGtid}) and timeline ${f.timeline} never received it: it was lost in the failover. Restore ` +
               `that history with --timeline ${f.parent}, or pick a target on the chain`,
@@ -913,8 +941,8 @@ function planAcrossChain(
     const plan = planOnTimeline(catalog, target, { ...opts, timeline: tl.id }, places);
     const f = forks[0];
     if (f && comparePoints(plan.stop, f.cut) > 0) {
-      throw new PitrError(
-        'TARGET_OUT_OF_RANGE',
+      throw new TargetOutOfRangeError(
+        'diverged',
         `${describeRestoreTarget(target)} stops at ${at(plan.stop)} on timeline ${tl.id}, after its fork at ${at(f.cut)} ` +
           `(${f.forkGtid}): the transactions after the fork were lost in the failover (${f.lost.map((t) => t.gtid).join(', ')}). ` +
           `Add --timeline ${tl.id} to restore that history as it was`,
