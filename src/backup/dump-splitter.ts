@@ -39,7 +39,8 @@
  * - Section comments are only recognised between statements: outside a `DELIMITER ;;` block
  *   (triggers, routines and events, whose bodies may hold any text), and outside quoted strings,
  *   identifiers and comments of a DDL statement still open (tracked by a small lexer that runs on
- *   the DDL lines only, never on data).
+ *   the DDL lines only, never on data). The `DELIMITER ;` that ends a block counts only outside
+ *   the strings and comments of the bodies, as in the client.
  * - A data statement outside a `Dumping data` section, or a dump that ends inside a statement, is
  *   an error rather than a guess.
  */
@@ -292,7 +293,14 @@ export class DumpSplitter {
   #line(line: Buffer): void {
     if (this.#delimiterBlock) {
       this.#write(line);
-      if (/^DELIMITER ;\s*$/.test(line.toString('latin1'))) this.#delimiterBlock = false;
+      // as the client does: the command counts only outside strings and comments of the bodies
+      const text = line.toString('utf8');
+      if (this.#lex === 'code' && /^DELIMITER ;\s*$/.test(text)) {
+        this.#delimiterBlock = false;
+        this.#statementOpen = false;
+      } else {
+        this.#lexLine(text);
+      }
       return;
     }
     const text = line.toString('utf8');
@@ -368,6 +376,7 @@ export class DumpSplitter {
     if (/^DELIMITER ;;\s*$/.test(text)) {
       this.#write(line);
       this.#delimiterBlock = true;
+      this.#lex = 'code';
       return true;
     }
     return false;

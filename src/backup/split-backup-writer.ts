@@ -1,12 +1,9 @@
-import { createHash, type Hash } from 'node:crypto';
-import { Transform, type TransformCallback } from 'node:stream';
-
 import type { ManifestPart } from '../catalog/index.js';
-import { createZstdCompressStream } from '../codec/index.js';
 import { PitrError, messageOf } from '../errors/index.js';
 import type { ObjectStore } from '../storage/index.js';
 import type { SplitPartInfo, SplitSink } from './dump-splitter.js';
 import { backupPartKey } from './backup-part-key.js';
+import { PartCompressor, type CompressedPart } from './part-compressor.js';
 
 /** Inputs of {@link SplitBackupWriter}. */
 export interface SplitBackupWriterOptions {
@@ -17,34 +14,19 @@ export interface SplitBackupWriterOptions {
   compressionLevel?: number;
   /**
    * Parts being compressed and stored at once (default 3). The part being written is one of them;
-   * the others finish compressing in libzstd's threads and uploading while the dump goes on.
+   * the others finish compressing and uploading while the dump goes on.
    */
   maxInFlight?: number;
-}
-
-/** Counts and hashes the bytes passing through. */
-class HashingPassThrough extends Transform {
-  readonly hash: Hash = createHash('sha256');
-  bytes = 0;
-  constructor() {
-    super({ highWaterMark: 1024 * 1024 });
-  }
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    this.bytes += chunk.length;
-    this.hash.update(chunk);
-    cb(null, chunk);
-  }
+  /** Worker threads compressing and hashing the parts (default 2; 0: on the calling thread). */
+  compressionThreads?: number;
 }
 
 interface OpenPart {
   info: SplitPartInfo;
   index: number;
   key: string;
-  compress: Transform;
-  sqlHash: Hash;
+  compressed: CompressedPart;
   sqlBytes: number;
-  stored: HashingPassThrough;
-  done: Promise<void>;
 }
 
 /**
@@ -58,6 +40,7 @@ interface OpenPart {
  */
 export class SplitBackupWriter implements SplitSink {
   readonly #o: Required<SplitBackupWriterOptions>;
+  readonly #compressor: PartCompressor;
   #current: OpenPart | undefined;
   readonly #inFlight = new Set<Promise<void>>();
   readonly #results: (ManifestPart | undefined)[] = [];
@@ -67,7 +50,13 @@ export class SplitBackupWriter implements SplitSink {
   #storedBytes = 0;
 
   constructor(opts: SplitBackupWriterOptions) {
-    this.#o = { compressionLevel: 3, maxInFlight: 3, ...opts };
+    this.#o = { compressionLevel: 3, maxInFlight: 3, compressionThreads: 2, ...opts };
+    this.#compressor = new PartCompressor(this.#o.compressionThreads, this.#o.compressionLevel);
+  }
+
+  /** Worker threads compressing (0 when they could not start: then the calling thread does). */
+  get compressionThreads(): number {
+    return this.#compressor.workerCount;
   }
 
   /** SQL bytes handed to parts so far. */
@@ -90,40 +79,21 @@ export class SplitBackupWriter implements SplitSink {
     this.#results.push(undefined);
     const key = backupPartKey(this.#o.backupId, index, info.stage);
     this.#keys.push(key);
-    const compress = createZstdCompressStream({
-      level: this.#o.compressionLevel,
-      // schema parts are small: a thread per part would cost more than it saves
-      workers: info.stage === 'rows' ? 1 : 0,
-    });
-    const stored = new HashingPassThrough();
-    const part: OpenPart = {
-      info,
-      index,
-      key,
-      compress,
-      sqlHash: createHash('sha256'),
-      sqlBytes: 0,
-      stored,
-      done: Promise.resolve(),
-    };
-    compress.on('error', (err: Error) => stored.destroy(err));
-    compress.pipe(stored);
-    const done = this.#o.store.put(key, stored, { contentType: 'application/zstd' }).then(
-      (res) => {
-        if (res.size !== stored.bytes) {
-          throw new PitrError(
-            'INTERNAL',
-            `${this.#o.store.describe()} stored ${res.size} bytes of ${key} but ${stored.bytes} were sent`,
-          );
-        }
-        this.#storedBytes += stored.bytes;
+    const compressed = this.#compressor.startPart();
+    const part: OpenPart = { info, index, key, compressed, sqlBytes: 0 };
+    const done = Promise.all([
+      this.#o.store.put(key, compressed.stored, { contentType: 'application/zstd' }),
+      compressed.checksums,
+    ]).then(
+      ([res, sums]) => {
+        this.#storedBytes += res.size;
         this.#results[index] = {
           key,
           compression: 'zstd',
-          size: stored.bytes,
-          sha256: stored.hash.digest('hex'),
+          size: res.size,
+          sha256: sums.storedSha256,
           uncompressedSize: part.sqlBytes,
-          uncompressedSha256: part.sqlHash.digest('hex'),
+          uncompressedSha256: sums.sqlSha256,
           stage: info.stage,
           database: info.database,
           table: info.table,
@@ -132,11 +102,10 @@ export class SplitBackupWriter implements SplitSink {
       },
       (err: unknown) => {
         this.#failure ??= err;
-        compress.destroy();
+        compressed.destroy(err instanceof Error ? err : new Error(String(err)));
         throw err;
       },
     );
-    part.done = done;
     const tracked = done.catch(() => undefined).finally(() => this.#inFlight.delete(tracked));
     this.#inFlight.add(tracked);
     this.#current = part;
@@ -146,12 +115,11 @@ export class SplitBackupWriter implements SplitSink {
     const part = this.#current!;
     part.sqlBytes += bytes.length;
     this.#sqlBytes += bytes.length;
-    part.sqlHash.update(bytes);
-    part.compress.write(bytes);
+    part.compressed.write(bytes);
   }
 
   endPart(): void {
-    this.#current?.compress.end();
+    this.#current?.compressed.end();
     this.#current = undefined;
   }
 
@@ -163,18 +131,8 @@ export class SplitBackupWriter implements SplitSink {
    */
   async ready(): Promise<void> {
     this.#throwIfFailed();
-    const c = this.#current?.compress;
-    if (c?.writableNeedDrain) {
-      await new Promise<void>((resolve) => {
-        const done = (): void => {
-          c.off('drain', done);
-          c.off('close', done);
-          resolve();
-        };
-        c.on('drain', done);
-        c.on('close', done);
-      });
-    }
+    const c = this.#current?.compressed;
+    if (c?.needsDrain) await c.drained();
     while (this.#inFlight.size > this.#o.maxInFlight) await Promise.race(this.#inFlight);
     this.#throwIfFailed();
   }
@@ -187,6 +145,7 @@ export class SplitBackupWriter implements SplitSink {
   async finish(): Promise<ManifestPart[]> {
     this.endPart();
     await Promise.all([...this.#inFlight]);
+    await this.#compressor.close();
     this.#throwIfFailed();
     return this.#results.map((p, i) => {
       if (!p) throw new PitrError('INTERNAL', `part ${i} of backup ${this.#o.backupId} was never stored`);
@@ -197,10 +156,10 @@ export class SplitBackupWriter implements SplitSink {
   /** Stops every part in progress (their puts then fail and store nothing) and waits for them. */
   async abort(reason: Error): Promise<void> {
     this.#failure ??= reason;
-    this.#current?.compress.destroy(reason);
-    this.#current?.stored.destroy(reason);
+    this.#current?.compressed.destroy(reason);
     this.#current = undefined;
     await Promise.all([...this.#inFlight]);
+    await this.#compressor.close();
   }
 
   #throwIfFailed(): void {

@@ -221,8 +221,9 @@ describe('DumpSplitter hazards', () => {
       '--',
       '-- Table structure for table `evil`',
       '--',
+      'DELIMITER ;',
       "';",
-      'INSERT INTO t VALUES (NEW.a);',
+      'INSERT INTO t VALUES (NEW.a); -- it\'s a comment',
       'END */;;',
       'DELIMITER ;',
     ].join('\n');
