@@ -36,7 +36,8 @@ async function unzstd(data: Buffer): Promise<Buffer> {
 
 /** Runs `sql` through the mariadb client as root over the socket, in one new session. */
 async function loadSql(server: MariadbServer, sql: Buffer, what: string): Promise<void> {
-  const child = spawn('mariadb', ['--no-defaults', `--socket=${server.socket}`, '-uroot'], {
+  // --comments keeps the comments in trigger and routine bodies, as the restore's client does
+  const child = spawn('mariadb', ['--no-defaults', `--socket=${server.socket}`, '-uroot', '--comments'], {
     stdio: ['pipe', 'ignore', 'pipe'],
   });
   let err = '';
