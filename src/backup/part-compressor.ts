@@ -8,9 +8,9 @@ import type { CompressReply, CompressRequest } from './part-compress-worker.js';
 /** SQL bytes batched on the main thread before one message to a worker. */
 const BATCH_BYTES = 1024 * 1024;
 /** SQL bytes sent to a worker and not yet compressed before the producer is held back. */
-const MAX_OUTSTANDING_BYTES = 8 * 1024 * 1024;
+const MAX_OUTSTANDING_BYTES = 4 * 1024 * 1024;
 /** Compressed bytes buffered for the repository before the producer is held back. */
-const STORED_HIGH_WATER_MARK = 4 * 1024 * 1024;
+const STORED_HIGH_WATER_MARK = 1024 * 1024;
 
 /** One part being compressed: SQL in, zstd out (`stored`), checksums at the end. */
 export interface CompressedPart {

@@ -17,7 +17,11 @@ export interface SplitBackupWriterOptions {
    * the others finish compressing and uploading while the dump goes on.
    */
   maxInFlight?: number;
-  /** Worker threads compressing and hashing the parts (default 2; 0: on the calling thread). */
+  /**
+   * Worker threads compressing and hashing the parts (default 1, as `mariadb-dump | zstd` has one
+   * zstd: the dump tool and the server need the other cores, and each thread has its own V8 heap;
+   * 0: on the calling thread).
+   */
   compressionThreads?: number;
 }
 
@@ -50,7 +54,7 @@ export class SplitBackupWriter implements SplitSink {
   #storedBytes = 0;
 
   constructor(opts: SplitBackupWriterOptions) {
-    this.#o = { compressionLevel: 3, maxInFlight: 3, compressionThreads: 2, ...opts };
+    this.#o = { compressionLevel: 3, maxInFlight: 3, compressionThreads: 1, ...opts };
     this.#compressor = new PartCompressor(this.#o.compressionThreads, this.#o.compressionLevel);
   }
 
