@@ -223,7 +223,7 @@ describe('DumpSplitter hazards', () => {
       '--',
       'DELIMITER ;',
       "';",
-      'INSERT INTO t VALUES (NEW.a); -- it\'s a comment',
+      "INSERT INTO t VALUES (NEW.a); -- it's a comment",
       'END */;;',
       'DELIMITER ;',
     ].join('\n');
