@@ -121,9 +121,14 @@ describe('backup create | list | show (real CLI, real MariaDB)', () => {
     );
     await chmod(wrapper, 0o755);
 
-    const res = await create(['--repo', repoUrl, '--json', '--dump-program', wrapper], { ARGV_LOG: argvLog });
+    // --single-file: one object, manifest format 1 (what older builds read)
+    const res = await create(['--repo', repoUrl, '--json', '--single-file', '--dump-program', wrapper], {
+      ARGV_LOG: argvLog,
+    });
     assert.equal(res.code, 0, res.stderr);
     const m = JSON.parse(res.stdout) as BackupManifest;
+    assert.equal(m.format, 1);
+    assert.equal(m.parts, undefined);
     assert.deepEqual(m.binlog, { file: status!.File, position: Number(status!.Position) });
     assert.equal(m.gtidPosition, gtid!.p);
     assert.ok(m.gtidPosition && /^0-\d+-\d+$/.test(m.gtidPosition), String(m.gtidPosition));
@@ -167,7 +172,7 @@ describe('backup create | list | show (real CLI, real MariaDB)', () => {
     assert.match(text.stdout, new RegExp(`binlog\\s+${status!.File}:${status!.Position}`));
   });
 
-  it('a dump taken during writes, stored on S3, equals a replica stopped at the recorded position', async () => {
+  it('a split backup taken during writes, stored on S3, equals a replica stopped at the recorded position', async () => {
     let writing = true;
     let commits = 0;
     const writer = (async () => {
@@ -234,13 +239,19 @@ describe('backup create | list | show (real CLI, real MariaDB)', () => {
     assert.equal(Number(status?.Exec_Master_Log_Pos), m.binlog.position);
     await replica.query('STOP SLAVE');
 
-    // target: load the dump from S3
+    // target: load the split backup's parts from S3 in restore order, one session each
+    assert.equal(m.format, 2);
     const store = openObjectStore(s3Repo, {
       endpoint: s3.endpoint,
       region: s3.region,
       credentials: s3.credentials,
     });
-    await loadSql(target, zstdDecompress(await store.getStream(m.dump!.key)));
+    for (const stage of ['pre', 'rows', 'post'] as const) {
+      for (const p of m.parts!.filter((x) => x.stage === stage)) {
+        assert.equal(await sha256Of(await store.getStream(p.key)), p.sha256, p.key);
+        await loadSql(target, zstdDecompress(await store.getStream(p.key)));
+      }
+    }
 
     const tables = ['shop.orders', 'shop.stock'];
     const fromDump = await checksums(target, tables);

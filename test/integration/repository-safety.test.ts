@@ -186,6 +186,8 @@ describe('repository safety (real CLI, real MariaDB, file:// repository)', () =>
         repo2,
         '--dump-program',
         slowDump,
+        // one object: this checks the store's temporary file (split backups: backup-split.test.ts)
+        '--single-file',
       ]);
       const env: Record<string, string | undefined> = {};
       for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('MYSQL_PITR_')) env[k] = v;

@@ -1,0 +1,291 @@
+import { createHash, type Hash } from 'node:crypto';
+import { PassThrough, Transform, type Readable, type TransformCallback } from 'node:stream';
+import { Worker } from 'node:worker_threads';
+
+import { createZstdCompressStream } from '../codec/index.js';
+import type { CompressReply, CompressRequest } from './part-compress-worker.js';
+
+/** SQL bytes batched on the main thread before one message to a worker. */
+const BATCH_BYTES = 1024 * 1024;
+/** SQL bytes sent to a worker and not yet compressed before the producer is held back. */
+const MAX_OUTSTANDING_BYTES = 4 * 1024 * 1024;
+/** Compressed bytes buffered for the repository before the producer is held back. */
+const STORED_HIGH_WATER_MARK = 1024 * 1024;
+
+/** One part being compressed: SQL in, zstd out (`stored`), checksums at the end. */
+export interface CompressedPart {
+  /** The compressed bytes: hand this stream to the repository. */
+  readonly stored: Readable;
+  write(bytes: Buffer): void;
+  end(): void;
+  /** True while the producer should wait (`drained()`) before writing more. */
+  readonly needsDrain: boolean;
+  drained(): Promise<void>;
+  /** Hex SHA-256 of the SQL and of the compressed bytes, once the part is compressed. */
+  readonly checksums: Promise<{ sqlSha256: string; storedSha256: string }>;
+  destroy(err: Error): void;
+}
+
+/**
+ * Compresses parts on worker threads (zstd and both SHA-256 off the main thread, which then only
+ * reads and cuts the dump: the division of work of `mariadb-dump | zstd`), or, with `workers: 0`
+ * or where a worker cannot start, on the main thread. Parts are given to the workers in turn, so
+ * with two workers one part can finish compressing while the next is written.
+ */
+export class PartCompressor {
+  readonly #workers: WorkerChannel[] = [];
+  #next = 0;
+
+  /**
+   * @param workers worker threads (0: compress on the calling thread)
+   * @param level zstd level
+   */
+  constructor(
+    workers: number,
+    private readonly level: number,
+  ) {
+    for (let i = 0; i < workers; i++) {
+      const channel = WorkerChannel.start();
+      if (!channel) break;
+      this.#workers.push(channel);
+    }
+  }
+
+  /** Worker threads in use (0 when compressing on the calling thread). */
+  get workerCount(): number {
+    return this.#workers.length;
+  }
+
+  startPart(): CompressedPart {
+    if (this.#workers.length === 0) return new InThreadPart(this.level);
+    const w = this.#workers[this.#next++ % this.#workers.length]!;
+    return w.startPart(this.level);
+  }
+
+  /** Stops the worker threads. */
+  async close(): Promise<void> {
+    await Promise.all(this.#workers.map((w) => w.close()));
+  }
+}
+
+/** Starts the worker thread: the compiled .js, or, from the sources, the .ts through tsx. */
+function startWorker(): Worker {
+  if (!import.meta.url.endsWith('.ts'))
+    return new Worker(new URL('./part-compress-worker.js', import.meta.url));
+  // Running from the sources (tsx registered in-process, or by --import, which a worker's own
+  // --import does not reliably apply before its main module loads): register tsx, then import.
+  const api = import.meta.resolve('tsx/esm/api');
+  const entry = new URL('./part-compress-worker.ts', import.meta.url).href;
+  return new Worker(
+    `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`,
+    { eval: true },
+  );
+}
+
+class WorkerChannel {
+  readonly #parts = new Map<number, WorkerPart>();
+  #ids = 0;
+  #dead: Error | undefined;
+
+  private constructor(readonly worker: Worker) {
+    worker.on('message', (m: CompressReply) =>
+      this.#parts.get(m.id)?.onReply(m, () => this.#parts.delete(m.id)),
+    );
+    const fail = (err: Error): void => {
+      this.#dead ??= err;
+      for (const p of this.#parts.values()) p.destroy(err);
+      this.#parts.clear();
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => fail(new Error(`the compression worker thread exited (code ${code})`)));
+  }
+
+  static start(): WorkerChannel | undefined {
+    try {
+      return new WorkerChannel(startWorker());
+    } catch {
+      return undefined; // no worker here: the caller compresses on its own thread
+    }
+  }
+
+  startPart(level: number): CompressedPart {
+    const id = this.#ids++;
+    const part = new WorkerPart(id, (m, transfer) => this.worker.postMessage(m, transfer));
+    if (this.#dead) {
+      part.destroy(this.#dead);
+      return part;
+    }
+    this.#parts.set(id, part);
+    this.worker.postMessage({ type: 'start', id, level } satisfies CompressRequest);
+    return part;
+  }
+
+  async close(): Promise<void> {
+    this.#dead ??= new Error('the compressor was closed');
+    await this.worker.terminate();
+  }
+}
+
+class WorkerPart implements CompressedPart {
+  readonly stored = new PassThrough({ highWaterMark: STORED_HIGH_WATER_MARK });
+  readonly checksums: Promise<{ sqlSha256: string; storedSha256: string }>;
+  #resolve!: (v: { sqlSha256: string; storedSha256: string }) => void;
+  #reject!: (err: Error) => void;
+  #batch: Buffer[] = [];
+  #batchBytes = 0;
+  #outstanding = 0;
+  #waiters: (() => void)[] = [];
+  #failed = false;
+
+  constructor(
+    readonly id: number,
+    private readonly send: (m: CompressRequest, transfer?: ArrayBuffer[]) => void,
+  ) {
+    this.checksums = new Promise((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+    this.checksums.catch(() => undefined);
+    this.stored.on('drain', () => this.#wake());
+    this.stored.on('close', () => this.#wake());
+  }
+
+  get needsDrain(): boolean {
+    return !this.#failed && (this.#outstanding > MAX_OUTSTANDING_BYTES || this.stored.writableNeedDrain);
+  }
+
+  drained(): Promise<void> {
+    if (!this.needsDrain) return Promise.resolve();
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  write(bytes: Buffer): void {
+    if (this.#failed) return;
+    this.#batch.push(bytes);
+    this.#batchBytes += bytes.length;
+    if (this.#batchBytes >= BATCH_BYTES) this.#flush();
+  }
+
+  end(): void {
+    if (this.#failed) return;
+    this.#flush();
+    this.send({ type: 'end', id: this.id });
+  }
+
+  destroy(err: Error): void {
+    if (this.#failed) return;
+    this.#failed = true;
+    this.stored.destroy(err);
+    this.#reject(err);
+    this.#wake();
+  }
+
+  /** A reply from the worker; `forget` drops this part from the worker's table once it is done. */
+  onReply(m: CompressReply, forget: () => void): void {
+    if (this.#failed) return;
+    switch (m.type) {
+      case 'out':
+        this.stored.write(Buffer.from(m.bytes.buffer, m.bytes.byteOffset, m.bytes.byteLength));
+        return;
+      case 'ack':
+        this.#outstanding -= m.n;
+        if (!this.needsDrain) this.#wake();
+        return;
+      case 'done':
+        forget();
+        this.stored.end();
+        this.#resolve({ sqlSha256: m.sqlSha256, storedSha256: m.storedSha256 });
+        return;
+      case 'error':
+        forget();
+        this.destroy(new Error(`compressing a backup part failed: ${m.message}`));
+        return;
+    }
+  }
+
+  #flush(): void {
+    if (this.#batchBytes === 0) return;
+    // one buffer that owns its memory (never a pool slice), so it moves to the worker without a copy
+    const buf = Buffer.allocUnsafeSlow(this.#batchBytes);
+    let at = 0;
+    for (const b of this.#batch) {
+      b.copy(buf, at);
+      at += b.length;
+    }
+    this.#outstanding += buf.length;
+    this.#batch = [];
+    this.#batchBytes = 0;
+    const bytes = new Uint8Array(buf.buffer, 0, buf.length);
+    this.send({ type: 'data', id: this.id, bytes }, [buf.buffer as ArrayBuffer]);
+  }
+
+  #wake(): void {
+    if (this.needsDrain) return;
+    const w = this.#waiters;
+    this.#waiters = [];
+    for (const f of w) f();
+  }
+}
+
+/** Counts nothing, hashes what passes. */
+class HashTap extends Transform {
+  readonly hash: Hash = createHash('sha256');
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.hash.update(chunk);
+    cb(null, chunk);
+  }
+}
+
+/** The fallback: zstd and hashing on the calling thread. */
+class InThreadPart implements CompressedPart {
+  readonly stored: Readable;
+  readonly checksums: Promise<{ sqlSha256: string; storedSha256: string }>;
+  readonly #compress: Transform;
+  readonly #sql = createHash('sha256');
+  readonly #tap = new HashTap();
+
+  constructor(level: number) {
+    this.#compress = createZstdCompressStream({ level });
+    this.#compress.on('error', (err: Error) => this.#tap.destroy(err));
+    this.#compress.pipe(this.#tap);
+    this.stored = this.#tap;
+    this.checksums = new Promise((resolve, reject) => {
+      this.#tap.on('end', () =>
+        resolve({ sqlSha256: this.#sql.digest('hex'), storedSha256: this.#tap.hash.digest('hex') }),
+      );
+      this.#tap.on('error', reject);
+    });
+    this.checksums.catch(() => undefined);
+  }
+
+  get needsDrain(): boolean {
+    return this.#compress.writableNeedDrain;
+  }
+
+  drained(): Promise<void> {
+    if (!this.needsDrain) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        this.#compress.off('drain', done);
+        this.#compress.off('close', done);
+        resolve();
+      };
+      this.#compress.on('drain', done);
+      this.#compress.on('close', done);
+    });
+  }
+
+  write(bytes: Buffer): void {
+    this.#sql.update(bytes);
+    this.#compress.write(bytes);
+  }
+
+  end(): void {
+    this.#compress.end();
+  }
+
+  destroy(err: Error): void {
+    this.#compress.destroy(err);
+    this.#tap.destroy(err);
+  }
+}
