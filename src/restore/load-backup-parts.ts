@@ -19,8 +19,12 @@ import type { OpenLoadSession, ParallelLoadSession } from './parallel-load-sessi
 import type { RestoreProgressListener } from './restore-progress.js';
 import { writeChunk } from './write-chunk.js';
 
-/** Statements sent on a session beyond the running one, so the next is ready when it finishes. */
+/** Batches sent on a session beyond the running one, so the next is ready when it finishes. */
 const QUEUE_PER_SESSION = 2;
+/** Statements per round trip at most (session settings, DDL and small INSERTs go together). */
+const BATCH_STATEMENTS = 64;
+/** SQL bytes per round trip at most (a dump's INSERTs are about 1 MiB: they mostly go alone). */
+const BATCH_BYTES = 1024 * 1024;
 
 /** Client directives, comments, and locks/keys that would serialise the sessions: not sent. */
 const SKIPPED_KINDS: ReadonlySet<DumpStatementKind> = new Set([
@@ -167,31 +171,59 @@ async function loadOnSessions(
     for (const s of sessions) s.destroy();
   };
 
-  /** Streams one part into `session`, pipelined; rejects with the part's first failure. */
+  /**
+   * Streams one part into `session`, pipelined: statements are gathered into batches (up to
+   * BATCH_STATEMENTS / BATCH_BYTES, one multi-statement round trip each when the session can), a
+   * few batches queued; rejects with the part's first failure.
+   */
   const loadPart = async (session: ParallelLoadSession, part: ManifestPart): Promise<void> => {
     const inflight: Promise<void>[] = [];
     let statementError: unknown;
+    let batch: DumpStatement[] = [];
+    let batchBytes = 0;
+    const failedAt = (st: DumpStatement, e: unknown): void => {
+      const cause = e instanceof Error ? e : new Error(String(e));
+      statementError ??= new PitrError(
+        'RESTORE_APPLY_FAILED',
+        `loading backup ${backup.id} into ${deps.targetName} failed at ${describePart(part)} ${describeStatement(st)}: ` +
+          `${cause.message}. The target is partly loaded: drop its user databases (or use a fresh server) ` +
+          'and restore again',
+        { cause },
+      );
+    };
+    const send = async (): Promise<void> => {
+      const sts = batch;
+      batch = [];
+      batchBytes = 0;
+      if (sts.length === 0) return;
+      const run =
+        sts.length === 1 || !session.queryMany
+          ? Promise.all(sts.map((st) => session.query(st.sql).catch((e: unknown) => failedAt(st, e)))).then(
+              () => undefined,
+            )
+          : session.queryMany(sts.map((st) => st.sql)).catch((e: unknown) => {
+              const i = (e as { statementIndex?: number }).statementIndex ?? 0;
+              failedAt(sts[Math.min(i, sts.length - 1)]!, e);
+            });
+      inflight.push(run);
+      while (inflight.length > QUEUE_PER_SESSION) await inflight.shift();
+    };
     try {
       for await (const st of readBackupPart(deps.store, part, { onStored, remedy, signal: deps.signal })) {
         if (failed) throw failure;
         if (statementError !== undefined) throw statementError;
         if (SKIPPED_KINDS.has(st.kind)) continue;
         stats.statements++;
-        const where = describeStatement(st);
-        inflight.push(
-          session.query(st.sql).catch((e: unknown) => {
-            const cause = e instanceof Error ? e : new Error(String(e));
-            statementError ??= new PitrError(
-              'RESTORE_APPLY_FAILED',
-              `loading backup ${backup.id} into ${deps.targetName} failed at ${describePart(part)} ${where}: ` +
-                `${cause.message}. The target is partly loaded: drop its user databases (or use a fresh server) ` +
-                'and restore again',
-              { cause },
-            );
-          }),
-        );
-        while (inflight.length > QUEUE_PER_SESSION) await inflight.shift();
+        if (
+          batch.length > 0 &&
+          (batch.length >= BATCH_STATEMENTS || batchBytes + st.sql.length > BATCH_BYTES)
+        ) {
+          await send();
+        }
+        batch.push(st);
+        batchBytes += st.sql.length;
       }
+      await send();
       await Promise.all(inflight);
       if (statementError !== undefined) throw statementError;
       stats.parts++;
