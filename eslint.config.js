@@ -37,8 +37,9 @@ export const LAYERS = {
   },
   catalog: { may: ['errors', 'gtid'], types: ['storage'] },
   jobs: { may: ['config', 'errors', 'log'], types: ['storage'] },
+  backup: { may: ['catalog', 'codec', 'errors'], types: ['storage'] },
   archiver: {
-    may: ['binlog', 'gtid', 'catalog', 'storage', 'codec', 'mysql', 'errors', 'log'],
+    may: ['binlog', 'gtid', 'catalog', 'storage', 'codec', 'mysql', 'errors', 'log', 'backup'],
     types: ['config'],
   },
   restore: {
@@ -63,6 +64,7 @@ export const LAYERS = {
       'catalog',
       'jobs',
       'archiver',
+      'backup',
       'restore',
       'undo',
     ],

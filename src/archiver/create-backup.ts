@@ -3,18 +3,22 @@ import { createHash, randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
 import { access, open } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
-import { Transform, type TransformCallback } from 'node:stream';
+import { Transform, Writable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 
 import {
+  BACKUP_MANIFEST_FORMAT,
   backupDumpKey,
+  backupPrefix,
   backupManifestKey,
   newBackupId,
   serializeBackupManifest,
   type BackupManifest,
+  type ManifestPart,
   type NonTransactionalTable,
 } from '../catalog/index.js';
+import { DEFAULT_CHUNK_BYTES, DumpSplitter, SplitBackupWriter } from '../backup/index.js';
 import { createZstdCompressStream } from '../codec/index.js';
 import type { MysqlEndpoint } from '../mysql/index.js';
 import { PitrError, messageOf } from '../errors/index.js';
@@ -63,6 +67,13 @@ export interface CreateBackupOptions {
   env?: Readonly<Record<string, string | undefined>>;
   /** zstd level (default 3). */
   compressionLevel?: number;
+  /**
+   * Store one object (`dump.sql.zst`, manifest format 1) instead of a split backup (parts per
+   * table and chunk of rows, format 2). Default false: split.
+   */
+  singleFile?: boolean;
+  /** Split backups: SQL bytes per rows part before a new chunk starts (default 64 MiB). */
+  chunkBytes?: number;
   logger?: Logger;
   /** Aborting stops the dump tool; the backup then fails with INTERRUPTED. */
   signal?: AbortSignal;
@@ -363,9 +374,13 @@ export async function createBackup(opts: CreateBackupOptions): Promise<BackupMan
         ? '--defaults-extra-file=<0600 temporary file: user, password>'
         : a,
     );
-    log.info(`dumping ${address} with ${program} into ${store.describe()}/${dumpKey}`, {
-      args: shownArgs.join(' '),
-    });
+    log.info(
+      `dumping ${address} with ${program} into ${store.describe()}/` +
+        (opts.singleFile ? dumpKey : `${backupPrefix(id)}parts/ (a split backup)`),
+      {
+        args: shownArgs.join(' '),
+      },
+    );
 
     const result = await runDump({
       program,
@@ -379,6 +394,9 @@ export async function createBackup(opts: CreateBackupOptions): Promise<BackupMan
       progressIntervalMs: opts.progressIntervalMs ?? 1000,
       flavor: facts.flavor,
       logger: log,
+      split: !opts.singleFile,
+      backupId: id,
+      chunkBytes: opts.chunkBytes ?? DEFAULT_CHUNK_BYTES,
     });
 
     let gtidPosition: string | null =
@@ -390,7 +408,7 @@ export async function createBackup(opts: CreateBackupOptions): Promise<BackupMan
     if (gtidPosition === '') gtidPosition = null;
 
     const manifest: BackupManifest = {
-      format: 1,
+      format: result.parts ? BACKUP_MANIFEST_FORMAT : 1,
       id,
       kind: 'logical-dump',
       timeline:
@@ -425,14 +443,18 @@ export async function createBackup(opts: CreateBackupOptions): Promise<BackupMan
       finishedAt: now().toISOString(),
       binlog: { file: result.coordinates.binlogFile!, position: result.coordinates.binlogPosition! },
       gtidPosition,
-      dump: {
-        key: dumpKey,
-        compression: 'zstd',
-        size: result.storedBytes,
-        sha256: result.storedSha256,
-        uncompressedSize: result.sqlBytes,
-        uncompressedSha256: result.sqlSha256,
-      },
+      ...(result.parts
+        ? { parts: result.parts }
+        : {
+            dump: {
+              key: dumpKey,
+              compression: 'zstd' as const,
+              size: result.storedBytes,
+              sha256: result.storedSha256!,
+              uncompressedSize: result.sqlBytes,
+              uncompressedSha256: result.sqlSha256!,
+            },
+          }),
       databases: databases ?? null,
       tool: {
         name: command.programs.find((p) => program.endsWith(p)) ?? program,
@@ -449,7 +471,11 @@ export async function createBackup(opts: CreateBackupOptions): Promise<BackupMan
         contentType: 'application/json',
       });
     } catch (err) {
-      await removePartial(store, [dumpKey, manifestKey], log);
+      await removePartial(
+        store,
+        [...(result.parts ? result.parts.map((p) => p.key) : [dumpKey]), manifestKey],
+        log,
+      );
       throw err;
     }
     log.info(
@@ -482,14 +508,21 @@ interface RunDumpOptions {
   progressIntervalMs: number;
   flavor: 'mariadb' | 'mysql';
   logger: Logger;
+  /** Store a split backup (parts) instead of one object. */
+  split: boolean;
+  backupId: string;
+  chunkBytes: number;
 }
 
 interface DumpResult {
   coordinates: DumpCoordinates;
   sqlBytes: number;
-  sqlSha256: string;
   storedBytes: number;
-  storedSha256: string;
+  /** Single-object dump: checksums of the SQL and of the stored object. */
+  sqlSha256?: string;
+  storedSha256?: string;
+  /** Split backup: its parts, in dump order. */
+  parts?: ManifestPart[];
 }
 
 /** Deletes what a failed backup may have left; returns a sentence for the error message. */
@@ -594,6 +627,94 @@ async function runDump(o: RunDumpOptions): Promise<DumpResult> {
     }
     return undefined;
   };
+
+  if (o.split) {
+    return consumeSplit();
+  }
+
+  /** Split backup: the stream cut into parts by DumpSplitter, each stored as its own object. */
+  async function consumeSplit(): Promise<DumpResult> {
+    const writer = new SplitBackupWriter({
+      store: o.store,
+      backupId: o.backupId,
+      compressionLevel: o.compressionLevel,
+    });
+    const splitter = new DumpSplitter(writer, { chunkBytes: o.chunkBytes });
+    const timer = o.onProgress
+      ? setInterval(
+          () =>
+            o.onProgress?.({ sqlBytes, storedBytes: writer.storedBytes, elapsedMs: Date.now() - started }),
+          o.progressIntervalMs,
+        )
+      : undefined;
+    const fail = async (err: unknown): Promise<never> => {
+      child.kill('SIGKILL');
+      await writer.abort(err instanceof Error ? err : new Error(String(err)));
+      const leftover = await removePartial(o.store, [...writer.keys], o.logger);
+      if (err instanceof PitrError && !leftover) throw err;
+      throw new PitrError(
+        err instanceof PitrError ? err.code : 'INTERNAL',
+        `${err instanceof PitrError ? err.message : `storing backup parts in ${o.store.describe()} failed: ${messageOf(err)}`}.${leftover}`,
+        { cause: err },
+      );
+    };
+    try {
+      let storeFailure: unknown;
+      const sink = new Writable({
+        // a deep buffer keeps the dump tool's pipe drained while a part is being stored
+        highWaterMark: TAP_HIGH_WATER_MARK,
+        write(chunk: Buffer, _enc, cb) {
+          sqlBytes += chunk.length;
+          scanner.push(chunk);
+          try {
+            splitter.push(chunk);
+          } catch (err) {
+            cb(err as Error);
+            return;
+          }
+          writer.ready().then(
+            () => cb(),
+            (err: unknown) => {
+              storeFailure ??= err;
+              cb(err as Error);
+            },
+          );
+        },
+      });
+      const piped = await pipeline(child.stdout, sink).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      // the repository failed first (the tool then dies of a broken pipe): report the storage error
+      if (storeFailure !== undefined) return await fail(storeFailure);
+      const dumpFailure = await verdict();
+      if (dumpFailure) return await fail(dumpFailure);
+      if (piped !== undefined) {
+        return await fail(
+          new DumpError(
+            'DUMP_FAILED',
+            `the output of ${o.program} could not be split into parts: ${messageOf(piped)}. No manifest was written; ` +
+              'take the backup with --single-file and report the dump tool version.',
+            { tool: o.program },
+            { cause: piped },
+          ),
+        );
+      }
+      let parts: ManifestPart[];
+      try {
+        splitter.end();
+        parts = await writer.finish();
+      } catch (err) {
+        return await fail(err);
+      }
+      o.onProgress?.({ sqlBytes, storedBytes: writer.storedBytes, elapsedMs: Date.now() - started });
+      return { coordinates: coordinates!, sqlBytes, storedBytes: writer.storedBytes, parts };
+    } finally {
+      if (timer) clearInterval(timer);
+      o.signal?.removeEventListener('abort', onAbort);
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+  }
 
   let failure: PitrError | undefined;
   /** Which side failed first: the dump tool (its verdict) or the repository (the put). */

@@ -1,4 +1,5 @@
 import { createBackup, type BackupProgress } from '../archiver/index.js';
+import { parseByteSize } from './archive.js';
 import { readServer, serverOptions } from './server-options.js';
 import type { CliCommand, CommandContext } from './cli-command.js';
 import { REPO_OPTIONS, openRepository } from './repo-options.js';
@@ -43,13 +44,17 @@ function progressReporter(ctx: CommandContext): { report: (p: BackupProgress) =>
 export const backupCreate: CliCommand = {
   words: ['backup', 'create'],
   summary: 'Take a consistent logical dump (mariadb-dump/mysqldump) into the repository',
-  usage: '--source mysql://USER@HOST:PORT --repo URL [--databases a,b] [--dump-extra-args=--opt] [--json]',
+  usage:
+    '--source mysql://USER@HOST:PORT --repo URL [--databases a,b] [--single-file] [--chunk-size 64MiB] [--dump-extra-args=--opt] [--json]',
   details: [
     'Runs mariadb-dump (MariaDB) or mysqldump (MySQL) with --single-transaction, --master-data=2 or',
-    '--source-data=2 (and --gtid on MariaDB), --routines --events --triggers --hex-blob, and streams',
-    'its output through zstd into backups/<id>/dump.sql.zst. The manifest (backups/<id>/manifest.json)',
-    'is written last, with the binlog file, position and GTID position of the snapshot; a dump that',
-    'fails or is killed leaves no manifest and its data object is removed.',
+    '--source-data=2 (and --gtid on MariaDB), --routines --events --triggers --hex-blob, and stores',
+    'its output as a split backup: one zstd object per table schema, per chunk of its rows (--chunk-size',
+    'of SQL each) and per set of triggers, views, routines and events, under backups/<id>/parts/, so a',
+    'restore loads tables in parallel and a table restore fetches one table alone. --single-file stores',
+    'one object, backups/<id>/dump.sql.zst, instead. The manifest (backups/<id>/manifest.json) is',
+    'written last, with the binlog file, position and GTID position of the snapshot; a dump that fails',
+    'or is killed leaves no manifest and its data objects are removed.',
     '',
     'The password comes from MYSQL_PITR_SOURCE_PASSWORD or --source-password-file and reaches the dump',
     'tool through a temporary 0600 defaults file, never argv. The user needs SELECT, SHOW VIEW, TRIGGER,',
@@ -89,6 +94,21 @@ export const backupCreate: CliCommand = {
       default: 3,
       description: 'zstd level of the stored dump',
     },
+    {
+      key: 'singleFile',
+      flag: 'single-file',
+      type: 'boolean',
+      description:
+        'Store the dump as one object (dump.sql.zst, manifest format 1) instead of parts per table',
+    },
+    {
+      key: 'chunkSize',
+      flag: 'chunk-size',
+      type: 'string',
+      default: '64MiB',
+      valueName: 'SIZE',
+      description: 'Split backups: SQL per rows part of a table before the next chunk starts',
+    },
     { key: 'json', flag: 'json', type: 'boolean', env: false, description: 'Print the manifest as JSON' },
   ],
   async run(ctx) {
@@ -107,6 +127,8 @@ export const backupCreate: CliCommand = {
         searchPath: ctx.env['PATH'] ?? '/usr/bin:/bin',
         env: ctx.env,
         compressionLevel: v['compressionLevel'] as number,
+        singleFile: v['singleFile'] === true,
+        chunkBytes: parseByteSize(v['chunkSize'] as string, '--chunk-size'),
         logger: ctx.logger,
         signal: ctx.signal,
         onProgress: progress.report,
