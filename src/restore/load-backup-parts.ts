@@ -131,7 +131,7 @@ export async function loadBackupParts(
     await loadThroughClient(backup, deps, onStored, remedy, stats);
   }
   stats.storedBytes = done;
-  log.info('backup parts loaded', { backup: backup.id, ...stats });
+  log.info('dump parts loaded', { backup: backup.id, ...stats });
   return stats;
 }
 
