@@ -33,8 +33,9 @@ export interface LoadBackupDumpDeps {
    */
   openLoadSession?: OpenLoadSession | undefined;
   /**
-   * Tables loaded at once (`--load-threads`, default 2): opens N sessions and reads the stored dump
-   * N times. 1 = the whole dump in order on one session, read once.
+   * Sessions of the load (`--load-threads`, default 2). A split backup: N sessions load its `rows`
+   * parts, each part read once (loadBackupParts). A single dump: N sessions load whole tables, each
+   * reading its own copy of the stored dump; 1 = the whole dump in order on one session, read once.
    */
   loadThreads?: number | undefined;
   /** Progress of the `load` phase: stored (compressed) bytes read of the dump's stored size. */
