@@ -7,7 +7,7 @@ import type { ManifestObject } from '../catalog/index.js';
 import { createZstdDecompressStream } from '../codec/index.js';
 import { ChecksumMismatchError } from '../errors/index.js';
 import type { ObjectStore } from '../storage/index.js';
-import { DumpStatementSplitter, type DumpStatement } from './dump-statement-splitter.js';
+import { DumpStatementSplitter, type DumpStatement } from './load/dump-statement-splitter.js';
 
 /** How readBackupPart reports and what its checksum error tells the operator. */
 export interface BackupPartReadOptions {

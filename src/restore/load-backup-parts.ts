@@ -13,11 +13,11 @@ import {
   readBackupPartBytes,
   storedObjectMismatch,
 } from './backup-part-reader.js';
-import type { ClientCommand } from './client-command.js';
-import type { DumpStatement, DumpStatementKind } from './dump-statement-splitter.js';
-import type { OpenLoadSession, ParallelLoadSession } from './parallel-load-session.js';
+import type { ClientCommand } from './apply/client-command.js';
+import type { DumpStatement, DumpStatementKind } from './load/dump-statement-splitter.js';
+import type { OpenLoadSession, ParallelLoadSession } from './load/parallel-load-session.js';
 import type { RestoreProgressListener } from './restore-progress.js';
-import { writeChunk } from './write-chunk.js';
+import { writeChunk } from './load/write-chunk.js';
 
 /** Batches sent on a session beyond the running one, so the next is ready when it finishes. */
 const QUEUE_PER_SESSION = 2;

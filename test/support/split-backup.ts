@@ -22,7 +22,7 @@ import {
 } from '../../src/catalog/index.js';
 import { zstdCompress } from '../../src/codec/index.js';
 import { readBackupPart } from '../../src/restore/backup-part-reader.js';
-import type { DumpStatement } from '../../src/restore/dump-statement-splitter.js';
+import type { DumpStatement } from '../../src/restore/load/dump-statement-splitter.js';
 import type { ObjectStore } from '../../src/storage/index.js';
 
 export interface SplitBackupOptions {

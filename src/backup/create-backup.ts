@@ -18,7 +18,7 @@ import {
   type ManifestPart,
   type NonTransactionalTable,
 } from '../catalog/index.js';
-import { DEFAULT_CHUNK_BYTES, DumpSplitter, SplitBackupWriter } from '../backup/index.js';
+import { DEFAULT_CHUNK_BYTES, DumpSplitter, SplitBackupWriter } from './index.js';
 import { createZstdCompressStream } from '../codec/index.js';
 import type { MysqlEndpoint } from '../mysql/index.js';
 import { PitrError, messageOf } from '../errors/index.js';

@@ -6,8 +6,8 @@ import {
   enableMultiStatements,
   rawQuery,
   type MysqlConnectionOptions,
-} from '../mysql/index.js';
-import { coreConnectionOf } from '../mysql/mysql2-internals.js';
+} from '../../mysql/index.js';
+import { coreConnectionOf } from '../../mysql/mysql2-internals.js';
 
 /** A session that runs dump statements on the target, one at a time, in the order given. */
 export interface ParallelLoadSession {
