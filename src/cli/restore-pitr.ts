@@ -81,6 +81,7 @@ async function restoreTablesFromFlags(
       target,
       targetName: formatEndpoint(endpoint),
       openLoadSession: () => openMysqlLoadSession(options),
+      loadThreads: readLoadThreads(v),
       connect: () => connectMysql(options),
       tables,
       intoSchema: into,

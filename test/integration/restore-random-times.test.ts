@@ -29,6 +29,7 @@ import type { Connection } from 'mysql2/promise';
 import { startMariadb, type MariadbServer } from '../support/mariadb-server.js';
 import { PROJECT_ROOT, cliCommand, runCli, type CliResult } from '../support/run-cli.js';
 import type { RestorePlan, RestoreReport } from '../../src/restore/index.js';
+import { backupSize } from '../../src/catalog/index.js';
 
 const SEED = Number(process.env['PITR_TEST_SEED'] ?? Math.floor(Math.random() * 2 ** 31));
 const ROUNDS = 12;
@@ -316,7 +317,7 @@ describe(`restore pitr --to 12 random times of a mixed workload (PITR_TEST_SEED=
         const last = (phase: string) => progress.filter((p) => p.phase === phase).at(-1);
         assert.deepEqual(
           [last('load')?.finished, last('load')?.done, last('load')?.total],
-          [true, plan.backup.dump!.size, plan.backup.dump!.size],
+          [true, backupSize(plan.backup).size, backupSize(plan.backup).size],
           r.stderr,
         );
         assert.equal(last('download')?.finished, true, r.stderr);

@@ -1,13 +1,15 @@
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { singleDumpObject, type BackupManifest } from '../../catalog/index.js';
+import type { BackupManifest, ManifestObject } from '../../catalog/index.js';
 import { createZstdDecompressStream } from '../../codec/index.js';
-import { ChecksumMismatchError, PitrError, isPitrError } from '../../errors/index.js';
+import { PitrError, isPitrError } from '../../errors/index.js';
 import { silentLogger, type Logger } from '../../log/index.js';
 import type { ObjectStore } from '../../storage/index.js';
+import { hashStoredObject, storedObjectMismatch } from '../backup-part-reader.js';
 import type { ClientCommand } from '../apply/client-command.js';
 import { DumpStatementSplitter } from './dump-statement-splitter.js';
 import { ParallelDumpLoader } from './parallel-dump-loader.js';
+import { loadBackupParts } from '../load-backup-parts.js';
 import { loadInLanes } from './parallel-lane-loader.js';
 import type { OpenLoadSession, ParallelLoadSession } from './parallel-load-session.js';
 import type { RestoreProgressListener } from '../restore-progress.js';
@@ -31,8 +33,9 @@ export interface LoadBackupDumpDeps {
    */
   openLoadSession?: OpenLoadSession | undefined;
   /**
-   * Tables loaded at once (`--load-threads`, default 2): opens N sessions and reads the stored dump
-   * N times. 1 = the whole dump in order on one session, read once.
+   * Sessions of the load (`--load-threads`, default 2). A split backup: N sessions load its `rows`
+   * parts, each part read once (loadBackupParts). A single dump: N sessions load whole tables, each
+   * reading its own copy of the stored dump; 1 = the whole dump in order on one session, read once.
    */
   loadThreads?: number | undefined;
   /** Progress of the `load` phase: stored (compressed) bytes read of the dump's stored size. */
@@ -41,34 +44,9 @@ export interface LoadBackupDumpDeps {
   signal?: AbortSignal;
 }
 
-/** The message of a stored dump that does not match its manifest (found only at the end). */
-function dumpMismatch(
-  backup: BackupManifest,
-  storedBytes: number,
-  storedSha: string,
-  options?: ErrorOptions,
-): ChecksumMismatchError {
-  return new ChecksumMismatchError(
-    singleDumpObject(backup).key,
-    0,
-    `the dump read back as ${storedBytes} bytes with SHA-256 ${storedSha}; its manifest records ` +
-      `${singleDumpObject(backup).size} bytes and ${singleDumpObject(backup).sha256}. The check completes only at the end of the ` +
-      'dump, so the target is already partly loaded from damaged data: drop its user databases (or use a ' +
-      'fresh server) and reload it from another backup',
-    options,
-  );
-}
-
-/** Size and SHA-256 of a stored object, read in full. */
-async function hashStoredObject(store: ObjectStore, key: string): Promise<{ size: number; sha256: string }> {
-  const h = createHash('sha256');
-  let size = 0;
-  for await (const c of await store.getStream(key)) {
-    h.update(c as Buffer);
-    size += (c as Buffer).length;
-  }
-  return { size, sha256: h.digest('hex') };
-}
+const DUMP_REMEDY =
+  'The check completes only at the end of the dump, so the target is already partly loaded from damaged data: ' +
+  'drop its user databases (or use a fresh server) and reload it from another backup';
 
 /** Decompressed chunks of one read of the dump, with the stored bytes counted (and hashed). */
 async function* readDump(
@@ -101,11 +79,12 @@ async function* readDump(
  */
 async function loadStatements(
   backup: BackupManifest,
+  dump: ManifestObject,
   deps: LoadBackupDumpDeps & { openLoadSession: OpenLoadSession },
   sql: ReturnType<typeof createHash>,
   stored: ReturnType<typeof createHash>,
 ): Promise<number> {
-  const key = singleDumpObject(backup).key;
+  const key = dump.key;
   const log = deps.logger ?? silentLogger;
   const threads = Math.max(1, Math.floor(deps.loadThreads ?? DEFAULT_LOAD_THREADS));
   const reads = threads;
@@ -122,7 +101,7 @@ async function loadStatements(
     const done = Math.min(...bytes);
     if (done > reported) {
       reported = done;
-      deps.onProgress?.({ phase: 'load', done, total: singleDumpObject(backup).size });
+      deps.onProgress?.({ phase: 'load', done, total: dump.size });
     }
   };
   let ok = false;
@@ -168,6 +147,16 @@ async function loadStatements(
  */
 export async function loadBackupDump(backup: BackupManifest, deps: LoadBackupDumpDeps): Promise<void> {
   const log = deps.logger ?? silentLogger;
+  if (backup.parts) {
+    await loadBackupParts(backup, { ...deps, logger: log });
+    return;
+  }
+  const dump = backup.dump;
+  if (!dump)
+    throw new PitrError(
+      'CORRUPT_DATA',
+      `backup ${backup.id} has neither a dump nor parts; take a new backup`,
+    );
   const sql = createHash('sha256');
   if (deps.openLoadSession) {
     const stored = createHash('sha256');
@@ -175,6 +164,7 @@ export async function loadBackupDump(backup: BackupManifest, deps: LoadBackupDum
     try {
       storedBytes = await loadStatements(
         backup,
+        dump,
         { ...deps, openLoadSession: deps.openLoadSession },
         sql,
         stored,
@@ -183,25 +173,22 @@ export async function loadBackupDump(backup: BackupManifest, deps: LoadBackupDum
       // A damaged dump shows up first as a statement the server rejects (garbage SQL) or a zstd
       // error: check the stored object, so the operator learns that the dump, not the target, is bad.
       if (isPitrError(e, 'RESTORE_APPLY_FAILED', 'CORRUPT_DATA', 'TRUNCATED_DATA') && !deps.signal?.aborted) {
-        const check = await hashStoredObject(deps.store, singleDumpObject(backup).key).catch(() => undefined);
-        if (
-          check &&
-          (check.size !== singleDumpObject(backup).size || check.sha256 !== singleDumpObject(backup).sha256)
-        ) {
-          throw dumpMismatch(backup, check.size, check.sha256, { cause: e });
+        const check = await hashStoredObject(deps.store, dump.key);
+        if (check && (check.size !== dump.size || check.sha256 !== dump.sha256)) {
+          throw storedObjectMismatch(dump, check, DUMP_REMEDY, { cause: e });
         }
       }
       throw e;
     }
     const storedSha = stored.digest('hex');
-    if (storedBytes !== singleDumpObject(backup).size || storedSha !== singleDumpObject(backup).sha256) {
-      throw dumpMismatch(backup, storedBytes, storedSha);
+    if (storedBytes !== dump.size || storedSha !== dump.sha256) {
+      throw storedObjectMismatch(dump, { size: storedBytes, sha256: storedSha }, DUMP_REMEDY);
     }
     log.info('dump loaded', { backup: backup.id, sha256: sql.digest('hex') });
     return;
   }
   const { store, client } = deps;
-  const key = singleDumpObject(backup).key;
+  const key = dump.key;
   const proc = client.spawn();
   const err: Buffer[] = [];
   proc.stderr.on('data', (c: Buffer) => err.push(c));
@@ -216,7 +203,7 @@ export async function loadBackupDump(backup: BackupManifest, deps: LoadBackupDum
     source.on('data', (c: Buffer) => {
       stored.update(c);
       storedBytes += c.length;
-      deps.onProgress?.({ phase: 'load', done: storedBytes, total: singleDumpObject(backup).size });
+      deps.onProgress?.({ phase: 'load', done: storedBytes, total: dump.size });
     });
     source.pipe(dec);
     source.on('error', (e) => dec.destroy(e));
@@ -240,8 +227,8 @@ export async function loadBackupDump(backup: BackupManifest, deps: LoadBackupDum
     );
   }
   const storedSha = stored.digest('hex');
-  if (storedBytes !== singleDumpObject(backup).size || storedSha !== singleDumpObject(backup).sha256) {
-    throw dumpMismatch(backup, storedBytes, storedSha);
+  if (storedBytes !== dump.size || storedSha !== dump.sha256) {
+    throw storedObjectMismatch(dump, { size: storedBytes, sha256: storedSha }, DUMP_REMEDY);
   }
   log.info('dump loaded', { backup: backup.id, sha256: sql.digest('hex') });
 }

@@ -1,7 +1,12 @@
 // One session of the parallel dump load: a mysql2 connection sending each statement's bytes as it
 // is, in a COM_QUERY packet (rawQuery in src/mysql: mysql2's own query() takes a string and would
 // re-encode the bytes, and a dump's binary strings are not UTF-8), waiting for the server's answer.
-import { connectMysql, rawQuery, type MysqlConnectionOptions } from '../../mysql/index.js';
+import {
+  connectMysql,
+  enableMultiStatements,
+  rawQuery,
+  type MysqlConnectionOptions,
+} from '../../mysql/index.js';
 import { coreConnectionOf } from '../../mysql/mysql2-internals.js';
 
 /** A session that runs dump statements on the target, one at a time, in the order given. */
@@ -14,11 +19,22 @@ export interface ParallelLoadSession {
    *   connection error
    */
   query(sql: Buffer): Promise<void>;
+  /**
+   * Sends several statements in one round trip (one multi-statement COM_QUERY, in order), when the
+   * session can; resolves when the server has run them all.
+   *
+   * @throws Error carrying `errno`, `sqlState`, `sqlMessage` and `statementIndex` (the failed one;
+   *   those before it ran, none after it) when the server rejects one, or a connection error
+   */
+  queryMany?(sqls: readonly Buffer[]): Promise<void>;
   /** Ends the connection after the queued statements. */
   close(): Promise<void>;
   /** Drops the connection at once (errors, abort). */
   destroy(): void;
 }
+
+const SEPARATOR = Buffer.from('\n;\n');
+const NEWLINE = Buffer.from('\n');
 
 /** Opens one more session to the target (binary logging already off for it). */
 export type OpenLoadSession = () => Promise<ParallelLoadSession>;
@@ -35,10 +51,23 @@ export async function openMysqlLoadSession(options: MysqlConnectionOptions): Pro
   const core = coreConnectionOf(conn);
   // A connection-level error also rejects the running command; this keeps it from being unhandled.
   core.on('error', () => undefined);
+  let multi = false;
   const session: ParallelLoadSession = {
     async query(sql: Buffer): Promise<void> {
       const { error } = await rawQuery(conn, sql);
       if (error) throw Object.assign(new Error(error.sqlMessage), error);
+    },
+    async queryMany(sqls: readonly Buffer[]): Promise<void> {
+      if (!multi) {
+        await enableMultiStatements(conn);
+        multi = true;
+      }
+      // A statement may end in a line comment: each separator starts on a new line.
+      const parts: Buffer[] = [];
+      sqls.forEach((q, i) => parts.push(...(i > 0 ? [SEPARATOR, q] : [q])));
+      parts.push(NEWLINE);
+      const { statements, error } = await rawQuery(conn, Buffer.concat(parts));
+      if (error) throw Object.assign(new Error(error.sqlMessage), error, { statementIndex: statements });
     },
     async close() {
       await conn.end();

@@ -2,18 +2,19 @@
 // events from the archive, optionally under another schema name, on any server (typically the live
 // primary). Nothing else on the target is touched, and nothing is binary-logged unless asked.
 import { createHash } from 'node:crypto';
-import { singleDumpObject } from '../../catalog/index.js';
+import type { ManifestObject, ManifestPart } from '../../catalog/index.js';
 import { createZstdDecompressStream } from '../../codec/index.js';
-import { ChecksumMismatchError, PitrError } from '../../errors/index.js';
+import { ChecksumMismatchError, PitrError, isPitrError } from '../../errors/index.js';
 import { silentLogger, type Logger } from '../../log/index.js';
 import type { ObjectStore } from '../../storage/index.js';
 import { readArchivedSegments } from '../apply/archived-segments.js';
+import { hashStoredObject, readBackupPart, storedObjectMismatch } from '../backup-part-reader.js';
 import { DumpStatementSplitter, type DumpStatement } from '../load/dump-statement-splitter.js';
 import { EventBinlogApplier, type ConnectEventTarget } from '../apply/event-applier.js';
 import { TableEventFilter } from '../apply/event-filter.js';
 import { tableRestoreQueryFilter } from './table-restore-ddl.js';
 import type { TargetConnection } from '../execute-restore.js';
-import type { OpenLoadSession } from '../load/parallel-load-session.js';
+import type { OpenLoadSession, ParallelLoadSession } from '../load/parallel-load-session.js';
 import type { RestorePlan } from '../plan/plan-restore.js';
 import { restorePreflight } from '../restore-preflight.js';
 
@@ -53,6 +54,8 @@ export interface TableRestoreDeps {
   targetName: string;
   /** A load session (binary log off) for the dump statements. */
   openLoadSession: OpenLoadSession;
+  /** Sessions loading a split backup's `rows` parts at once (default 2). */
+  loadThreads?: number | undefined;
   /** The applying session's connection. */
   connect: ConnectEventTarget;
   tables: readonly TableName[];
@@ -154,51 +157,53 @@ export async function restoreTables(plan: RestorePlan, deps: TableRestoreDeps): 
 
   const wanted = new Set(deps.tables.map((t) => key(t.database, t.table)));
   const databases = new Set(deps.tables.map((t) => t.database));
-  const created = new Set<string>();
-  const t0 = Date.now();
-  const session = await deps.openLoadSession();
-  let ok = false;
-  try {
-    await loadTables(plan, deps, async (st, db) => {
-      if (st.kind === 'use') {
-        if (!databases.has(st.database!)) return;
-        await session.query(Buffer.from(`CREATE DATABASE IF NOT EXISTS ${quoteId(dest(st.database!))}`));
-        await session.query(Buffer.from(`USE ${quoteId(dest(st.database!))}`));
-        return;
-      }
-      if (st.kind === 'session') return session.query(st.sql);
-      if (db === undefined || st.table === undefined || !wanted.has(key(db, st.table))) return;
-      if (!['create-table', 'drop-table', 'insert', 'disable-keys', 'enable-keys'].includes(st.kind)) return;
-      await session.query(st.sql);
-      if (st.kind === 'create-table') {
-        created.add(key(db, st.table));
-        // A key to a table not restored cannot hold (its rows are not there): the copy goes without it.
-        for (const fk of foreignKeyTargets(st.sql.toString('utf8'), db)) {
-          if (wanted.has(key(fk.database, fk.table))) continue;
-          await session.query(
-            Buffer.from(`ALTER TABLE ${quoteId(st.table)} DROP FOREIGN KEY ${quoteId(fk.constraint)}`),
-          );
-          warnings.push(
-            `${show(db, st.table)} has a foreign key ${fk.constraint} to ${show(fk.database, fk.table)}, which is not ` +
-              `restored: ${show(dest(db), st.table)} was restored without it (add it back with ALTER TABLE ... ADD ` +
-              'FOREIGN KEY once the rows match)',
-          );
-        }
-      }
-    });
-    ok = true;
-  } finally {
-    if (ok) await session.close().catch(() => session.destroy());
-    else session.destroy();
-  }
-  const missing = deps.tables.filter((t) => !created.has(key(t.database, t.table)));
-  if (missing.length > 0) {
-    throw new PitrError(
-      'USAGE',
-      `backup ${plan.backup.id} holds no table ${missing.map((t) => show(t.database, t.table)).join(', ')}; ` +
-        'check the names (db.table, case as on the source) with `mysql-pitr backup list`',
+  const parts = plan.backup.parts;
+  if (parts) {
+    // A split backup says up front which tables it holds: refuse before anything changes.
+    const held = new Set(
+      parts.filter((p) => p.stage === 'pre').map((p) => key(p.database ?? '', p.table ?? '')),
     );
+    const absent = deps.tables.filter((t) => !held.has(key(t.database, t.table)));
+    if (absent.length > 0) throw noSuchTables(plan, absent);
   }
+  const created = new Set<string>();
+  /** Runs one dump statement of the listed tables on `session` (`db`: the database of the last USE). */
+  const each = async (
+    session: ParallelLoadSession,
+    st: DumpStatement,
+    db: string | undefined,
+  ): Promise<void> => {
+    if (st.kind === 'use') {
+      if (!databases.has(st.database!)) return;
+      await session.query(Buffer.from(`CREATE DATABASE IF NOT EXISTS ${quoteId(dest(st.database!))}`));
+      await session.query(Buffer.from(`USE ${quoteId(dest(st.database!))}`));
+      return;
+    }
+    if (st.kind === 'session') return session.query(st.sql);
+    if (db === undefined || st.table === undefined || !wanted.has(key(db, st.table))) return;
+    if (!['create-table', 'drop-table', 'insert', 'disable-keys', 'enable-keys'].includes(st.kind)) return;
+    await session.query(st.sql);
+    if (st.kind === 'create-table') {
+      created.add(key(db, st.table));
+      // A key to a table not restored cannot hold (its rows are not there): the copy goes without it.
+      for (const fk of foreignKeyTargets(st.sql.toString('utf8'), db)) {
+        if (wanted.has(key(fk.database, fk.table))) continue;
+        await session.query(
+          Buffer.from(`ALTER TABLE ${quoteId(st.table)} DROP FOREIGN KEY ${quoteId(fk.constraint)}`),
+        );
+        warnings.push(
+          `${show(db, st.table)} has a foreign key ${fk.constraint} to ${show(fk.database, fk.table)}, which is not ` +
+            `restored: ${show(dest(db), st.table)} was restored without it (add it back with ALTER TABLE ... ADD ` +
+            'FOREIGN KEY once the rows match)',
+        );
+      }
+    }
+  };
+  const t0 = Date.now();
+  if (parts) await loadTableParts(plan, deps, parts, each);
+  else await loadTables(plan, deps, each);
+  const missing = deps.tables.filter((t) => !created.has(key(t.database, t.table)));
+  if (missing.length > 0) throw noSuchTables(plan, missing);
   const t1 = Date.now();
 
   const renameDatabase = new Map([...databases].map((d) => [d, dest(d)]));
@@ -238,17 +243,154 @@ export async function restoreTables(plan: RestorePlan, deps: TableRestoreDeps): 
   };
 }
 
+function noSuchTables(plan: RestorePlan, tables: readonly TableName[]): PitrError {
+  return new PitrError(
+    'USAGE',
+    `backup ${plan.backup.id} holds no table ${tables.map((t) => show(t.database, t.table)).join(', ')}; ` +
+      'check the names (db.table, case as on the source) with `mysql-pitr backup list`',
+  );
+}
+
+/** Runs one statement of the listed tables on a load session (see restoreTables). */
+type EachStatement = (
+  session: ParallelLoadSession,
+  st: DumpStatement,
+  db: string | undefined,
+) => Promise<void>;
+
+/** What to do when a part read for a table restore turns out damaged. */
+const TABLE_PART_REMEDY =
+  'The restored tables were loaded from damaged data: drop them and restore from another backup';
+
 /**
- * Streams the backup's dump once, splits it into statements and hands each to `each` with the
- * database of the last `USE`; checks the stored bytes against the manifest at the end.
+ * The parts of a split backup that hold the listed tables: their `pre` parts (DROP/CREATE TABLE)
+ * and `rows` parts. Their `post` parts (triggers) are not applied by a table restore (as with a
+ * single-dump backup, whose trigger statements are skipped), so they are not fetched; neither is
+ * any part of another table or of the database as a whole (views, routines, events).
  */
-async function loadTables(
+export function tablePartsOf(
+  parts: readonly ManifestPart[],
+  tables: readonly TableName[],
+): { pre: ManifestPart[]; rows: ManifestPart[] } {
+  const listed = new Set(tables.map((t) => key(t.database, t.table)));
+  const mine = (p: ManifestPart): boolean =>
+    p.database !== null && p.table !== null && listed.has(key(p.database, p.table));
+  return {
+    pre: parts.filter((p) => p.stage === 'pre' && mine(p)),
+    rows: parts.filter((p) => p.stage === 'rows' && mine(p)),
+  };
+}
+
+/**
+ * Loads the listed tables from a split backup: their `pre` parts in list order on one session,
+ * then their `rows` parts on up to `loadThreads` sessions at once; every part checked against its
+ * stored size and SHA-256 as it streams.
+ */
+async function loadTableParts(
   plan: RestorePlan,
   deps: TableRestoreDeps,
+  parts: readonly ManifestPart[],
+  each: EachStatement,
+): Promise<void> {
+  const { pre, rows } = tablePartsOf(parts, deps.tables);
+  const sessions: ParallelLoadSession[] = [];
+  let failure: unknown;
+  const loadPart = async (session: ParallelLoadSession, part: ManifestPart): Promise<void> => {
+    try {
+      await loadOnePart(session, part);
+    } catch (e) {
+      // Garbage SQL or a zstd error first: tell a damaged part from a failing target.
+      if (
+        failure !== undefined ||
+        deps.signal?.aborted ||
+        !isPitrError(e, 'RESTORE_APPLY_FAILED', 'CORRUPT_DATA', 'TRUNCATED_DATA')
+      )
+        throw e;
+      const check = await hashStoredObject(deps.store, part.key);
+      if (check && (check.size !== part.size || check.sha256 !== part.sha256)) {
+        throw storedObjectMismatch(part, check, TABLE_PART_REMEDY, { cause: e });
+      }
+      throw e;
+    }
+  };
+  const loadOnePart = async (session: ParallelLoadSession, part: ManifestPart): Promise<void> => {
+    let db: string | undefined;
+    for await (const st of readBackupPart(deps.store, part, {
+      remedy: TABLE_PART_REMEDY,
+      signal: deps.signal,
+    })) {
+      if (failure !== undefined) throw failure;
+      if (st.kind === 'use') db = st.database;
+      try {
+        await each(session, st, db);
+      } catch (e) {
+        throw new PitrError(
+          'RESTORE_APPLY_FAILED',
+          `loading tables of backup ${plan.backup.id} into ${deps.targetName} failed at line ${st.line} of ` +
+            `${part.key}: ${(e as Error).message}. The restored tables are partly loaded: restore again with --force`,
+          { cause: e },
+        );
+      }
+    }
+  };
+  let ok = false;
+  try {
+    sessions.push(await deps.openLoadSession());
+    for (const p of pre) await loadPart(sessions[0]!, p);
+    const threads = Math.max(1, Math.min(Math.floor(deps.loadThreads ?? 2), rows.length));
+    while (sessions.length < threads) sessions.push(await deps.openLoadSession());
+    let next = 0;
+    await Promise.all(
+      sessions.map(async (s) => {
+        try {
+          while (failure === undefined && next < rows.length) await loadPart(s, rows[next++]!);
+        } catch (e) {
+          if (failure === undefined) {
+            failure = e;
+            for (const x of sessions) if (x !== s) x.destroy();
+          }
+        }
+      }),
+    );
+    if (failure !== undefined) throw failure;
+    ok = true;
+  } finally {
+    if (ok) await Promise.all(sessions.map((s) => s.close().catch(() => s.destroy())));
+    else for (const s of sessions) s.destroy();
+  }
+}
+
+/**
+ * Streams the single dump of a format-1 backup once on one session, splits it into statements and
+ * hands each to `each` with the database of the last `USE`; checks the stored bytes against the
+ * manifest at the end.
+ */
+async function loadTables(plan: RestorePlan, deps: TableRestoreDeps, each: EachStatement): Promise<void> {
+  const backup = plan.backup;
+  const dump = backup.dump;
+  if (!dump)
+    throw new PitrError(
+      'CORRUPT_DATA',
+      `backup ${backup.id} has neither a dump nor parts; take a new backup`,
+    );
+  const session = await deps.openLoadSession();
+  let ok = false;
+  try {
+    await streamDump(plan, deps, dump, (st, db) => each(session, st, db));
+    ok = true;
+  } finally {
+    if (ok) await session.close().catch(() => session.destroy());
+    else session.destroy();
+  }
+}
+
+async function streamDump(
+  plan: RestorePlan,
+  deps: TableRestoreDeps,
+  dump: ManifestObject,
   each: (st: DumpStatement, db: string | undefined) => Promise<void>,
 ): Promise<void> {
   const backup = plan.backup;
-  const dump = singleDumpObject(backup);
   const source = await deps.store.getStream(dump.key);
   const dec = createZstdDecompressStream({ object: dump.key });
   const stored = createHash('sha256');
