@@ -21,7 +21,7 @@ import {
   type ManifestPart,
 } from '../../src/catalog/index.js';
 import { zstdCompress } from '../../src/codec/index.js';
-import { readBackupPart } from '../../src/restore/backup-part-reader.js';
+import { readBackupPart } from '../../src/restore/load/backup-part-reader.js';
 import type { DumpStatement } from '../../src/restore/load/dump-statement-splitter.js';
 import type { ObjectStore } from '../../src/storage/index.js';
 

@@ -7,7 +7,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ManifestPart } from '../../src/catalog/index.js';
-import { partsInLoadOrder } from '../../src/restore/load-backup-parts.js';
+import { partsInLoadOrder } from '../../src/restore/load/load-backup-parts.js';
 import { tablePartsOf } from '../../src/restore/tables/table-restore.js';
 
 let n = 0;

@@ -8,7 +8,7 @@ import { ChecksumMismatchError, PitrError, isPitrError } from '../../errors/inde
 import { silentLogger, type Logger } from '../../log/index.js';
 import type { ObjectStore } from '../../storage/index.js';
 import { readArchivedSegments } from '../apply/archived-segments.js';
-import { hashStoredObject, readBackupPart, storedObjectMismatch } from '../backup-part-reader.js';
+import { hashStoredObject, readBackupPart, storedObjectMismatch } from '../load/backup-part-reader.js';
 import { DumpStatementSplitter, type DumpStatement } from '../load/dump-statement-splitter.js';
 import { EventBinlogApplier, type ConnectEventTarget } from '../apply/event-applier.js';
 import { TableEventFilter } from '../apply/event-filter.js';

@@ -3,11 +3,11 @@
 // zstd and split into statements; the size and SHA-256 recorded in the manifest are checked once
 // the last byte has been read. Nothing is held whole.
 import { createHash } from 'node:crypto';
-import type { ManifestObject } from '../catalog/index.js';
-import { createZstdDecompressStream } from '../codec/index.js';
-import { ChecksumMismatchError } from '../errors/index.js';
-import type { ObjectStore } from '../storage/index.js';
-import { DumpStatementSplitter, type DumpStatement } from './load/dump-statement-splitter.js';
+import type { ManifestObject } from '../../catalog/index.js';
+import { createZstdDecompressStream } from '../../codec/index.js';
+import { ChecksumMismatchError } from '../../errors/index.js';
+import type { ObjectStore } from '../../storage/index.js';
+import { DumpStatementSplitter, type DumpStatement } from './dump-statement-splitter.js';
 
 /** How readBackupPart reports and what its checksum error tells the operator. */
 export interface BackupPartReadOptions {

@@ -3,21 +3,21 @@
 // free, several parts of one table at once), then every `post` part in list order on one session.
 // Each stored byte is read once; each part's size and SHA-256 are checked as it streams.
 import { once } from 'node:events';
-import type { BackupManifest, ManifestPart } from '../catalog/index.js';
-import { PitrError, isPitrError } from '../errors/index.js';
-import { silentLogger, type Logger } from '../log/index.js';
-import type { ObjectStore } from '../storage/index.js';
+import type { BackupManifest, ManifestPart } from '../../catalog/index.js';
+import { PitrError, isPitrError } from '../../errors/index.js';
+import { silentLogger, type Logger } from '../../log/index.js';
+import type { ObjectStore } from '../../storage/index.js';
 import {
   hashStoredObject,
   readBackupPart,
   readBackupPartBytes,
   storedObjectMismatch,
 } from './backup-part-reader.js';
-import type { ClientCommand } from './apply/client-command.js';
-import type { DumpStatement, DumpStatementKind } from './load/dump-statement-splitter.js';
-import type { OpenLoadSession, ParallelLoadSession } from './load/parallel-load-session.js';
-import type { RestoreProgressListener } from './restore-progress.js';
-import { writeChunk } from './load/write-chunk.js';
+import type { ClientCommand } from '../apply/client-command.js';
+import type { DumpStatement, DumpStatementKind } from './dump-statement-splitter.js';
+import type { OpenLoadSession, ParallelLoadSession } from './parallel-load-session.js';
+import type { RestoreProgressListener } from '../restore-progress.js';
+import { writeChunk } from './write-chunk.js';
 
 /** Batches sent on a session beyond the running one, so the next is ready when it finishes. */
 const QUEUE_PER_SESSION = 2;
