@@ -58,6 +58,7 @@ import { SegmentBuilder, type CutSegment } from './segment-builder.js';
 import { segmentBodies } from './segment-encoder.js';
 import { SegmentUploader } from './segment-uploader.js';
 import { SegmentConflictError } from './segment-conflict-error.js';
+import { CompactAfterClose, DEFAULT_COMPACT_AFTER_MS } from './compact-after-close.js';
 
 /** Raw bytes of an open transaction held behind complete ones before those are cut (see #consume). */
 const HELD_MAX = 4 * 1024 * 1024;
@@ -140,6 +141,11 @@ export interface ArchiveOptions {
    * healthy idle archiver and fires for a stuck one.
    */
   idleMetricsIntervalMs?: number;
+  /**
+   * Compact the repository's closed binlog files this long (ms) after a file closes (default 10
+   * minutes; 0: never); each closed file's index is written either way. See CompactAfterClose.
+   */
+  compactAfterMs?: number;
 }
 
 /** One of several servers the archiver may stream from. */
@@ -261,6 +267,8 @@ class BinlogArchiver {
   /** Transactions archived since the file last rotated (for rotateIntervalMs). */
   #trxSinceRotation = 0;
   readonly #youngGeneration = new YoungGenerationSizer();
+  /** Writes each closed file's index and compacts closed files in the background. */
+  readonly #compactor: CompactAfterClose;
 
   /** Connection options of the current source. */
   get #src(): MysqlConnectionOptions {
@@ -276,6 +284,11 @@ class BinlogArchiver {
     this.#o = opts;
     this.#log = opts.logger ?? silentLogger;
     this.#store = opts.store;
+    this.#compactor = new CompactAfterClose({
+      store: opts.store,
+      logger: this.#log,
+      delayMs: opts.compactAfterMs ?? DEFAULT_COMPACT_AFTER_MS,
+    });
   }
 
   async run(): Promise<ArchiveResult> {
@@ -366,6 +379,7 @@ class BinlogArchiver {
       };
     } finally {
       if (rotator) clearInterval(rotator);
+      await this.#compactor.close();
       await this.#purging;
       o.signal?.removeEventListener('abort', onAbort);
       await lease.release();
@@ -846,6 +860,7 @@ class BinlogArchiver {
 
   #onStored(seg: CutSegment, storedBytes: number): void {
     const h: SegmentHeader = seg.header;
+    this.#compactor.onStored(h, storedBytes);
     this.#trxSinceRotation = h.closesFile ? 0 : this.#trxSinceRotation + h.transactions;
     if (h.closesFile && this.#o.purgeSourceKeep !== undefined) this.#purgeUpTo(h.file);
     this.#durable = {

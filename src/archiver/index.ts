@@ -65,6 +65,11 @@ export {
 } from './verify-chain.js';
 export { compactBinlogFile, type CompactFileOptions, type CompactedFile } from './compact-binlog-file.js';
 export {
+  CompactAfterClose,
+  DEFAULT_COMPACT_AFTER_MS,
+  type CompactAfterCloseOptions,
+} from './compact-after-close.js';
+export {
   compactRepository,
   COMPACT_LEASE_KEY,
   type CompactRepositoryOptions,

@@ -1,4 +1,4 @@
-import { archiveBinlogs, DEFAULT_FLUSH_INTERVAL_MS } from '../archiver/index.js';
+import { archiveBinlogs, DEFAULT_COMPACT_AFTER_MS, DEFAULT_FLUSH_INTERVAL_MS } from '../archiver/index.js';
 import { ConfigError, formatEndpoint, parseMysqlUrl, splitMysqlUrls } from '../config/index.js';
 import type { MysqlConnectionOptions, MysqlEndpoint } from '../mysql/index.js';
 import { readServer, serverOptions } from './server-options.js';
@@ -139,6 +139,14 @@ export const archive: CliCommand = {
         'Source heartbeat period; no event and no heartbeat for twice this long drops the connection and reconnects',
     },
     {
+      key: 'compactAfter',
+      flag: 'compact-after',
+      type: 'duration',
+      default: DEFAULT_COMPACT_AFTER_MS,
+      description:
+        'Compact closed binlog files (as `binlog compact --older-than`) this long after a file closes; 0: never',
+    },
+    {
       key: 'leaseTtl',
       flag: 'lease-ttl',
       type: 'duration',
@@ -173,6 +181,7 @@ export const archive: CliCommand = {
       compressionLevel: v['compressionLevel'] as number,
       untilCaughtUp: Boolean(v['untilCaughtUp']),
       leaseTtlMs: v['leaseTtl'] as number,
+      compactAfterMs: v['compactAfter'] as number,
       heartbeatPeriodMs: v['heartbeatPeriod'] as number,
       rotateIntervalMs: v['rotateInterval'] as number,
       ...(v['purgeSource'] ? { purgeSourceKeep: v['purgeKeep'] as number } : {}),
