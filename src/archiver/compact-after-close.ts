@@ -40,6 +40,8 @@ export class CompactAfterClose {
   #timer: NodeJS.Timeout | undefined;
   #compacting = false;
   #again = false;
+  /** Set when the repository refused a write or delete: compaction is left to `binlog compact`. */
+  #denied = false;
   readonly #stop = new AbortController();
 
   constructor(opts: CompactAfterCloseOptions) {
@@ -76,7 +78,7 @@ export class CompactAfterClose {
   }
 
   #schedule(): void {
-    if (this.#o.delayMs <= 0 || this.#stop.signal.aborted) return;
+    if (this.#o.delayMs <= 0 || this.#denied || this.#stop.signal.aborted) return;
     if (this.#compacting) {
       this.#again = true;
       return;
@@ -109,7 +111,15 @@ export class CompactAfterClose {
       }
     } catch (err) {
       if (this.#stop.signal.aborted) return;
-      if (isPitrError(err, 'LEASE_HELD')) {
+      if (isPitrError(err, 'STORAGE_ACCESS_DENIED')) {
+        this.#denied = true;
+        log.warn(
+          'compaction of closed binlog files stopped for this run: the repository refuses it (no delete ' +
+            'permission?). Run `mysql-pitr binlog compact` (or its scheduled job) with a role that may delete, ' +
+            'and start the archiver with --compact-after 0',
+          { error: messageOf(err) },
+        );
+      } else if (isPitrError(err, 'LEASE_HELD')) {
         log.info('compaction skipped: another compaction is running (it does the same job)', {
           error: messageOf(err),
         });
