@@ -288,6 +288,7 @@ class BinlogArchiver {
       store: opts.store,
       logger: this.#log,
       delayMs: opts.compactAfterMs ?? DEFAULT_COMPACT_AFTER_MS,
+      fence: () => this.#lease?.assertValid('write a binlog file index or compact'),
     });
   }
 

@@ -18,6 +18,11 @@ export interface CompactAfterCloseOptions {
    * index is still written at each close).
    */
   delayMs: number;
+  /**
+   * The archiver's lease fence: throws once the archiver may no longer write. Checked right before
+   * each index put and before each compaction (a fenced archiver writes nothing).
+   */
+  fence?: () => void;
 }
 
 /**
@@ -60,7 +65,9 @@ export class CompactAfterClose {
     if (!header.closesFile) return;
     const known = this.#known;
     this.#known = new Map();
-    this.#track(writeIndexQuietly(this.#o.store, header.timeline, header.file, known, this.#o.logger));
+    this.#track(
+      writeIndexQuietly(this.#o.store, header.timeline, header.file, known, this.#o.logger, this.#o.fence),
+    );
     this.#schedule();
   }
 
@@ -95,6 +102,7 @@ export class CompactAfterClose {
     const log = this.#o.logger;
     this.#compacting = true;
     try {
+      this.#o.fence?.();
       const r = await compactRepository(this.#o.store, {
         olderThanMs: this.#o.delayMs,
         logger: log,

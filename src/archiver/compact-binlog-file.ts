@@ -455,9 +455,13 @@ export async function writeIndexQuietly(
   file: string,
   known: ReadonlyMap<string, { size: number; header: SegmentHeader }> | undefined,
   log: Logger,
+  beforePut?: () => void,
 ): Promise<boolean> {
   try {
-    const r = await writeBinlogFileIndex(store, timeline, file, known ? { known } : {});
+    const r = await writeBinlogFileIndex(store, timeline, file, {
+      ...(known ? { known } : {}),
+      ...(beforePut ? { beforePut } : {}),
+    });
     if (r.skipped) {
       log.warn(`binlog file index of timeline ${timeline} ${file} not written: ${r.skipped}`, { key: r.key });
     } else {

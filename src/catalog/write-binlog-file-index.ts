@@ -24,6 +24,8 @@ export interface WriteBinlogFileIndexOptions {
   concurrency?: number;
   /** The time recorded as `writtenAt` (default the clock). */
   now?: Date;
+  /** Called right before the put; throwing stops the write (the archiver's lease fence). */
+  beforePut?: () => void;
 }
 
 /** What writeBinlogFileIndex did. */
@@ -119,6 +121,7 @@ export async function writeBinlogFileIndex(
   const objects = entries
     .filter((e): e is FileIndexEntry => e !== undefined)
     .sort((a, b) => a.header.start - b.header.start || b.header.end - a.header.end);
+  opts.beforePut?.();
   await store.put(
     key,
     encodeBinlogFileIndex({ timeline, file, writtenAt: (opts.now ?? new Date()).toISOString(), objects }),
