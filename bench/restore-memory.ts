@@ -30,7 +30,7 @@ import {
   type SegmentHeader,
 } from '../src/catalog/index.js';
 import { createZstdCompressStream } from '../src/codec/index.js';
-import { readArchivedSegments, IN_MEMORY_SEGMENT_BYTES } from '../src/restore/archived-segments.js';
+import { readArchivedSegments, IN_MEMORY_SEGMENT_BYTES } from '../src/restore/apply/archived-segments.js';
 import { FsObjectStore } from '../src/storage/index.js';
 
 const MiB = 1024 * 1024;

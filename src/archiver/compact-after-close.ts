@@ -2,8 +2,8 @@ import { segmentKey, type SegmentHeader } from '../catalog/index.js';
 import { isPitrError, messageOf } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
 import type { ObjectStore } from '../storage/index.js';
-import { writeIndexQuietly } from './compact-binlog-file.js';
-import { compactRepository } from './compact-repository.js';
+import { writeIndexQuietly } from '../maintenance/compact-binlog-file.js';
+import { compactRepository } from '../maintenance/compact-repository.js';
 
 /** Default delay between a file's close and the archiver's compaction of closed files: 10 minutes. */
 export const DEFAULT_COMPACT_AFTER_MS = 10 * 60 * 1000;

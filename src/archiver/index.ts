@@ -3,16 +3,16 @@ export {
   findNonTransactionalTables,
   type CreateBackupOptions,
   type BackupProgress,
-} from './create-backup.js';
+} from '../backup/create-backup.js';
 export {
   buildDumpCommand,
   type DumpCommand,
   type DumpCommandOptions,
   type DumpEndpoint,
   type DumpSourceFlavor,
-} from './dump-command.js';
-export { DumpCoordinatesScanner, type DumpCoordinates } from './dump-coordinates-scanner.js';
-export { DumpError } from './dump-error.js';
+} from '../backup/dump-command.js';
+export { DumpCoordinatesScanner, type DumpCoordinates } from '../backup/dump-coordinates-scanner.js';
+export { DumpError } from '../backup/dump-error.js';
 export {
   FlushPolicy,
   DEFAULT_FLUSH_INTERVAL_MS,
@@ -45,13 +45,13 @@ export {
   chooseTimeline,
   type FetchBinlogsOptions,
   type FetchedBinlog,
-} from './archive-fetch.js';
-export { readArchiveStatus, type ArchiveStatus } from './archive-status.js';
+} from '../maintenance/archive-fetch.js';
+export { readArchiveStatus, type ArchiveStatus } from '../maintenance/archive-status.js';
 export { formatArchiveMetrics, METRICS_NAMESPACE, type ArchiveFlushMetrics } from './archive-metrics.js';
-export { expireRepository, type ExpireOptions, type ExpireResult } from './expire-repository.js';
-export { ExpireRefusedError } from './expire-refused-error.js';
-export { verifyRepository, type VerifyOptions, type VerifyReport } from './verify-repository.js';
-export { newestCommitRestorable } from './newest-commit-restorable.js';
+export { expireRepository, type ExpireOptions, type ExpireResult } from '../maintenance/expire-repository.js';
+export { ExpireRefusedError } from '../maintenance/expire-refused-error.js';
+export { verifyRepository, type VerifyOptions, type VerifyReport } from '../maintenance/verify-repository.js';
+export { newestCommitRestorable } from '../maintenance/newest-commit-restorable.js';
 export {
   checkChain,
   type VerifyProblem,
@@ -62,8 +62,12 @@ export {
   type SourceRestart,
   type ChainReport,
   type RestorableWindow,
-} from './verify-chain.js';
-export { compactBinlogFile, type CompactFileOptions, type CompactedFile } from './compact-binlog-file.js';
+} from '../maintenance/verify-chain.js';
+export {
+  compactBinlogFile,
+  type CompactFileOptions,
+  type CompactedFile,
+} from '../maintenance/compact-binlog-file.js';
 export {
   CompactAfterClose,
   DEFAULT_COMPACT_AFTER_MS,
@@ -74,11 +78,11 @@ export {
   COMPACT_LEASE_KEY,
   type CompactRepositoryOptions,
   type CompactRepositoryResult,
-} from './compact-repository.js';
+} from '../maintenance/compact-repository.js';
 export {
   closedBinlogFiles,
   planFileCompaction,
   DEFAULT_COMPACT_MAX_OBJECT_BYTES,
   type ClosedBinlogFile,
   type CompactionGroup,
-} from './compact-plan.js';
+} from '../maintenance/compact-plan.js';

@@ -2,12 +2,12 @@ import { backupSize } from '../catalog/index.js';
 import { PitrError } from '../errors/index.js';
 import { silentLogger, type Logger } from '../log/index.js';
 import type { ObjectStore } from '../storage/index.js';
-import { readArchivedSegments } from './archived-segments.js';
-import { planApplyBytes, type BinlogApplier } from './binlog-applier.js';
-import type { ClientCommand } from './client-command.js';
-import type { PlanFile, RestorePlan } from './plan-restore.js';
-import { loadBackupDump } from './load-backup-dump.js';
-import type { OpenLoadSession } from './parallel-load-session.js';
+import { readArchivedSegments } from './apply/archived-segments.js';
+import { planApplyBytes, type BinlogApplier } from './apply/binlog-applier.js';
+import type { ClientCommand } from './apply/client-command.js';
+import type { PlanFile, RestorePlan } from './plan/plan-restore.js';
+import { loadBackupDump } from './load/load-backup-dump.js';
+import type { OpenLoadSession } from './load/parallel-load-session.js';
 import type { RestoreProgressListener } from './restore-progress.js';
 import { restorePreflight, type RequiredProgram } from './restore-preflight.js';
 

@@ -7,7 +7,7 @@ export {
   RESTORE_TARGET_HELP,
   type RestoreTarget,
   type RestoreTargetFlags,
-} from './restore-target.js';
+} from './plan/restore-target.js';
 export {
   planRestore,
   filesToScan,
@@ -20,21 +20,21 @@ export {
   type PlanFile,
   type BinlogPoint,
   type ScanRequest,
-} from './plan-restore.js';
+} from './plan/plan-restore.js';
 export {
   readArchivedSegments,
   scanArchivedFile,
   type SegmentRef,
   type ScannedTransaction,
-} from './archived-segments.js';
-export { loadRestorePlan } from './load-restore-plan.js';
-export { ClientCommand } from './client-command.js';
+} from './apply/archived-segments.js';
+export { loadRestorePlan } from './plan/load-restore-plan.js';
+export { ClientCommand } from './apply/client-command.js';
 export {
   MariadbBinlogApplier,
   planApplyBytes,
   type BinlogApplier,
   type ApplyResult,
-} from './binlog-applier.js';
+} from './apply/binlog-applier.js';
 export {
   executeRestore,
   userDatabases,
@@ -48,26 +48,26 @@ export {
   type TargetConnection,
 } from './execute-restore.js';
 export { searchTimeline, type TimelineSearchQuery, type TimelineMatch } from './timeline-search.js';
-export { loadBackupDump, DEFAULT_LOAD_THREADS, type LoadBackupDumpDeps } from './load-backup-dump.js';
+export { loadBackupDump, DEFAULT_LOAD_THREADS, type LoadBackupDumpDeps } from './load/load-backup-dump.js';
 export {
   DumpStatementSplitter,
   splitDumpStatements,
   classifyStatement,
   type DumpStatement,
   type DumpStatementKind,
-} from './dump-statement-splitter.js';
-export { ParallelDumpLoader, type ParallelLoadStats } from './parallel-dump-loader.js';
+} from './load/dump-statement-splitter.js';
+export { ParallelDumpLoader, type ParallelLoadStats } from './load/parallel-dump-loader.js';
 export {
   openMysqlLoadSession,
   type ParallelLoadSession,
   type OpenLoadSession,
-} from './parallel-load-session.js';
+} from './load/parallel-load-session.js';
 export {
   restoreBackup,
   selectBackup,
   type RestoreBackupDeps,
   type RestoreBackupReport,
-} from './restore-backup.js';
+} from './load/restore-backup.js';
 export {
   replicaSourceSql,
   replicaTlsOptions,
@@ -80,7 +80,7 @@ export {
   type ReplicaFlavor,
   type ReplicaStart,
   type ReplicaSourceOptions,
-} from './replica-sql.js';
+} from './replica/replica-sql.js';
 export {
   parseReplicaStatus,
   replicaHealth,
@@ -88,7 +88,7 @@ export {
   ER_SOURCE_FATAL_ERROR_READING_BINLOG,
   type ReplicaStatus,
   type ReplicaHealth,
-} from './replica-status.js';
+} from './replica/replica-status.js';
 export {
   restoreReplica,
   replicaStartOf,
@@ -98,11 +98,11 @@ export {
   type ReplicaPrimary,
   type RestoreReplicaDeps,
   type RestoreReplicaReport,
-} from './restore-replica.js';
-export { setReplicaDelay } from './replica-set-delay.js';
+} from './replica/restore-replica.js';
+export { setReplicaDelay } from './replica/replica-set-delay.js';
 export type { RestoreProgress, RestoreProgressListener } from './restore-progress.js';
-export { BatchSqlSplitter, type BinlogSqlItem } from './batch-sql-splitter.js';
-export { BatchBinlogApplier, type BatchApplierOptions, type ConnectTarget } from './batch-applier.js';
+export { BatchSqlSplitter, type BinlogSqlItem } from './apply/batch-sql-splitter.js';
+export { BatchBinlogApplier, type BatchApplierOptions, type ConnectTarget } from './apply/batch-applier.js';
 export {
   planApplyFrom,
   applyScanRequests,
@@ -111,14 +111,14 @@ export {
   locateAfterGtid,
   locateAfterGtids,
   APPLY_FROM_BACKUP_ID,
-} from './batch-apply-plan.js';
+} from './apply/batch-apply-plan.js';
 export {
   rollForward,
   appliedGtids,
   targetGtids,
   type RollForwardDeps,
   type RollForwardReport,
-} from './batch-roll-forward.js';
+} from './apply/batch-roll-forward.js';
 export {
   restorePreflight,
   checkPrograms,
@@ -131,16 +131,20 @@ export {
   type RestorePreflightOptions,
   type PreflightCheck,
 } from './restore-preflight.js';
-export { EventBinlogApplier, type EventApplierOptions, type ConnectEventTarget } from './event-applier.js';
-export { EventApplyError, type EventApplyFailure } from './event-apply-error.js';
+export {
+  EventBinlogApplier,
+  type EventApplierOptions,
+  type ConnectEventTarget,
+} from './apply/event-applier.js';
+export { EventApplyError, type EventApplyFailure } from './apply/event-apply-error.js';
 export {
   TableEventFilter,
   rewriteTableMapDatabase,
   type EventFilter,
   type QueryDecision,
   type TableFilterOptions,
-} from './event-filter.js';
-export { SessionContext, type SessionContextOptions, type TargetCollation } from './session-context.js';
+} from './apply/event-filter.js';
+export { SessionContext, type SessionContextOptions, type TargetCollation } from './apply/session-context.js';
 export {
   binlogStatement,
   rowGroupStatements,
@@ -149,7 +153,7 @@ export {
   BinlogEventTooBigError,
   BINLOG_FRAGMENTS_SQL,
   BINLOG_FRAGMENTS_FREE_SQL,
-} from './binlog-statement-builder.js';
+} from './apply/binlog-statement-builder.js';
 export {
   restoreTables,
   parseTableList,
@@ -157,4 +161,4 @@ export {
   type TableName,
   type TableRestoreDeps,
   type TableRestoreReport,
-} from './table-restore.js';
+} from './tables/table-restore.js';

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { PitrError, type PitrErrorCode } from '../errors/index.js';
 import { clientEnvironment } from '../mysql/index.js';
 import type { TargetConnection } from './execute-restore.js';
-import type { RestorePlan } from './plan-restore.js';
+import type { RestorePlan } from './plan/plan-restore.js';
 
 /** Which preflight check failed. */
 export type PreflightCheck = 'program' | 'privileges' | 'archive';

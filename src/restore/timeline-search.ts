@@ -13,7 +13,7 @@ import {
 import { compareBinlogFiles, readBinlogCatalog } from '../catalog/index.js';
 import { PitrError } from '../errors/index.js';
 import type { ObjectStore } from '../storage/index.js';
-import { readArchivedSegments, type ScannedTransaction } from './archived-segments.js';
+import { readArchivedSegments, type ScannedTransaction } from './apply/archived-segments.js';
 
 /** What to look for. Transactions must match every criterion given. */
 export interface TimelineSearchQuery {

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 
 import { encodeSegment } from '../../src/archiver/segment-encoder.js';
 import { segmentKey, type SegmentHeader } from '../../src/catalog/index.js';
-import { readArchivedSegments, type SegmentRef } from '../../src/restore/archived-segments.js';
+import { readArchivedSegments, type SegmentRef } from '../../src/restore/apply/archived-segments.js';
 import { FsObjectStore } from '../../src/storage/index.js';
 
 const MiB = 1024 * 1024;

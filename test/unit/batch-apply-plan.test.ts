@@ -6,12 +6,12 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CatalogSegment, CatalogTimeline, SegmentHeader } from '../../src/catalog/index.js';
 import { segmentKey } from '../../src/catalog/index.js';
-import type { ArchivedTransaction, RestoreCatalog } from '../../src/restore/plan-restore.js';
+import type { ArchivedTransaction, RestoreCatalog } from '../../src/restore/plan/plan-restore.js';
 import {
   APPLY_FROM_BACKUP_ID,
   applyScanRequests,
   planApplyFrom,
-} from '../../src/restore/batch-apply-plan.js';
+} from '../../src/restore/apply/batch-apply-plan.js';
 import { PitrError } from '../../src/errors/index.js';
 
 const F1 = 'mysql-bin.000001';

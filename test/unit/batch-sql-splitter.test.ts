@@ -5,7 +5,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { BatchSqlSplitter, type BinlogSqlItem } from '../../src/restore/batch-sql-splitter.js';
+import { BatchSqlSplitter, type BinlogSqlItem } from '../../src/restore/apply/batch-sql-splitter.js';
 
 const OUTPUT = Buffer.concat([
   Buffer.from(

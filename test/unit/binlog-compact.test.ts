@@ -28,8 +28,8 @@ import {
   type SegmentHeader,
   type TimelineRecord,
 } from '../../src/catalog/index.js';
-import { closedBinlogFiles, planFileCompaction } from '../../src/archiver/compact-plan.js';
-import { compactBinlogFile } from '../../src/archiver/compact-binlog-file.js';
+import { closedBinlogFiles, planFileCompaction } from '../../src/maintenance/compact-plan.js';
+import { compactBinlogFile } from '../../src/maintenance/compact-binlog-file.js';
 import { encodeSegment } from '../../src/archiver/segment-encoder.js';
 import { MysqlGtidSet } from '../../src/gtid/index.js';
 import { FsObjectStore, type ObjectStore, type PutBody, type PutOptions } from '../../src/storage/index.js';

@@ -25,7 +25,7 @@ import {
   type BinlogCatalog,
   type SegmentHeader,
 } from '../../src/catalog/index.js';
-import { compactRepository } from '../../src/archiver/compact-repository.js';
+import { compactRepository } from '../../src/maintenance/compact-repository.js';
 import { encodeSegment } from '../../src/archiver/segment-encoder.js';
 import { FsObjectStore, type ObjectStore } from '../../src/storage/index.js';
 import { isPitrError } from '../../src/errors/index.js';

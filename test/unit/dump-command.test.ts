@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildDumpCommand } from '../../src/archiver/dump-command.js';
+import { buildDumpCommand } from '../../src/backup/dump-command.js';
 import { formatDefaultsFile } from '../../src/mysql/format-defaults-file.js';
 
 const endpoint = { host: 'db1.example', port: 3307 };

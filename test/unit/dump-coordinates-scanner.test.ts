@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { DumpCoordinatesScanner, type DumpCoordinates } from '../../src/archiver/dump-coordinates-scanner.js';
+import { DumpCoordinatesScanner, type DumpCoordinates } from '../../src/backup/dump-coordinates-scanner.js';
 
 // The shape mariadb-dump 10.11 prints with --master-data=2 --gtid (coordinates at the top, the
 // GTID position near the end), with table data that mentions the same words inside strings.

@@ -5,7 +5,7 @@ import {
   classifyStatement,
   splitDumpStatements,
   type DumpStatement,
-} from '../../src/restore/dump-statement-splitter.js';
+} from '../../src/restore/load/dump-statement-splitter.js';
 
 // An excerpt of real `mariadb-dump 10.19` (MariaDB 10.11.19) output with --master-data=2 --gtid
 // --routines --events --triggers --hex-blob: sandbox line, header SETs, CREATE DATABASE/USE, a

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { newestCommitRestorable } from '../../src/archiver/index.js';
-import type { RestorableWindow, UnrestorableInterval } from '../../src/archiver/verify-chain.js';
+import type { RestorableWindow, UnrestorableInterval } from '../../src/maintenance/verify-chain.js';
 
 const window = (from: string, to: string, timeline = '000001'): RestorableWindow =>
   ({ timeline, backup: 'b1', from, to }) as RestorableWindow;

@@ -2,8 +2,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isPitrError } from '../../src/errors/index.js';
-import { loadInLanes } from '../../src/restore/parallel-lane-loader.js';
-import type { ParallelLoadSession } from '../../src/restore/parallel-load-session.js';
+import { loadInLanes } from '../../src/restore/load/parallel-lane-loader.js';
+import type { ParallelLoadSession } from '../../src/restore/load/parallel-load-session.js';
 
 // A dump in the shape mariadb-dump writes: header SETs, two databases, tables with data, a
 // trigger after its table's data, a view at the end.

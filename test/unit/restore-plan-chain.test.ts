@@ -21,9 +21,9 @@ import {
   type ArchivedTransaction,
   type RestoreCatalog,
   type ScannedFile,
-} from '../../src/restore/plan-restore.js';
-import { parseRestoreTarget } from '../../src/restore/restore-target.js';
-import { checkChain } from '../../src/archiver/verify-chain.js';
+} from '../../src/restore/plan/plan-restore.js';
+import { parseRestoreTarget } from '../../src/restore/plan/restore-target.js';
+import { checkChain } from '../../src/maintenance/verify-chain.js';
 import { PitrError } from '../../src/errors/index.js';
 
 const F = (n: number): string => `mysql-bin.${String(n).padStart(6, '0')}`;

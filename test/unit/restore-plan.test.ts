@@ -18,8 +18,8 @@ import {
   type ArchivedTransaction,
   type RestoreCatalog,
   type ScannedFile,
-} from '../../src/restore/plan-restore.js';
-import { parseRestoreTarget, type RestoreTarget } from '../../src/restore/restore-target.js';
+} from '../../src/restore/plan/plan-restore.js';
+import { parseRestoreTarget, type RestoreTarget } from '../../src/restore/plan/restore-target.js';
 import { PitrError } from '../../src/errors/index.js';
 
 const F1 = 'mysql-bin.000001';

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile, chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { appliedGtids } from '../../src/restore/batch-roll-forward.js';
+import { appliedGtids } from '../../src/restore/apply/batch-roll-forward.js';
 import { RestorePreflightError, checkPrograms, planRangeHoles } from '../../src/restore/restore-preflight.js';
 import type { PlanFile, RestorePlan } from '../../src/restore/index.js';
 

@@ -23,9 +23,9 @@ import {
   readArchivedSegments,
   scanArchivedFile,
   type ScannedTransaction,
-} from '../../src/restore/archived-segments.js';
-import { filesToScan, planRestore, type ScannedFile } from '../../src/restore/plan-restore.js';
-import { parseRestoreTarget } from '../../src/restore/restore-target.js';
+} from '../../src/restore/apply/archived-segments.js';
+import { filesToScan, planRestore, type ScannedFile } from '../../src/restore/plan/plan-restore.js';
+import { parseRestoreTarget } from '../../src/restore/plan/restore-target.js';
 import { FIXTURE_DIR } from '../support/binlog-fixtures.js';
 
 const FIXTURES = FIXTURE_DIR;

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import type { BinlogEvent, QueryEventData } from '../../src/binlog/index.js';
 import { PitrError } from '../../src/errors/index.js';
 import { foreignKeyTargets, parseTableList } from '../../src/restore/index.js';
-import { tableRestoreQueryFilter } from '../../src/restore/table-restore-ddl.js';
+import { tableRestoreQueryFilter } from '../../src/restore/tables/table-restore-ddl.js';
 
 const event = { offset: 1234 } as BinlogEvent;
 const query = (statement: string, schema = 'app'): QueryEventData =>

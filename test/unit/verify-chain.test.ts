@@ -5,7 +5,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkChain, type CheckedBackup, type CheckedSegment } from '../../src/archiver/verify-chain.js';
+import { checkChain, type CheckedBackup, type CheckedSegment } from '../../src/maintenance/verify-chain.js';
 import {
   segmentKey,
   type BackupManifest,

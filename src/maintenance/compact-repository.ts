@@ -9,7 +9,7 @@ import { silentLogger, type Logger } from '../log/index.js';
 import type { ObjectStore } from '../storage/index.js';
 import { compactBinlogFile, writeIndexQuietly, type CompactedFile } from './compact-binlog-file.js';
 import { closedBinlogFiles, type ClosedBinlogFile } from './compact-plan.js';
-import { Lease, LeaseHeldError } from './lease.js';
+import { Lease, LeaseHeldError } from '../archiver/lease.js';
 
 /** The object that stops two compactions of one repository from running at once. */
 export const COMPACT_LEASE_KEY = 'locks/compact.json';

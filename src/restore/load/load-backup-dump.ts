@@ -1,16 +1,16 @@
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { singleDumpObject, type BackupManifest } from '../catalog/index.js';
-import { createZstdDecompressStream } from '../codec/index.js';
-import { ChecksumMismatchError, PitrError, isPitrError } from '../errors/index.js';
-import { silentLogger, type Logger } from '../log/index.js';
-import type { ObjectStore } from '../storage/index.js';
-import type { ClientCommand } from './client-command.js';
+import { singleDumpObject, type BackupManifest } from '../../catalog/index.js';
+import { createZstdDecompressStream } from '../../codec/index.js';
+import { ChecksumMismatchError, PitrError, isPitrError } from '../../errors/index.js';
+import { silentLogger, type Logger } from '../../log/index.js';
+import type { ObjectStore } from '../../storage/index.js';
+import type { ClientCommand } from '../apply/client-command.js';
 import { DumpStatementSplitter } from './dump-statement-splitter.js';
 import { ParallelDumpLoader } from './parallel-dump-loader.js';
 import { loadInLanes } from './parallel-lane-loader.js';
 import type { OpenLoadSession, ParallelLoadSession } from './parallel-load-session.js';
-import type { RestoreProgressListener } from './restore-progress.js';
+import type { RestoreProgressListener } from '../restore-progress.js';
 import { writeChunk } from './write-chunk.js';
 
 /** Sessions of a parallel load when `loadThreads` is not given (this project's 2-core default). */

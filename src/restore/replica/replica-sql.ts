@@ -6,8 +6,8 @@
  * - MySQL 8.0.23+: https://dev.mysql.com/doc/refman/8.0/en/change-replication-source-to.html and
  *   https://dev.mysql.com/doc/refman/8.0/en/replication-gtids-howto.html
  */
-import { PitrError } from '../errors/index.js';
-import type { TlsSettings } from '../mysql/index.js';
+import { PitrError } from '../../errors/index.js';
+import type { TlsSettings } from '../../mysql/index.js';
 
 /** Which dialect to speak. */
 export type ReplicaFlavor = 'mariadb' | 'mysql';

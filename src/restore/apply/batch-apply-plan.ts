@@ -3,9 +3,9 @@ import {
   readBinlogCatalog,
   type BackupManifest,
   type CatalogTimeline,
-} from '../catalog/index.js';
-import { PitrError } from '../errors/index.js';
-import type { ObjectStore } from '../storage/index.js';
+} from '../../catalog/index.js';
+import { PitrError } from '../../errors/index.js';
+import type { ObjectStore } from '../../storage/index.js';
 import { scanArchivedFile } from './archived-segments.js';
 import {
   filesToScan,
@@ -15,8 +15,8 @@ import {
   type RestoreCatalog,
   type RestorePlan,
   type ScannedFile,
-} from './plan-restore.js';
-import { describeRestoreTarget, type RestoreTarget } from './restore-target.js';
+} from '../plan/plan-restore.js';
+import { describeRestoreTarget, type RestoreTarget } from '../plan/restore-target.js';
 
 /** The id of the stand-in backup of an apply plan (no dump is loaded: the target holds the state). */
 export const APPLY_FROM_BACKUP_ID = 'none (rolling the target forward)';

@@ -1,13 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { backupSize, type BackupManifest } from '../catalog/index.js';
-import { PitrError } from '../errors/index.js';
-import { silentLogger, type Logger } from '../log/index.js';
-import type { TlsSettings } from '../mysql/index.js';
-import type { ObjectStore } from '../storage/index.js';
-import type { ClientCommand } from './client-command.js';
-import { checkTargetEmpty, dumpLoadPrograms, type TargetConnection } from './execute-restore.js';
-import { loadBackupDump } from './load-backup-dump.js';
-import type { OpenLoadSession } from './parallel-load-session.js';
+import { backupSize, type BackupManifest } from '../../catalog/index.js';
+import { PitrError } from '../../errors/index.js';
+import { silentLogger, type Logger } from '../../log/index.js';
+import type { TlsSettings } from '../../mysql/index.js';
+import type { ObjectStore } from '../../storage/index.js';
+import type { ClientCommand } from '../apply/client-command.js';
+import { checkTargetEmpty, dumpLoadPrograms, type TargetConnection } from '../execute-restore.js';
+import { loadBackupDump } from '../load/load-backup-dump.js';
+import type { OpenLoadSession } from '../load/parallel-load-session.js';
 import {
   REPLICA_SESSION_SQL,
   replicaSourceSql,
@@ -15,8 +15,8 @@ import {
   type ReplicaFlavor,
   type ReplicaStart,
 } from './replica-sql.js';
-import type { RestoreProgressListener } from './restore-progress.js';
-import { restorePreflight } from './restore-preflight.js';
+import type { RestoreProgressListener } from '../restore-progress.js';
+import { restorePreflight } from '../restore-preflight.js';
 import { parseReplicaStatus, replicaHealth, replicaStatusSql, type ReplicaStatus } from './replica-status.js';
 
 /** The primary the new replica replicates from. */

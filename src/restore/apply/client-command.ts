@@ -7,8 +7,8 @@ import {
   probeClientToolFlavor,
   tlsClientArgs,
   type MysqlEndpoint,
-} from '../mysql/index.js';
-import { createPrivateTempDir, removePrivateTempDir } from '../storage/index.js';
+} from '../../mysql/index.js';
+import { createPrivateTempDir, removePrivateTempDir } from '../../storage/index.js';
 
 /**
  * How to run the `mariadb` (or `mysql`) command-line client against the restore target: the

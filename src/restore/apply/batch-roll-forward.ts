@@ -1,12 +1,12 @@
-import { MariadbGtidPos, formatMariadbGtid, parseMariadbGtid } from '../gtid/index.js';
-import { PitrError } from '../errors/index.js';
-import type { ObjectStore } from '../storage/index.js';
+import { MariadbGtidPos, formatMariadbGtid, parseMariadbGtid } from '../../gtid/index.js';
+import { PitrError } from '../../errors/index.js';
+import type { ObjectStore } from '../../storage/index.js';
 import { readArchivedSegments } from './archived-segments.js';
 import type { BinlogApplier } from './binlog-applier.js';
-import { serverGtidState, type ServerGtidState, type TargetConnection } from './execute-restore.js';
-import type { BinlogPoint, RestorePlan } from './plan-restore.js';
-import type { RestoreProgressListener } from './restore-progress.js';
-import { restorePreflight } from './restore-preflight.js';
+import { serverGtidState, type ServerGtidState, type TargetConnection } from '../execute-restore.js';
+import type { BinlogPoint, RestorePlan } from '../plan/plan-restore.js';
+import type { RestoreProgressListener } from '../restore-progress.js';
+import { restorePreflight } from '../restore-preflight.js';
 
 /** What rollForward needs. */
 export interface RollForwardDeps {

@@ -9,12 +9,12 @@ import {
   segmentHeaderFrameLength,
   SEGMENT_HEADER_PROBE_BYTES,
   type SegmentHeader,
-} from '../catalog/index.js';
-import { BinlogEventParser, TransactionTracker, type BinlogEvent } from '../binlog/index.js';
-import { createZstdDecompressStream } from '../codec/index.js';
-import { ChecksumMismatchError, CorruptDataError } from '../errors/index.js';
-import { createPrivateTempDir, removePrivateTempDir, type ObjectStore } from '../storage/index.js';
-import type { ArchivedTransaction, ScannedFile } from './plan-restore.js';
+} from '../../catalog/index.js';
+import { BinlogEventParser, TransactionTracker, type BinlogEvent } from '../../binlog/index.js';
+import { createZstdDecompressStream } from '../../codec/index.js';
+import { ChecksumMismatchError, CorruptDataError } from '../../errors/index.js';
+import { createPrivateTempDir, removePrivateTempDir, type ObjectStore } from '../../storage/index.js';
+import type { ArchivedTransaction, ScannedFile } from '../plan/plan-restore.js';
 
 /** A segment to read: its key and the byte range of the binlog file it holds. */
 export interface SegmentRef {

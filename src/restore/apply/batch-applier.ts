@@ -1,13 +1,13 @@
 import type { Connection } from 'mysql2/promise';
-import { PitrError } from '../errors/index.js';
-import { silentLogger, type Logger } from '../log/index.js';
-import { enableMultiStatements, rawQuery, type RawQueryResult } from '../mysql/index.js';
+import { PitrError } from '../../errors/index.js';
+import { silentLogger, type Logger } from '../../log/index.js';
+import { enableMultiStatements, rawQuery, type RawQueryResult } from '../../mysql/index.js';
 import type { ApplyResult, BinlogApplier } from './binlog-applier.js';
 import { BatchSqlSplitter } from './batch-sql-splitter.js';
 import { startBinlogDecoder } from './binlog-decoder.js';
-import type { PlanFile, RestorePlan } from './plan-restore.js';
-import type { RestoreProgressListener } from './restore-progress.js';
-import type { RequiredProgram } from './restore-preflight.js';
+import type { PlanFile, RestorePlan } from '../plan/plan-restore.js';
+import type { RestoreProgressListener } from '../restore-progress.js';
+import type { RequiredProgram } from '../restore-preflight.js';
 
 /** Options of BatchBinlogApplier. */
 export interface BatchApplierOptions {

@@ -1,12 +1,12 @@
 import { once } from 'node:events';
-import { PitrError } from '../errors/index.js';
-import type { Logger } from '../log/index.js';
+import { PitrError } from '../../errors/index.js';
+import type { Logger } from '../../log/index.js';
 import { startBinlogDecoder } from './binlog-decoder.js';
 import type { ClientCommand } from './client-command.js';
-import type { PlanFile, RestorePlan } from './plan-restore.js';
-import type { RequiredProgram } from './restore-preflight.js';
-import type { RestoreProgressListener } from './restore-progress.js';
-import { writeChunk } from './write-chunk.js';
+import type { PlanFile, RestorePlan } from '../plan/plan-restore.js';
+import type { RequiredProgram } from '../restore-preflight.js';
+import type { RestoreProgressListener } from '../restore-progress.js';
+import { writeChunk } from '../load/write-chunk.js';
 
 /** What an applier reports. */
 export interface ApplyResult {

@@ -5,16 +5,16 @@ import {
   MariadbGtidFlags,
   type BinlogEvent,
   type FormatDescription,
-} from '../binlog/index.js';
-import { formatMariadbGtid, formatMysqlGtid } from '../gtid/index.js';
-import { silentLogger, type Logger } from '../log/index.js';
-import { enableMultiStatements, rawQuery, type RawQueryResult } from '../mysql/index.js';
+} from '../../binlog/index.js';
+import { formatMariadbGtid, formatMysqlGtid } from '../../gtid/index.js';
+import { silentLogger, type Logger } from '../../log/index.js';
+import { enableMultiStatements, rawQuery, type RawQueryResult } from '../../mysql/index.js';
 import type { ApplyResult, BinlogApplier } from './binlog-applier.js';
 import { binlogStatement, isBinlogStatement, rowGroupStatements } from './binlog-statement-builder.js';
 import { EventApplyError, type EventApplyFailure } from './event-apply-error.js';
 import type { EventFilter } from './event-filter.js';
-import type { PlanFile, RestorePlan } from './plan-restore.js';
-import type { RestoreProgressListener } from './restore-progress.js';
+import type { PlanFile, RestorePlan } from '../plan/plan-restore.js';
+import type { RestoreProgressListener } from '../restore-progress.js';
 import { SessionContext, type TargetCollation } from './session-context.js';
 
 /** Options of EventBinlogApplier. */

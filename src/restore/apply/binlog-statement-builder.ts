@@ -9,7 +9,7 @@
 // maps do not outlive it: rows events whose TABLE_MAP was in an earlier BINLOG statement are
 // silently ignored by the server, so every statement built here carries the table maps again.
 
-import { PitrError } from '../errors/index.js';
+import { PitrError } from '../../errors/index.js';
 
 const BINLOG_OPEN = Buffer.from("BINLOG '");
 const BINLOG_CLOSE = Buffer.from("'");

@@ -1,6 +1,6 @@
-import { readBackupCatalog, readBinlogCatalog } from '../catalog/index.js';
-import type { ObjectStore } from '../storage/index.js';
-import { scanArchivedFile } from './archived-segments.js';
+import { readBackupCatalog, readBinlogCatalog } from '../../catalog/index.js';
+import type { ObjectStore } from '../../storage/index.js';
+import { scanArchivedFile } from '../apply/archived-segments.js';
 import {
   filesToScan,
   planRestore,

@@ -11,8 +11,8 @@ import {
   type RandEventData,
   type ServerFlavor,
   type UserVarEventData,
-} from '../binlog/index.js';
-import { PitrError } from '../errors/index.js';
+} from '../../binlog/index.js';
+import { PitrError } from '../../errors/index.js';
 
 /** A collation the target knows: what character_set_client and user variables need. */
 export interface TargetCollation {

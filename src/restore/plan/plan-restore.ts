@@ -11,9 +11,9 @@ import {
   type BinlogGap,
   type CatalogSegment,
   type CatalogTimeline,
-} from '../catalog/index.js';
-import { MariadbGtidPos, MysqlGtidSet, parseMariadbGtid, parseMysqlGtid } from '../gtid/index.js';
-import { PitrError } from '../errors/index.js';
+} from '../../catalog/index.js';
+import { MariadbGtidPos, MysqlGtidSet, parseMariadbGtid, parseMysqlGtid } from '../../gtid/index.js';
+import { PitrError } from '../../errors/index.js';
 import { describeRestoreTarget, type RestoreTarget } from './restore-target.js';
 
 /** One transaction found by scanning an archived binlog file (see scanArchivedFile). */

@@ -1,4 +1,4 @@
-import { PitrError } from '../errors/index.js';
+import { PitrError } from '../../errors/index.js';
 import {
   DumpStatementSplitter,
   type DumpStatement,

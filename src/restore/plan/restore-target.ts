@@ -1,6 +1,6 @@
-import { PitrError } from '../errors/index.js';
-import { isBinlogFileName } from '../catalog/index.js';
-import { formatMariadbGtid, formatMysqlGtid, parseMariadbGtid, parseMysqlGtid } from '../gtid/index.js';
+import { PitrError } from '../../errors/index.js';
+import { isBinlogFileName } from '../../catalog/index.js';
+import { formatMariadbGtid, formatMysqlGtid, parseMariadbGtid, parseMysqlGtid } from '../../gtid/index.js';
 
 /**
  * Where a restore stops. Every restore command takes the same flags:

@@ -1,4 +1,4 @@
-import { PitrError } from '../errors/index.js';
+import { PitrError } from '../../errors/index.js';
 import type { DumpStatement } from './dump-statement-splitter.js';
 import type { ParallelLoadSession } from './parallel-load-session.js';
 

@@ -1,9 +1,9 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { once } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
-import { clientEnvironment } from '../mysql/index.js';
-import type { PlanFile } from './plan-restore.js';
-import { writeChunk } from './write-chunk.js';
+import { clientEnvironment } from '../../mysql/index.js';
+import type { PlanFile } from '../plan/plan-restore.js';
+import { writeChunk } from '../load/write-chunk.js';
 
 /** One `mariadb-binlog`/`mysqlbinlog` process decoding one planned file into SQL text. */
 export interface BinlogDecoder {

@@ -10,8 +10,8 @@ import {
   type BinlogEvent,
   type QueryEventData,
   type TableMapEventData,
-} from '../binlog/index.js';
-import { PitrError } from '../errors/index.js';
+} from '../../binlog/index.js';
+import { PitrError } from '../../errors/index.js';
 
 /** What to do with a QUERY event's statement. */
 export type QueryDecision =

@@ -1,8 +1,8 @@
 // One session of the parallel dump load: a mysql2 connection sending each statement's bytes as it
 // is, in a COM_QUERY packet (rawQuery in src/mysql: mysql2's own query() takes a string and would
 // re-encode the bytes, and a dump's binary strings are not UTF-8), waiting for the server's answer.
-import { connectMysql, rawQuery, type MysqlConnectionOptions } from '../mysql/index.js';
-import { coreConnectionOf } from '../mysql/mysql2-internals.js';
+import { connectMysql, rawQuery, type MysqlConnectionOptions } from '../../mysql/index.js';
+import { coreConnectionOf } from '../../mysql/mysql2-internals.js';
 
 /** A session that runs dump statements on the target, one at a time, in the order given. */
 export interface ParallelLoadSession {

@@ -1,5 +1,5 @@
-import { PitrError } from '../errors/index.js';
-import type { TargetConnection } from './execute-restore.js';
+import { PitrError } from '../../errors/index.js';
+import type { TargetConnection } from '../execute-restore.js';
 import { replicaSetDelaySql } from './replica-sql.js';
 import type { ReplicaStatus } from './replica-status.js';
 import { readReplicaStatus, serverIdentity, waitForReplica } from './restore-replica.js';

@@ -1,7 +1,7 @@
-import { readBackupCatalog, type BackupManifest } from '../catalog/index.js';
-import { PitrError } from '../errors/index.js';
-import { silentLogger } from '../log/index.js';
-import type { ObjectStore } from '../storage/index.js';
+import { readBackupCatalog, type BackupManifest } from '../../catalog/index.js';
+import { PitrError } from '../../errors/index.js';
+import { silentLogger } from '../../log/index.js';
+import type { ObjectStore } from '../../storage/index.js';
 import {
   checkTargetEmpty,
   dumpLoadPrograms,
@@ -9,9 +9,9 @@ import {
   setGtidSlavePos,
   tableRowCounts,
   type TargetConnection,
-} from './execute-restore.js';
+} from '../execute-restore.js';
 import { DEFAULT_LOAD_THREADS, loadBackupDump, type LoadBackupDumpDeps } from './load-backup-dump.js';
-import { restorePreflight } from './restore-preflight.js';
+import { restorePreflight } from '../restore-preflight.js';
 
 /** What restoreBackup needs: loadBackupDump's dependencies plus a connection for checks and report. */
 export interface RestoreBackupDeps extends LoadBackupDumpDeps {

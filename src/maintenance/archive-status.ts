@@ -12,7 +12,7 @@ import {
   type UnclosedFileVerdict,
 } from '../catalog/index.js';
 import type { ObjectStore } from '../storage/index.js';
-import { readLease, type LeaseRecord } from './lease.js';
+import { readLease, type LeaseRecord } from '../archiver/lease.js';
 import {
   checkChain,
   type RestorableWindow,

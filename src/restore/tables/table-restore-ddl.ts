@@ -1,9 +1,9 @@
 // Which statements of the binlog range a table-level restore applies: DDL on a restored table
 // (ALTER TABLE, TRUNCATE, CREATE/DROP INDEX, under the restored schema name); any other statement
 // naming a restored table is refused, so nothing on those tables is silently skipped.
-import type { BinlogEvent, QueryEventData } from '../binlog/index.js';
-import { PitrError } from '../errors/index.js';
-import type { QueryDecision } from './event-filter.js';
+import type { BinlogEvent, QueryEventData } from '../../binlog/index.js';
+import { PitrError } from '../../errors/index.js';
+import type { QueryDecision } from '../apply/event-filter.js';
 import type { TableName } from './table-restore.js';
 
 const IDENT = '(`(?:[^`]|``)+`|[\\w$]+)';

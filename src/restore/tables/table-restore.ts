@@ -2,20 +2,20 @@
 // events from the archive, optionally under another schema name, on any server (typically the live
 // primary). Nothing else on the target is touched, and nothing is binary-logged unless asked.
 import { createHash } from 'node:crypto';
-import { singleDumpObject } from '../catalog/index.js';
-import { createZstdDecompressStream } from '../codec/index.js';
-import { ChecksumMismatchError, PitrError } from '../errors/index.js';
-import { silentLogger, type Logger } from '../log/index.js';
-import type { ObjectStore } from '../storage/index.js';
-import { readArchivedSegments } from './archived-segments.js';
-import { DumpStatementSplitter, type DumpStatement } from './dump-statement-splitter.js';
-import { EventBinlogApplier, type ConnectEventTarget } from './event-applier.js';
-import { TableEventFilter } from './event-filter.js';
+import { singleDumpObject } from '../../catalog/index.js';
+import { createZstdDecompressStream } from '../../codec/index.js';
+import { ChecksumMismatchError, PitrError } from '../../errors/index.js';
+import { silentLogger, type Logger } from '../../log/index.js';
+import type { ObjectStore } from '../../storage/index.js';
+import { readArchivedSegments } from '../apply/archived-segments.js';
+import { DumpStatementSplitter, type DumpStatement } from '../load/dump-statement-splitter.js';
+import { EventBinlogApplier, type ConnectEventTarget } from '../apply/event-applier.js';
+import { TableEventFilter } from '../apply/event-filter.js';
 import { tableRestoreQueryFilter } from './table-restore-ddl.js';
-import type { TargetConnection } from './execute-restore.js';
-import type { OpenLoadSession } from './parallel-load-session.js';
-import type { RestorePlan } from './plan-restore.js';
-import { restorePreflight } from './restore-preflight.js';
+import type { TargetConnection } from '../execute-restore.js';
+import type { OpenLoadSession } from '../load/parallel-load-session.js';
+import type { RestorePlan } from '../plan/plan-restore.js';
+import { restorePreflight } from '../restore-preflight.js';
 
 /** One table of `--tables`. */
 export interface TableName {
