@@ -2,6 +2,7 @@
 # bench/run.sh -- runs every mysql-pitr benchmark scenario side by side with the reference tools.
 #
 # Usage: bench/run.sh [SCENARIO...]     (default: every bench/*.sh scenario except lib.sh/run.sh)
+# e.g. bench/run.sh bench/catalog-scale.sh   (restore plan over 1,000,000 segments; CATALOG_* options)
 # Each scenario prints `RESULT` lines (the reference script's, including its candidate-* lines for
 # mysql-pitr) and `RATIO` lines (mysql-pitr time / reference time: below 1.00 means faster).
 # Everything goes to $BENCH_ROOT/pitr-run-<timestamp>/; the RATIO lines are repeated at the end.

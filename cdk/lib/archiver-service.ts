@@ -67,6 +67,8 @@ export class ArchiverService extends Construct {
         MYSQL_PITR_REPO: props.repositoryUrl,
         MYSQL_PITR_FLUSH_INTERVAL: `${c.archiver.flushIntervalSeconds}s`,
         MYSQL_PITR_SEGMENT_SIZE: `${c.archiver.segmentSizeMiB}MiB`,
+        // its role cannot delete: the scheduled compact job compacts (schedules.compact, hourly)
+        MYSQL_PITR_COMPACT_AFTER: '0',
         // source.tls (the default): the certificate must chain to the image's CA bundle (RDS) and name the host
         ...(c.source.tls
           ? { MYSQL_PITR_TLS_MODE: 'verify-identity', MYSQL_PITR_TLS_CA: IMAGE_CA_BUNDLE }

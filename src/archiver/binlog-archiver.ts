@@ -141,6 +141,20 @@ export interface ArchiveOptions {
    * healthy idle archiver and fires for a stuck one.
    */
   idleMetricsIntervalMs?: number;
+  /**
+   * Upkeep fed every stored segment (the CLI passes src/maintenance's CompactAfterClose: file
+   * indexes at each close, compaction of closed files); made with the archiver's lease fence, which
+   * throws once the archiver may no longer write. None by default.
+   */
+  afterStore?: (ctx: { store: ObjectStore; logger: Logger; fence: () => void }) => StoredSegmentListener;
+}
+
+/** Told of every segment the archiver stored; never fails the archiver. */
+export interface StoredSegmentListener {
+  /** A segment was stored (`storedBytes`: the object's size). Must not throw. */
+  onStored(header: SegmentHeader, storedBytes: number): void;
+  /** Waits for background work to stop (called when the archiver stops). */
+  close(): Promise<void>;
 }
 
 /** One of several servers the archiver may stream from. */
@@ -263,6 +277,8 @@ class BinlogArchiver {
   /** Transactions archived since the file last rotated (for rotateIntervalMs). */
   #trxSinceRotation = 0;
   readonly #youngGeneration = new YoungGenerationSizer();
+  /** Writes each closed file's index and compacts closed files in the background. */
+  readonly #compactor: StoredSegmentListener | undefined;
 
   /** Connection options of the current source. */
   get #src(): MysqlConnectionOptions {
@@ -278,6 +294,11 @@ class BinlogArchiver {
     this.#o = opts;
     this.#log = opts.logger ?? silentLogger;
     this.#store = opts.store;
+    this.#compactor = opts.afterStore?.({
+      store: opts.store,
+      logger: this.#log,
+      fence: () => this.#lease?.assertValid('write a binlog file index or compact'),
+    });
   }
 
   async run(): Promise<ArchiveResult> {
@@ -368,6 +389,7 @@ class BinlogArchiver {
       };
     } finally {
       if (rotator) clearInterval(rotator);
+      await this.#compactor?.close();
       await this.#purging;
       o.signal?.removeEventListener('abort', onAbort);
       await lease.release();
@@ -824,6 +846,7 @@ class BinlogArchiver {
 
   #onStored(seg: CutSegment, storedBytes: number): void {
     const h: SegmentHeader = seg.header;
+    this.#compactor?.onStored(h, storedBytes);
     this.#trxSinceRotation = h.closesFile ? 0 : this.#trxSinceRotation + h.transactions;
     if (h.closesFile && this.#o.purgeSourceKeep !== undefined) this.#purgeUpTo(h.file);
     this.#durable = {

@@ -31,5 +31,11 @@ export {
   type LeaseRecord,
   type LeaseOptions,
 } from './lease.js';
-export { archiveBinlogs, identityOf, type ArchiveOptions, type ArchiveResult } from './binlog-archiver.js';
+export {
+  archiveBinlogs,
+  identityOf,
+  type ArchiveOptions,
+  type ArchiveResult,
+  type StoredSegmentListener,
+} from './binlog-archiver.js';
 export { formatArchiveMetrics, METRICS_NAMESPACE, type ArchiveFlushMetrics } from './archive-metrics.js';

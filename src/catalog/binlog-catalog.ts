@@ -21,6 +21,7 @@ import { parseTimelineRecord, type TimelineRecord } from './timeline-record.js';
 import { parseCompactedSegmentKey } from './compacted-segment-key.js';
 import { SegmentOverlapError } from './segment-overlap-error.js';
 import { mapLimit } from './map-limit.js';
+import { decodeBinlogFileIndex, parseBinlogFileIndexKey, type FileIndexEntry } from './binlog-file-index.js';
 
 /** One segment object as listed. */
 export interface CatalogSegment {
@@ -59,10 +60,36 @@ export interface CatalogTimeline {
   covered?: CatalogSegment[];
 }
 
+/** A per-file index object (`binlogs/<timeline>/<file>/index.json`) as listed, and how it was used. */
+export interface CatalogFileIndex {
+  key: string;
+  timeline: string;
+  file: string;
+  size: number;
+  lastModified: Date;
+  /**
+   * Set when the catalog was read with `headers`: `used` (its entries replaced header reads),
+   * `unreadable` (damaged: CORRUPT_DATA), `too-new` (a newer format), `gone` (deleted while
+   * reading), `unused` (not read: `index: false`, or no segment of its file is listed). Whatever
+   * the state, every listed segment without a matching entry had its own header read.
+   */
+  state?: 'used' | 'unreadable' | 'too-new' | 'gone' | 'unused';
+  /** Why it could not be used (the error's message), for `unreadable` and `too-new`. */
+  reason?: string;
+  /** Listed objects whose header came from the index. */
+  fromIndex?: number;
+  /** Entries naming no listed object of that size (deleted or rewritten since it was written). */
+  stale?: number;
+}
+
 /** Everything the repository holds about archived binlogs. */
 export interface BinlogCatalog {
   /** Oldest timeline first. */
   timelines: CatalogTimeline[];
+  /** Every per-file index object listed (always set by readBinlogCatalog), in timeline and file order. */
+  fileIndexes?: CatalogFileIndex[];
+  /** With `headers`: segment headers read from the segments themselves (ranged GETs). */
+  headerReads?: number;
 }
 
 /** Options of readBinlogCatalog. */
@@ -73,6 +100,13 @@ export interface ReadBinlogCatalogOptions {
   timeline?: string;
   /** Parallel header reads (default 8). */
   concurrency?: number;
+  /**
+   * With `headers`: take the headers of a closed file's objects from its index
+   * (`binlogs/<timeline>/<file>/index.json`) when the index's entry has the listed object's name and
+   * size; read the others from the objects. Default true. A missing, damaged or newer-format index
+   * only means more header reads (see `fileIndexes` for what happened).
+   */
+  index?: boolean;
 }
 
 /** Orders segments by file sequence, then start offset. */
@@ -189,10 +223,14 @@ export async function readBinlogCatalog(
     }
   }
   const segPrefix = opts.timeline ? timelineSegmentsPrefix(opts.timeline) : BINLOGS_PREFIX;
+  const fileIndexes: CatalogFileIndex[] = [];
   for await (const o of store.list(segPrefix)) {
     const parts = parseSegmentKey(o.key);
     const compacted = parts ? undefined : parseCompactedSegmentKey(o.key);
-    if (parts) {
+    const index = parts || compacted ? undefined : parseBinlogFileIndexKey(o.key);
+    if (index) {
+      fileIndexes.push({ key: o.key, ...index, size: o.size, lastModified: o.lastModified });
+    } else if (parts) {
       timeline(parts.timeline).segments.push({
         key: o.key,
         ...parts,
@@ -219,14 +257,35 @@ export async function readBinlogCatalog(
     }
   }
   const timelines = [...byId.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  fileIndexes.sort((a, b) =>
+    a.timeline !== b.timeline ? (a.timeline < b.timeline ? -1 : 1) : compareBinlogFiles(a.file, b.file),
+  );
+  let headerReads = 0;
   for (const t of timelines) {
     const resolved = resolveCoveredSegments(t.segments);
     t.segments = resolved.segments;
     t.covered = resolved.covered;
     t.gaps.sort((a, b) => compareBinlogFiles(a.file, b.file));
     if (opts.headers) {
+      const entries =
+        opts.index === false
+          ? new Map<string, Map<string, FileIndexEntry>>()
+          : await readFileIndexes(
+              store,
+              fileIndexes.filter((i) => i.timeline === t.id),
+              [...t.segments, ...(t.covered ?? [])],
+              opts.concurrency ?? 8,
+            );
+      const fromIndex = (s: CatalogSegment): SegmentHeader | undefined => {
+        const e = entries.get(s.file)?.get(s.key.slice(s.key.lastIndexOf('/') + 1));
+        if (!e || e.size !== s.size || !headerFitsKey(e.header, s)) return undefined;
+        return e.header;
+      };
       const withHeaders = async (list: CatalogSegment[]): Promise<CatalogSegment[]> => {
         const headers = await mapLimit(list, opts.concurrency ?? 8, async (s) => {
+          const indexed = fromIndex(s);
+          if (indexed) return indexed;
+          headerReads += 1;
           try {
             return (await readSegmentHeader(store, s.key)).header;
           } catch (err) {
@@ -255,7 +314,58 @@ export async function readBinlogCatalog(
       ]);
       t.segments = again.segments;
       t.covered = again.covered;
+      if (opts.index !== false) {
+        for (const i of fileIndexes) {
+          if (i.timeline !== t.id || i.state !== 'used') continue;
+          const listed = [...t.segments, ...t.covered].filter((s) => s.file === i.file);
+          i.fromIndex = listed.filter((s) => fromIndex(s) !== undefined).length;
+          i.stale = (entries.get(i.file)?.size ?? 0) - i.fromIndex;
+        }
+      }
     }
   }
-  return { timelines };
+  for (const i of fileIndexes) if (opts.headers && i.state === undefined) i.state = 'unused';
+  return { timelines, fileIndexes, ...(opts.headers ? { headerReads } : {}) };
+}
+
+/** True when an index entry's header says what the listed object's key says. */
+function headerFitsKey(h: SegmentHeader, s: CatalogSegment): boolean {
+  return (
+    h.timeline === s.timeline &&
+    h.file === s.file &&
+    h.start === s.start &&
+    (s.compacted ? h.end === s.end : true)
+  );
+}
+
+/**
+ * Reads the index objects `indexes` of files that have listed `objects`, and returns their entries
+ * per file and object name. An index that cannot be used is marked (state, reason) and left out:
+ * its file's headers are read from the objects. Sets `state` on each index.
+ *
+ * @throws StorageError for storage failures other than a missing object
+ */
+async function readFileIndexes(
+  store: ObjectStore,
+  indexes: CatalogFileIndex[],
+  objects: readonly CatalogSegment[],
+  concurrency: number,
+): Promise<Map<string, Map<string, FileIndexEntry>>> {
+  const files = new Set(objects.map((s) => s.file));
+  const wanted = indexes.filter((i) => files.has(i.file));
+  const out = new Map<string, Map<string, FileIndexEntry>>();
+  await mapLimit(wanted, concurrency, async (i) => {
+    try {
+      const index = decodeBinlogFileIndex(await store.get(i.key), i.key);
+      out.set(i.file, new Map(index.objects.map((e) => [e.name, e])));
+      i.state = 'used';
+    } catch (err) {
+      if (isPitrError(err, 'OBJECT_NOT_FOUND')) i.state = 'gone';
+      else if (isPitrError(err, 'FORMAT_TOO_NEW')) i.state = 'too-new';
+      else if (isPitrError(err, 'CORRUPT_DATA', 'TRUNCATED_DATA')) i.state = 'unreadable';
+      else throw err;
+      i.reason = (err as Error).message;
+    }
+  });
+  return out;
 }

@@ -95,8 +95,25 @@ export {
   type BinlogCatalog,
   type CatalogSegment,
   type CatalogTimeline,
+  type CatalogFileIndex,
   type ReadBinlogCatalogOptions,
 } from './binlog-catalog.js';
+export {
+  BINLOG_FILE_INDEX_FORMAT,
+  BINLOG_FILE_INDEX_NAME,
+  binlogFileIndexKey,
+  parseBinlogFileIndexKey,
+  encodeBinlogFileIndex,
+  decodeBinlogFileIndex,
+  type BinlogFileIndex,
+  type FileIndexEntry,
+} from './binlog-file-index.js';
+export { checkFileIndexes, type FileIndexFinding } from './check-file-indexes.js';
+export {
+  writeBinlogFileIndex,
+  type WriteBinlogFileIndexOptions,
+  type WriteBinlogFileIndexResult,
+} from './write-binlog-file-index.js';
 export {
   summarizeTimeline,
   type BinlogFileSummary,

@@ -1,4 +1,5 @@
 import { archiveBinlogs, DEFAULT_FLUSH_INTERVAL_MS } from '../archiver/index.js';
+import { CompactAfterClose, DEFAULT_COMPACT_AFTER_MS } from '../maintenance/index.js';
 import { ConfigError, OptionValues, formatEndpoint, parseMysqlUrl, splitMysqlUrls } from '../config/index.js';
 import type { MysqlConnectionOptions, MysqlEndpoint } from '../mysql/index.js';
 import { readServer, serverOptions } from './server-options.js';
@@ -142,6 +143,14 @@ export const archive: CliCommand = {
         'Source heartbeat period; no event and no heartbeat for twice this long drops the connection and reconnects',
     },
     {
+      key: 'compactAfter',
+      flag: 'compact-after',
+      type: 'duration',
+      default: DEFAULT_COMPACT_AFTER_MS,
+      description:
+        'Compact closed binlog files (as `binlog compact --older-than`) this long after a file closes; 0: never',
+    },
+    {
       key: 'leaseTtl',
       flag: 'lease-ttl',
       type: 'duration',
@@ -180,6 +189,7 @@ export const archive: CliCommand = {
       compressionLevel: o.number('compressionLevel'),
       untilCaughtUp: o.boolean('untilCaughtUp'),
       leaseTtlMs: o.number('leaseTtl'),
+      afterStore: (ctx) => new CompactAfterClose({ ...ctx, delayMs: o.number('compactAfter') }),
       heartbeatPeriodMs: o.number('heartbeatPeriod'),
       rotateIntervalMs: o.number('rotateInterval'),
       ...(o.boolean('purgeSource') ? { purgeSourceKeep: o.number('purgeKeep') } : {}),

@@ -57,6 +57,16 @@ export function formatCompactResult(r: CompactRepositoryResult): string {
     );
   }
   if (r.files.length === 0) lines.push('nothing to compact');
+  if (r.indexesWritten > 0) {
+    lines.push(
+      `${r.dryRun ? 'would write' : 'wrote'} the index of ${r.indexesWritten} closed file(s) that had none`,
+    );
+  }
+  if (r.orphanIndexesDeleted > 0) {
+    lines.push(
+      `${r.dryRun ? 'would delete' : 'deleted'} the index of ${r.orphanIndexesDeleted} file(s) with no object left`,
+    );
+  }
   if (r.tooRecent > 0) lines.push(`${r.tooRecent} closed file(s) left alone: newer than --older-than`);
   lines.push(
     `binlog objects: ${r.objectsBefore} before, ${r.objectsAfter} after${r.dryRun ? ' (planned)' : ''}; ` +

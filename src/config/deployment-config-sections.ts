@@ -128,7 +128,7 @@ export interface ClusterConfig {
     readonly dump: string;
     readonly expire: string;
     readonly verify: string | undefined;
-    /** `binlog compact` of the closed binlog files; off unless set. */
+    /** `binlog compact` of the closed binlog files; hourly unless set (`off` turns it off). */
     readonly compact: string | undefined;
   };
   readonly retention: RetentionConfig;

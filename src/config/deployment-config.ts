@@ -81,7 +81,8 @@ const BUILTIN_CLUSTER_DEFAULTS = {
     dump: 'cron(0 3 * * ? *)',
     expire: 'cron(30 4 * * ? *)',
     verify: 'cron(0 6 ? * SUN *)',
-    compact: 'off',
+    // hourly: the archiver's task role cannot delete, so in AWS this job compacts (issue 15)
+    compact: 'cron(20 * * * ? *)',
   },
   retention: { keepDays: 14, keepBackups: 7 },
   archiver: { flushIntervalSeconds: 1, segmentSizeMiB: 64, cpu: 256, memoryMiB: 512 },

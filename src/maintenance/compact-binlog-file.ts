@@ -11,6 +11,7 @@ import {
   readBinlogCatalog,
   readSegmentHeader,
   resolveCoveredSegments,
+  writeBinlogFileIndex,
   type BinlogCatalog,
   type CatalogSegment,
   type SegmentHeader,
@@ -26,6 +27,7 @@ import {
   CorruptDataError,
   PitrError,
   isPitrError,
+  messageOf,
   type PitrErrorCode,
 } from '../errors/index.js';
 import { silentLogger, type Logger } from '../log/index.js';
@@ -66,6 +68,12 @@ export interface CompactedFile {
   written: number;
   /** Objects deleted (or to delete): merged inputs and covered leftovers. */
   deleted: number;
+  /**
+   * The file's index (`index.json`) was rewritten after the compaction (false for a dry run, when
+   * nothing changed, or when writing it failed: readers then read headers, and the next
+   * compaction writes it).
+   */
+  indexWritten?: boolean;
 }
 
 const unionGtidSets = (sets: readonly string[]): string =>
@@ -240,7 +248,7 @@ async function compactGroup(
   group: CompactionGroup,
   opts: CompactFileOptions,
   log: Logger,
-): Promise<{ key: string; size: number }> {
+): Promise<{ key: string; size: number; header: SegmentHeader }> {
   // first pass: every input sound and joining up, and the hash of the merged bytes for the header
   const headers: SegmentHeader[] = [];
   const merged = createHash('sha256');
@@ -292,7 +300,7 @@ async function compactGroup(
     storedBytes: put.size,
     key,
   });
-  return { key, size: put.size };
+  return { key, size: put.size, header };
 }
 
 /**
@@ -412,9 +420,11 @@ export async function compactBinlogFile(
       deleted: gone.length,
     });
   }
+  const known = new Map(allHeaded.map((s) => [s.key, { size: s.size, header: s.header! }]));
   for (const g of groups) {
     stopIfAborted(opts.signal, `before merging ${file} @ ${g.start}-${g.end}`);
     const written = await compactGroup(store, g, opts, log);
+    known.set(written.key, { size: written.size, header: written.header });
     result.written += 1;
     result.deleted += g.inputs.length;
     result.storedBytesAfter += written.size - g.storedBytes;
@@ -426,5 +436,44 @@ export async function compactBinlogFile(
   const deletedBytes = covered.reduce((a, s) => a + s.size, 0);
   result.storedBytesAfter -= deletedBytes;
   result.objectsAfter = all.length - result.deleted + result.written;
+  if (result.written > 0 || result.deleted > 0) {
+    result.indexWritten = await writeIndexQuietly(store, timeline, file, known, log);
+  }
   return result;
+}
+
+/**
+ * Writes the file's index (writeBinlogFileIndex) after compaction. The index only saves readers
+ * header reads, so a failure is logged and the compaction stands: readers read the headers of a
+ * file whose index is missing or stale, and the next compaction writes it.
+ *
+ * @returns true when the index was written
+ */
+export async function writeIndexQuietly(
+  store: ObjectStore,
+  timeline: string,
+  file: string,
+  known: ReadonlyMap<string, { size: number; header: SegmentHeader }> | undefined,
+  log: Logger,
+  beforePut?: () => void,
+): Promise<boolean> {
+  try {
+    const r = await writeBinlogFileIndex(store, timeline, file, {
+      ...(known ? { known } : {}),
+      ...(beforePut ? { beforePut } : {}),
+    });
+    if (r.skipped) {
+      log.warn(`binlog file index of timeline ${timeline} ${file} not written: ${r.skipped}`, { key: r.key });
+    } else {
+      log.debug('binlog file index written', { key: r.key, objects: r.objects, headerReads: r.headerReads });
+    }
+    return r.written;
+  } catch (err) {
+    log.warn(
+      `could not write the binlog file index of timeline ${timeline} ${file}; readers read its segment headers ` +
+        'instead, and the next compaction writes it',
+      { error: messageOf(err) },
+    );
+    return false;
+  }
 }

@@ -1,8 +1,13 @@
-import { readBinlogCatalog, type BinlogCatalog } from '../catalog/index.js';
-import { PitrError, messageOf } from '../errors/index.js';
+import {
+  decodeBinlogFileIndex,
+  readBinlogCatalog,
+  type BinlogCatalog,
+  type CatalogFileIndex,
+} from '../catalog/index.js';
+import { PitrError, isPitrError, messageOf } from '../errors/index.js';
 import { silentLogger, type Logger } from '../log/index.js';
 import type { ObjectStore } from '../storage/index.js';
-import { compactBinlogFile, type CompactedFile } from './compact-binlog-file.js';
+import { compactBinlogFile, writeIndexQuietly, type CompactedFile } from './compact-binlog-file.js';
 import { closedBinlogFiles, type ClosedBinlogFile } from './compact-plan.js';
 import { Lease, LeaseHeldError } from '../archiver/lease.js';
 
@@ -40,6 +45,13 @@ export interface CompactRepositoryResult {
   files: CompactedFile[];
   /** Closed files left alone because they are younger than `olderThanMs`. */
   tooRecent: number;
+  /** Closed files given the index they lacked, with nothing to compact (or, with dryRun, to give). */
+  indexesWritten: number;
+  /**
+   * Index objects of files that no longer have any object (expire removed them), deleted (or to
+   * delete) once parsed: an index that cannot be parsed is never deleted.
+   */
+  orphanIndexesDeleted: number;
 }
 
 /**
@@ -60,16 +72,32 @@ export async function compactRepository(
   const log = opts.logger ?? silentLogger;
   const now = (opts.now ?? new Date()).getTime();
   /** The closed files with something to do, and how many closed files are too recent. */
-  const plan = (catalog: BinlogCatalog): { files: ClosedBinlogFile[]; tooRecent: number } => {
+  const plan = (
+    catalog: BinlogCatalog,
+  ): {
+    files: ClosedBinlogFile[];
+    tooRecent: number;
+    needIndex: ClosedBinlogFile[];
+    orphans: CatalogFileIndex[];
+  } => {
     const files: ClosedBinlogFile[] = [];
+    const needIndex: ClosedBinlogFile[] = [];
     let tooRecent = 0;
+    const indexed = new Set((catalog.fileIndexes ?? []).map((i) => `${i.timeline}/${i.file}`));
+    const withObjects = new Set(
+      catalog.timelines.flatMap((t) => [...t.segments, ...(t.covered ?? [])].map((s) => `${t.id}/${s.file}`)),
+    );
+    const orphans = (catalog.fileIndexes ?? []).filter((i) => !withObjects.has(`${i.timeline}/${i.file}`));
     for (const f of closedBinlogFiles(catalog)) {
-      if (f.segments.length < 2 && f.covered.length === 0) continue;
+      if (f.segments.length < 2 && f.covered.length === 0) {
+        if (!indexed.has(`${f.timeline}/${f.file}`)) needIndex.push(f);
+        continue;
+      }
       const newest = Math.max(...[...f.segments, ...f.covered].map((s) => s.lastModified.getTime()));
       if (opts.olderThanMs !== undefined && newest > now - opts.olderThanMs) tooRecent += 1;
       else files.push(f);
     }
-    return { files, tooRecent };
+    return { files, tooRecent, needIndex, orphans };
   };
   let catalog = await readBinlogCatalog(store);
   let work = plan(catalog);
@@ -80,7 +108,9 @@ export async function compactRepository(
   if (opts.signal?.aborted) stop.abort(opts.signal.reason);
   try {
     // The lease only when there is work: a run with nothing to do (or a wrong --repo) writes nothing.
-    if (!opts.dryRun && work.files.length > 0) {
+    const hasWork = (w: typeof work): boolean =>
+      w.files.length > 0 || w.needIndex.length > 0 || w.orphans.length > 0;
+    if (!opts.dryRun && hasWork(work)) {
       lease = await acquireCompactLease(store, log);
       lease.keepAlive((err) => {
         log.error('the compaction lease was taken over; stopping', { error: messageOf(err) });
@@ -107,6 +137,8 @@ export async function compactRepository(
       storedBytesAfter: storedBytesBefore,
       files: [],
       tooRecent: work.tooRecent,
+      indexesWritten: 0,
+      orphanIndexesDeleted: 0,
     };
     for (const f of work.files) {
       if (stop.signal.aborted) {
@@ -129,10 +161,50 @@ export async function compactRepository(
       result.objectsAfter += done.objectsAfter - done.objectsBefore;
       result.storedBytesAfter += done.storedBytesAfter - done.storedBytesBefore;
     }
+    for (const f of work.needIndex) {
+      if (stop.signal.aborted) break;
+      if (opts.dryRun) result.indexesWritten += 1;
+      else if (await writeIndexQuietly(store, f.timeline, f.file, undefined, log)) result.indexesWritten += 1;
+    }
+    for (const i of work.orphans) {
+      if (stop.signal.aborted) break;
+      if (await deleteOrphanIndex(store, i, opts.dryRun === true, log)) result.orphanIndexesDeleted += 1;
+    }
     return result;
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
     await lease?.release();
+  }
+}
+
+/**
+ * Deletes the index of a file that has no object left (expire removed them all), once it has been
+ * read and parsed, and none of the objects it lists has come back meanwhile. An index that cannot be
+ * parsed (damaged, or written by a newer mysql-pitr) is left alone and logged: `verify` reports it.
+ *
+ * @returns true when it was deleted (or, for a dry run, would be)
+ */
+async function deleteOrphanIndex(
+  store: ObjectStore,
+  i: CatalogFileIndex,
+  dryRun: boolean,
+  log: Logger,
+): Promise<boolean> {
+  try {
+    decodeBinlogFileIndex(await store.get(i.key), i.key);
+    // one listing of the file's prefix: anything there but the index means the file has objects again
+    for await (const o of store.list(i.key.slice(0, i.key.lastIndexOf('/') + 1)))
+      if (o.key !== i.key) return false;
+    if (!dryRun) await store.delete([i.key]);
+    log.info('index of an expired binlog file deleted', { key: i.key, dryRun });
+    return true;
+  } catch (err) {
+    if (isPitrError(err, 'OBJECT_NOT_FOUND')) return false;
+    if (!isPitrError(err, 'FORMAT_TOO_NEW', 'CORRUPT_DATA', 'TRUNCATED_DATA')) throw err;
+    log.warn(`${i.key} belongs to a file with no object left but cannot be read; it is left as it is`, {
+      error: messageOf(err),
+    });
+    return false;
   }
 }
 

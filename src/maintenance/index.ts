@@ -34,3 +34,8 @@ export {
   type ClosedBinlogFile,
   type CompactionGroup,
 } from './compact-plan.js';
+export {
+  CompactAfterClose,
+  DEFAULT_COMPACT_AFTER_MS,
+  type CompactAfterCloseOptions,
+} from './compact-after-close.js';

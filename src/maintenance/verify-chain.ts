@@ -32,7 +32,9 @@ export interface VerifyProblem {
     | 'backup-not-archived'
     | 'backup-chain-broken'
     | 'timeline-break'
-    | 'no-backup';
+    | 'no-backup'
+    | 'index-unreadable'
+    | 'index-mismatch';
   severity: 'data' | 'chain';
   /** The object key concerned (the missing or damaged one), when there is one. */
   object?: string | undefined;

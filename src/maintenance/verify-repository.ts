@@ -4,6 +4,7 @@ import { pipeline } from 'node:stream/promises';
 
 import {
   backupObjects,
+  checkFileIndexes,
   findDivergedHistories,
   type DivergedHistory,
   mapLimit,
@@ -247,6 +248,26 @@ export async function verifyRepository(store: ObjectStore, opts: VerifyOptions =
     }
     timelines.push({ id: t.id, record: t.record, segments: results.map((r) => r.checked), gaps: t.gaps });
     log.info('timeline verified', { timeline: t.id, segments: results.length });
+  }
+
+  // the per-file indexes: readable, and agreeing with the headers just read (readers trust them)
+  const sizes = new Map(
+    binlogCatalog.timelines.flatMap((t) => t.segments.map((s) => [s.key, s.size] as const)),
+  );
+  const read = new Map(
+    timelines.flatMap((t) =>
+      t.segments.map((s) => [s.key, { size: sizes.get(s.key) ?? -1, header: s.header }] as const),
+    ),
+  );
+  for (const f of await checkFileIndexes(store, binlogCatalog.fileIndexes ?? [], read, limit)) {
+    problems.push({
+      kind: f.kind === 'mismatch' ? 'index-mismatch' : 'index-unreadable',
+      severity: 'data',
+      object: f.key,
+      timeline: f.timeline,
+      file: f.file,
+      message: f.message,
+    });
   }
 
   // how each timeline continues the one before it (by the same rule as restore planning)

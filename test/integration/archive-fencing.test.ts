@@ -144,6 +144,9 @@ describe('archiver fencing (SIGSTOP past the lease, takeover, SIGCONT)', () => {
           if (key === 'locks/archiver.json') {
             const rec = JSON.parse((await store.get(key)).toString()) as { owner: string };
             assert.equal(rec.owner, epochB.owner, 'the lease record is B’s');
+          } else if (key.endsWith('/index.json')) {
+            // a closed file's index: written by B (A is fenced), readable, listing only existing objects
+            assert.ok(!taken.has(key), `${key} existed at the takeover and was replaced`);
           } else if (key.startsWith('binlogs/')) {
             const { header } = await readSegmentHeader(store, key);
             assert.equal(header.leaseEpoch, epochB.epoch, `${key} was written under B's epoch`);

@@ -152,7 +152,9 @@ describe('mysql-pitr expire (real CLI, real MariaDB, file:// repository)', () =>
     const afterFiles = await walk(repoDir);
     assert.ok(!afterFiles.some((f) => f.startsWith(`backups/${backups[0]!.id}/`)), 'the old backup is gone');
     const keepFile = backups[1]!.binlog.file;
-    const segs = (list: string[]): string[] => list.filter((f) => f.startsWith('binlogs/'));
+    // segments (a file's index.json stays until `binlog compact` finds its file empty)
+    const segs = (list: string[]): string[] =>
+      list.filter((f) => f.startsWith('binlogs/') && f.endsWith('.zst'));
     const fileOf = (k: string): string => k.split('/')[2]!;
     // the window before the oldest retained backup went away: every file before its binlog file
     assert.ok(
@@ -258,7 +260,9 @@ describe('mysql-pitr expire (real CLI, real MariaDB, file:// repository)', () =>
     const newest = backups[2]!.binlog.file;
     assert.ok(files.some((f) => f.startsWith(`binlogs/000001/${newest}/`)));
     assert.ok(
-      files.filter((f) => f.startsWith('binlogs/')).every((f) => seq(f.split('/')[2]!) >= seq(newest)),
+      files
+        .filter((f) => f.startsWith('binlogs/') && f.endsWith('.zst'))
+        .every((f) => seq(f.split('/')[2]!) >= seq(newest)),
       'binlogs before the newest backup went',
     );
     const v2 = await plain(['verify']);
@@ -301,7 +305,9 @@ describe('mysql-pitr expire (real CLI, real MariaDB, file:// repository)', () =>
     );
     const newest = backups[2]!.binlog.file;
     assert.ok(
-      final.filter((k) => k.startsWith('binlogs/')).every((k) => seq(k.split('/')[2]!) >= seq(newest)),
+      final
+        .filter((k) => k.startsWith('binlogs/') && k.endsWith('.zst'))
+        .every((k) => seq(k.split('/')[2]!) >= seq(newest)),
     );
     assert.equal((await cliCopy(['verify'])).code, 0);
   });

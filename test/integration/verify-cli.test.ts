@@ -83,7 +83,7 @@ describe('mysql-pitr verify (real CLI, real MariaDB, S3 emulator)', () => {
     for await (const o of store.list('')) keys.push(o.key);
     const manifestKey = keys.find((k) => k.endsWith('/manifest.json'))!;
     backup = JSON.parse((await store.get(manifestKey)).toString('utf8')) as BackupManifest;
-    segments = keys.filter((k) => k.startsWith('binlogs/'));
+    segments = keys.filter((k) => k.startsWith('binlogs/') && k.endsWith('.zst'));
     assert.ok(segments.length >= 6, `segments: ${segments.length}`);
   });
 

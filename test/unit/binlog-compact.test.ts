@@ -416,9 +416,10 @@ describe('readBinlogCatalog and compactBinlogFile over a filesystem store', () =
     assert.equal(small.objectsAfter, 3);
     const keysOf = async (): Promise<string[]> => {
       const keys: string[] = [];
-      for await (const o of store.list(`binlogs/${T}/${f3}/`)) keys.push(o.key);
+      for await (const o of store.list(`binlogs/${T}/${f3}/`)) if (o.key.endsWith('.zst')) keys.push(o.key);
       return keys;
     };
+    assert.ok(await store.exists(`binlogs/${T}/${f3}/index.json`), 'compaction wrote the file index');
     assert.deepEqual(await keysOf(), [
       compactedSegmentKey(T, f3, 0, 1000),
       compactedSegmentKey(T, f3, 1000, 2000),

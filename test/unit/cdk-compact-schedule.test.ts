@@ -1,6 +1,6 @@
 /**
- * The `compact` job kind in the stack: off by default (no rule), and one `schedules.compact` line in
- * the deployment config adds its EventBridge rule, dispatched like dump, expire and verify.
+ * The `compact` job kind in the stack: hourly by default (the archiver's role cannot delete, so this
+ * job is how a deployment compacts), `off` removes the rule, and `schedules.compact` sets it.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -43,19 +43,26 @@ function schedules(config: unknown): Map<string, string> {
 }
 
 describe('cdk: the compact job schedule', () => {
-  it('is off by default and scheduled by schedules.compact', () => {
+  it('is hourly by default, off with schedules.compact "off", and set by schedules.compact', () => {
     const config = JSON.parse(readFileSync(EXAMPLE, 'utf8')) as { clusters: Array<Record<string, unknown>> };
     const name = config.clusters[0]!['name'] as string;
-    assert.ok(
-      ![...schedules(config).keys()].some((k) => k.endsWith('/compact')),
-      'no compact rule by default',
-    );
+    assert.equal(schedules(config).get(`${name}/compact`), 'cron(20 * * * ? *)', 'hourly by default');
+    const off = structuredClone(config);
+    off.clusters[0]!['schedules'] = {
+      ...(off.clusters[0]!['schedules'] as object | undefined),
+      compact: 'off',
+    };
+    assert.equal(schedules(off).has(`${name}/compact`), false, 'no compact rule when off');
     config.clusters[0]!['schedules'] = {
       ...(config.clusters[0]!['schedules'] as object | undefined),
       compact: 'cron(0 5 * * ? *)',
     };
     const rules = schedules(config);
     assert.equal(rules.get(`${name}/compact`), 'cron(0 5 * * ? *)');
-    assert.equal([...rules.keys()].filter((k) => k.endsWith('/compact')).length, 1);
+    assert.equal(
+      [...rules.keys()].filter((k) => k.endsWith('/compact')).length,
+      config.clusters.length,
+      'one compact rule per cluster',
+    );
   });
 });

@@ -163,8 +163,10 @@ describe('cdk stack from cdk/clusters.example.json', () => {
       byInput.set(`${input['cluster']}/${input['job']}`, r.Properties['ScheduleExpression'] as string);
     }
     assert.deepEqual(Object.fromEntries([...byInput].sort()), {
+      'billing/compact': 'cron(20 * * * ? *)',
       'billing/dump': 'rate(12 hours)',
       'billing/expire': 'cron(30 4 * * ? *)',
+      'orders/compact': 'cron(20 * * * ? *)',
       'orders/dump': 'cron(0 3 * * ? *)',
       'orders/expire': 'cron(30 4 * * ? *)',
       'orders/verify': 'cron(0 6 ? * SUN *)',

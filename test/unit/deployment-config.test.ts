@@ -49,7 +49,7 @@ describe('loadDeploymentConfig', () => {
       compact: 'lambda',
     });
     assert.equal(billing!.schedules.verify, undefined);
-    assert.equal(orders!.schedules.compact, undefined, 'compaction is off unless scheduled');
+    assert.equal(orders!.schedules.compact, 'cron(20 * * * ? *)', 'compaction is hourly by default');
     assert.equal(orders!.archiver.flushIntervalSeconds, 1);
     assert.equal(c.repository.noncurrentVersionExpirationDays, 7);
     assert.deepEqual(c.repository.objectLock, { enabled: true, mode: 'governance', retentionDays: 7 });
