@@ -107,7 +107,10 @@ describe('mysql-pitr archive / binlog fetch / binlog list / status against Maria
     assert.ok(files >= 3, `rotations: ${files} files`);
     // the zstd CLI skips the header frames: concatenated segments decompress into the file
     const segDir = join(work, 'repo-fs', 'binlogs', '000001', 'mysql-bin.000001');
-    const segs = (await readdir(segDir)).sort().map((f) => join(segDir, f));
+    const segs = (await readdir(segDir))
+      .filter((f) => f.endsWith('.zst'))
+      .sort()
+      .map((f) => join(segDir, f));
     const plain = execFileSync('zstd', ['-dc', ...segs], { maxBuffer: 64 * 1024 * 1024 });
     assert.ok(
       plain.equals(await readFile(join(dest, 'mysql-bin.000001'))),
@@ -166,7 +169,7 @@ describe('mysql-pitr archive / binlog fetch / binlog list / status against Maria
     // flip one byte in the compressed data of a segment of a copy of the file:// repository
     const fsRepo = join(work, 'repo-fs');
     const segDir = join(fsRepo, 'binlogs', '000001', 'mysql-bin.000001');
-    const seg = (await readdir(segDir)).sort()[0]!;
+    const seg = (await readdir(segDir)).filter((f) => f.endsWith('.zst')).sort()[0]!;
     const path = join(segDir, seg);
     const bytes = await readFile(path);
     const original = Buffer.from(bytes);

@@ -23,9 +23,14 @@ export interface ArchiverProcess {
   stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Starts `mysql-pitr ARGS` (an `archive` command line) with `env`. */
+/**
+ * Starts `mysql-pitr ARGS` (an `archive` command line) with `env`; with `--metrics emf` unless ARGS
+ * choose, since `stored()` reads the EMF lines (a terminal's default is human lines).
+ */
 export function startArchiver(args: readonly string[], env: NodeJS.ProcessEnv): ArchiverProcess {
-  const { command, args: argv } = cliCommand(args);
+  const { command, args: argv } = cliCommand(
+    args.includes('--metrics') ? args : [...args, '--metrics', 'emf'],
+  );
   const child = spawn(command, argv, {
     cwd: PROJECT_ROOT,
     env: { MYSQL_PITR_LOG_FORMAT: 'json', ...env },
