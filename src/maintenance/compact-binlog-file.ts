@@ -1,5 +1,5 @@
-import { createHash, type Hash } from 'node:crypto';
-import { Readable, Writable } from 'node:stream';
+import { createHash } from 'node:crypto';
+import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
 import {
@@ -10,18 +10,16 @@ import {
   mergeSegmentHeaders,
   readBinlogCatalog,
   readSegmentHeader,
+  readVerifiedSegment,
   resolveCoveredSegments,
+  verifySegmentBody,
   writeBinlogFileIndex,
   type BinlogCatalog,
   type CatalogSegment,
   type SegmentHeader,
 } from '../catalog/index.js';
 import { MysqlGtidSet } from '../gtid/index.js';
-import {
-  DEFAULT_STREAM_LEVEL,
-  createZstdCompressStream,
-  createZstdDecompressStream,
-} from '../codec/index.js';
+import { DEFAULT_STREAM_LEVEL, createZstdCompressStream } from '../codec/index.js';
 import {
   ChecksumMismatchError,
   CorruptDataError,
@@ -81,6 +79,9 @@ const unionGtidSets = (sets: readonly string[]): string =>
 
 /** Codes of errors that mean bad bytes (as opposed to a storage failure). */
 const DATA_CODES: PitrErrorCode[] = ['CHECKSUM_MISMATCH', 'CORRUPT_DATA', 'TRUNCATED_DATA'];
+
+/** What a damaged input means for the file, said in its error. */
+const LEFT_AS_IT_WAS = 'Compaction left the file as it was; run `mysql-pitr verify`';
 
 /** Inputs fetched at once (whole objects: most segments are small, one GET each is the cost). */
 const FETCH_CONCURRENCY = 16;
@@ -155,25 +156,15 @@ async function* inputBytes(
       );
     }
     onHeader(h, index);
-    const hash: Hash = createHash('sha256');
-    let bytes = 0;
-    const decoded = Readable.from([data.subarray(frameLength)]).pipe(
-      createZstdDecompressStream({ object: seg.key }),
-    );
-    for await (const chunk of decoded as AsyncIterable<Buffer>) {
-      hash.update(chunk);
-      bytes += chunk.length;
-      yield chunk;
-    }
-    const sha = hash.digest('hex');
-    if (bytes !== h.end - h.start || sha !== h.sha256) {
-      throw new ChecksumMismatchError(
-        seg.key,
-        h.start,
-        `${h.file} @ ${h.start}-${h.end} decompressed to ${bytes} bytes with SHA-256 ${sha}, its header records ` +
-          `${h.end - h.start} bytes and ${h.sha256}; compaction left the file as it was. Run \`mysql-pitr verify\``,
-      );
-    }
+    // the one segment rule (readVerifiedSegment's), its bytes passed on as they are verified
+    const out = new PassThrough();
+    const verified = verifySegmentBody(Readable.from([data.subarray(frameLength)]), h, seg.key, {
+      into: out,
+      advice: LEFT_AS_IT_WAS,
+    });
+    verified.catch(() => undefined); // awaited below, once its bytes are read
+    for await (const chunk of out as AsyncIterable<Buffer>) yield chunk;
+    await verified;
     prevEnd = h.end;
     index += 1;
   }
@@ -194,38 +185,20 @@ async function* mergedObject(
 }
 
 /**
- * Reads back the object at `key` and checks that its header is `expected` and that its bytes
- * decompress to the header's length and SHA-256.
+ * Reads back the object at `key` and checks (readVerifiedSegment) that its header is `expected`
+ * and that its bytes decompress to the header's length and SHA-256.
  *
  * @throws ChecksumMismatchError / CorruptDataError when it is not
  */
 async function verifyWritten(store: ObjectStore, key: string, expected: SegmentHeader): Promise<void> {
-  const { header, frameLength } = await readSegmentHeader(store, key);
-  if (JSON.stringify(header) !== JSON.stringify(expected)) {
-    throw new ChecksumMismatchError(key, 0, 'the header read back differs from the one written');
-  }
-  const hash = createHash('sha256');
-  let bytes = 0;
-  await pipeline(
-    await store.getStream(key, { start: frameLength }),
-    createZstdDecompressStream({ object: key }),
-    new Writable({
-      write(chunk: Buffer, _enc, done): void {
-        hash.update(chunk);
-        bytes += chunk.length;
-        done();
-      },
-    }),
-  );
-  const sha = hash.digest('hex');
-  if (bytes !== header.end - header.start || sha !== header.sha256) {
-    throw new ChecksumMismatchError(
-      key,
-      header.start,
-      `read back, it decompresses to ${bytes} bytes with SHA-256 ${sha}, its header records ` +
-        `${header.end - header.start} bytes and ${header.sha256}`,
-    );
-  }
+  await readVerifiedSegment(store, key, {
+    advice: '',
+    check: (header) => {
+      if (JSON.stringify(header) !== JSON.stringify(expected)) {
+        throw new ChecksumMismatchError(key, 0, 'the header read back differs from the one written');
+      }
+    },
+  });
 }
 
 function stopIfAborted(signal: AbortSignal | undefined, what: string): void {

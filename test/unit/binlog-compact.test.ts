@@ -347,7 +347,10 @@ describe('readBinlogCatalog and compactBinlogFile over a filesystem store', () =
     await store.put(key, await encodeSegment(lying, [part]));
     await assert.rejects(
       compactBinlogFile(store, T, f1, { maxObjectBytes: 1 << 20 }),
-      (err: unknown) => isPitrError(err, 'CHECKSUM_MISMATCH') && (err as Error).message.includes(key),
+      (err: unknown) =>
+        isPitrError(err, 'CHECKSUM_MISMATCH') &&
+        (err as Error).message.includes(key) &&
+        /compaction left the file as it was; run `mysql-pitr verify`/i.test((err as Error).message),
     );
     const keys: string[] = [];
     for await (const o of store.list('binlogs/')) keys.push(o.key);
@@ -431,6 +434,32 @@ describe('readBinlogCatalog and compactBinlogFile over a filesystem store', () =
     const t = (await readBinlogCatalog(store, { headers: true })).timelines[0]!;
     const h = t.segments.find((x) => x.file === f3)!.header!;
     assert.deepEqual([h.start, h.end, h.sha256, h.events, h.closesFile], [0, 3000, sha(bytes), 12, true]);
+  });
+
+  it('a damaged cover of an interrupted compaction stops it: its covered segments are not deleted', async () => {
+    const f7 = F(7);
+    for (let st = 0; st < 2000; st += 1000)
+      await put(f7, st, st + 1000, st === 1000 ? { closesFile: true } : {});
+    await put(F(8), 0, 100);
+    // a merged object whose body is not what its header says, beside the segments it covers
+    const cover = compactedSegmentKey(T, f7, 0, 2000);
+    const h = header(f7, 0, 2000, { sha256: sha(bytes.subarray(0, 2000)), closesFile: true });
+    await store.put(cover, await encodeSegment(h, [Buffer.alloc(2000)]));
+    const before: string[] = [];
+    for await (const o of store.list(`binlogs/${T}/${f7}/`)) before.push(o.key);
+    assert.equal(before.length, 3);
+    await assert.rejects(
+      compactBinlogFile(store, T, f7),
+      (err: unknown) =>
+        isPitrError(err, 'CHECKSUM_MISMATCH') &&
+        (err as Error).message.includes(`${cover} fails verification`) &&
+        /decompressed to 2000 bytes/.test((err as Error).message) &&
+        /nothing was deleted/.test((err as Error).message),
+    );
+    const after: string[] = [];
+    for await (const o of store.list(`binlogs/${T}/${f7}/`)) after.push(o.key);
+    assert.deepEqual(after, before, 'nothing written, nothing deleted');
+    await store.delete([cover]);
   });
 
   it('a merged object that fails its read-back check is deleted and its inputs kept', async () => {

@@ -8,8 +8,22 @@ import {
 } from '../../binlog/index.js';
 import { formatMariadbGtid, formatMysqlGtid } from '../../gtid/index.js';
 import { silentLogger, type Logger } from '../../log/index.js';
-import { enableMultiStatements, rawQuery, type RawQueryResult } from '../../mysql/index.js';
+import { enableMultiStatements } from '../../mysql/index.js';
 import type { ApplyResult, BinlogApplier } from './binlog-applier.js';
+import {
+  BATCH_SEPARATOR,
+  DEFAULT_BATCH_BYTES,
+  DEFAULT_BATCH_TRANSACTIONS,
+  PACKET_MARGIN,
+  appendStatement,
+  describeUnit,
+  lostConnectionMessage,
+  newBatch,
+  runBatchSession,
+  type ApplyUnit,
+  type BatchOutcome,
+  type SqlBatch,
+} from './batch-session.js';
 import { binlogStatement, isBinlogStatement, rowGroupStatements } from './binlog-statement-builder.js';
 import { EventApplyError, type EventApplyFailure } from './event-apply-error.js';
 import type { EventFilter } from './event-filter.js';
@@ -47,41 +61,8 @@ export interface EventApplierOptions {
 /** The applying session's connection: opened per apply() call and closed at its end. */
 export type ConnectEventTarget = () => Promise<Connection>;
 
-/** A transaction: what errors are named after. */
-interface Unit {
-  gtid: string | undefined;
-  file: string;
-  /** Offset of its first event. */
-  position: number;
-}
+type Unit = ApplyUnit;
 
-interface Batch {
-  parts: Buffer[];
-  bytes: number;
-  /** The unit of each statement, in order. */
-  units: Unit[];
-  /** Indexes of the BINLOG statements. */
-  binlog: Set<number>;
-  /** Position applying reached once this batch is done (the start of what follows it). */
-  endFile: string;
-  endPosition: number;
-  /** Transactions with a GTID whose first event is in this batch. */
-  gtids: number;
-  lastGtid: string | undefined;
-}
-
-interface Outcome {
-  batch: Batch;
-  result: RawQueryResult | undefined;
-  lost: Error | undefined;
-}
-
-/** Between two statements of a batch: a newline first, so a statement ending in a `#`/`--` comment stays closed. */
-const SEPARATOR = Buffer.from('\n;\n');
-/** Room left in max_allowed_packet for the COM_QUERY header. */
-const PACKET_MARGIN = 1024;
-const DEFAULT_BATCH_BYTES = 1024 * 1024;
-const DEFAULT_BATCH_TRANSACTIONS = 64;
 /** Offset of the flags in the common header. */
 const OFFSET_FLAGS = 17;
 /** Header flag: the statement needs no default database (CREATE/DROP DATABASE name theirs in it). */
@@ -138,18 +119,7 @@ const LOAD_EVENTS: ReadonlySet<number> = new Set([
   EventType.EXECUTE_LOAD_QUERY,
 ]);
 
-const newBatch = (file: string, position: number): Batch => ({
-  parts: [],
-  bytes: 0,
-  units: [],
-  binlog: new Set(),
-  endFile: file,
-  endPosition: position,
-  gtids: 0,
-  lastGtid: undefined,
-});
-
-const where = (u: Unit): string => `transaction ${u.gtid ?? '(no GTID)'} at ${u.file}:${u.position}`;
+const where = describeUnit;
 const xaId = (gtrid: string, bqual: string, formatId: number): string =>
   `X'${gtrid}',X'${bqual}',${formatId}`;
 
@@ -194,20 +164,17 @@ export class EventBinlogApplier implements BinlogApplier {
     signal?: AbortSignal,
     onProgress?: RestoreProgressListener,
   ): Promise<ApplyResult> {
-    const rangeOf = (f: PlanFile): number => Math.max(0, (f.to ?? f.segments.at(-1)?.end ?? f.from) - f.from);
-    const total = plan.files.reduce((a, f) => a + rangeOf(f), 0);
     const filter = this.options.filter;
     const setGtids = this.options.gtids !== false;
-    let transactions = 0;
-    let lastGtid: string | undefined;
-    let lastApplied: Unit | undefined;
-    let doneBefore = 0;
-    let current: PlanFile | undefined;
-
-    const conn = await this.connect();
-    let inflight: Promise<Outcome> | undefined;
-    try {
-      const target = await this.prepareSession(conn);
+    const hooks = {
+      signal,
+      onProgress,
+      failure: (o: BatchOutcome, lastApplied: Unit | undefined) => this.failure(plan, o, lastApplied),
+      lastAppliedOf: (batch: SqlBatch) =>
+        batch.units.findLast((u) => u.gtid !== undefined) ?? batch.units.at(-1),
+    };
+    return runBatchSession(this.connect, plan, hooks, async (bs) => {
+      const target = await this.prepareSession(bs.conn);
       /** The largest statement the target takes; a longer one fails or goes in BINLOG fragments. */
       const packetLimit = Math.max(64 * 1024, target.maxPacket - PACKET_MARGIN);
       /** Batches stop here; a statement longer than this (up to packetLimit) goes alone. */
@@ -219,44 +186,8 @@ export class EventBinlogApplier implements BinlogApplier {
       /** The GTID domain and server id the session holds. */
       let gtidSession: { domainId: number; serverId: number } | undefined;
 
-      const send = (batch: Batch): Promise<Outcome> => {
-        return rawQuery(conn, Buffer.concat(batch.parts), {
-          // MariaDB omits SERVER_MORE_RESULTS_EXISTS after a BINLOG statement (see rawQuery)
-          moreExpected: (completed) => completed < batch.units.length && batch.binlog.has(completed - 1),
-        }).then(
-          (result) => ({ batch, result, lost: undefined }),
-          (err: Error) => ({ batch, result: undefined, lost: err }),
-        );
-      };
-
-      const settle = async (): Promise<void> => {
-        if (!inflight) return;
-        const o = await inflight;
-        inflight = undefined;
-        const { batch, result } = o;
-        if (o.lost || result!.error) throw this.failure(plan, o, lastApplied);
-        transactions += batch.gtids;
-        if (batch.lastGtid) lastGtid = batch.lastGtid;
-        lastApplied = batch.units.findLast((u) => u.gtid !== undefined) ?? batch.units.at(-1) ?? lastApplied;
-        if (current && onProgress && batch.endFile === current.file) {
-          onProgress({
-            phase: 'apply',
-            done: doneBefore + Math.min(rangeOf(current), Math.max(0, batch.endPosition - current.from)),
-            total,
-            transactions,
-          });
-        }
-      };
-
-      const flush = async (batch: Batch): Promise<void> => {
-        await settle();
-        signal?.throwIfAborted();
-        if (batch.parts.length > 0) inflight = send(batch);
-      };
-
       for (const f of plan.files) {
-        signal?.throwIfAborted();
-        current = f;
+        bs.beginFile(f);
         this.logger.info('applying binlog', {
           file: f.file,
           from: f.from,
@@ -277,10 +208,10 @@ export class EventBinlogApplier implements BinlogApplier {
         let rowBytes = 0;
         const dropped = new Set<number>();
         /** Batches that filled up mid-transaction, sent at the next await point in order. */
-        const full: Batch[] = [];
+        const full: SqlBatch[] = [];
 
         const push = (sql: Buffer, binlog = false): void => {
-          const size = sql.length + SEPARATOR.length;
+          const size = sql.length + BATCH_SEPARATOR.length;
           if (sql.length > packetLimit) {
             throw this.stop(
               'too-big',
@@ -296,14 +227,10 @@ export class EventBinlogApplier implements BinlogApplier {
             full.push(batch);
             batch = newBatch(f.file, unit.position);
           }
-          if (batch.parts.length > 0) batch.parts.push(SEPARATOR);
-          if (binlog) batch.binlog.add(batch.units.length);
-          batch.parts.push(sql);
-          batch.bytes += size;
-          batch.units.push(unit);
+          appendStatement(batch, sql, unit, binlog);
         };
         const sendFull = async (): Promise<void> => {
-          while (full.length > 0) await flush(full.shift()!);
+          while (full.length > 0) await bs.flush(full.shift()!);
         };
         /**
          * After an error that is no SQL error: sends every statement not yet sent that belongs to
@@ -316,24 +243,20 @@ export class EventBinlogApplier implements BinlogApplier {
           for (const b of all) {
             for (let i = 0, n = 0; i < b.parts.length; i++) {
               const p = b.parts[i]!;
-              if (p === SEPARATOR) continue;
+              if (p === BATCH_SEPARATOR) continue;
               const u = b.units[n]!;
               const isBinlog = b.binlog.has(n);
               n++;
               if (u === failing) continue;
-              if (out.parts.length > 0 && out.bytes + p.length + SEPARATOR.length > maxBytes) {
-                await flush(out);
+              if (out.parts.length > 0 && out.bytes + p.length + BATCH_SEPARATOR.length > maxBytes) {
+                await bs.flush(out);
                 out = newBatch(f.file, failing.position);
               }
-              if (out.parts.length > 0) out.parts.push(SEPARATOR);
-              if (isBinlog) out.binlog.add(out.units.length);
-              out.parts.push(p);
-              out.bytes += p.length + SEPARATOR.length;
-              out.units.push(u);
+              appendStatement(out, p, u, isBinlog);
             }
           }
-          await flush(out);
-          await settle();
+          await bs.flush(out);
+          await bs.settle();
         };
 
         const ctx = (): SessionContext => {
@@ -381,7 +304,7 @@ export class EventBinlogApplier implements BinlogApplier {
           unitKind = kind;
           batch.endPosition = position;
           if (batch.bytes >= batchBytes || batch.gtids >= batchTrx) {
-            await flush(batch);
+            await bs.flush(batch);
             batch = newBatch(f.file, position);
           }
           unit = { gtid, file: f.file, position };
@@ -563,21 +486,9 @@ export class EventBinlogApplier implements BinlogApplier {
           throw err;
         }
         await sendFull();
-        batch.endPosition = f.to ?? f.segments.at(-1)?.end ?? batch.endPosition;
-        await flush(batch);
-        await settle();
-        doneBefore += rangeOf(f);
-        onProgress?.({ phase: 'apply', done: doneBefore, total, transactions });
+        await bs.endFile(f, batch);
       }
-      await settle();
-    } catch (err) {
-      // the session may hold an open transaction of a failed batch: closing it rolls it back
-      if (inflight) await inflight;
-      conn.destroy();
-      throw err;
-    }
-    await conn.end().catch(() => conn.destroy());
-    return { transactions, lastGtid };
+    });
   }
 
   /** Multi-statements, sql_log_bin, pseudo_slave_mode; reads max_allowed_packet and the collations. */
@@ -621,17 +532,14 @@ export class EventBinlogApplier implements BinlogApplier {
   }
 
   /** The error for a failed batch: the failing transaction, what is applied, how to continue. */
-  private failure(plan: RestorePlan, o: Outcome, lastApplied: Unit | undefined): EventApplyError {
+  private failure(plan: RestorePlan, o: BatchOutcome, lastApplied: Unit | undefined): EventApplyError {
     const { batch, result, lost } = o;
     if (lost) {
       const first = batch.units[0]!;
       return new EventApplyError(
         'connection-lost',
         first,
-        `lost the connection to the target while applying ${batch.units.length} statement(s) from ${where(first)} ` +
-          `(${lost.message}). Transactions before it are applied${lastApplied ? ` (the last one: ${where(lastApplied)})` : ''}; ` +
-          `the ones of this batch may or may not be: check the target's @@gtid_binlog_pos (or the tables), then ` +
-          `continue from the first transaction missing with \`mysql-pitr restore apply --from FILE:POS ${plan.targetText}\``,
+        lostConnectionMessage(batch, lost, lastApplied, plan),
         { cause: lost },
       );
     }
