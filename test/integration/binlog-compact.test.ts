@@ -431,9 +431,15 @@ describe('mysql-pitr binlog compact (real CLI, real MariaDB, file:// and the S3 
     }
     assert.equal(await exited, 0, stderr);
     assert.ok(compactions >= 2, `${compactions} compactions ran beside the archiver`);
-    await ok(repo, ['archive', '--source', server.url('repl'), '--until-caught-up'], {
-      MYSQL_PITR_SOURCE_PASSWORD: server.repl.password,
-    });
+    // small segments here too: a file the live archiver had not reached yet must still have
+    // several objects to merge (one big segment would leave nothing for compaction to do)
+    await ok(
+      repo,
+      ['archive', '--source', server.url('repl'), '--until-caught-up', '--segment-size', '4KiB'],
+      {
+        MYSQL_PITR_SOURCE_PASSWORD: server.repl.password,
+      },
+    );
     await compact(repo);
     await readSourceBinlogs();
     const keys = await binlogKeys(store);
