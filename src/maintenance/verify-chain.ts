@@ -172,6 +172,37 @@ interface TimelineInput {
 }
 
 /**
+ * Checked timelines as the catalog's shape, for the rules shared with restore planning
+ * (timelineLink, locateBackupTimeline): each segment with its header, or only the verified ones
+ * (`verifiedOnly`). Sizes and times are not known here (0 and the epoch).
+ */
+export function headedTimelines(
+  timelines: readonly Omit<TimelineInput, 'link' | 'break'>[],
+  verifiedOnly: boolean,
+): CatalogTimeline[] {
+  return timelines.map((t) => ({
+    id: t.id,
+    record: t.record,
+    gaps: [...t.gaps],
+    segments: t.segments.flatMap((s) =>
+      s.header && (s.ok || !verifiedOnly)
+        ? [
+            {
+              key: s.key,
+              timeline: t.id,
+              file: s.file,
+              start: s.start,
+              size: 0,
+              lastModified: new Date(0),
+              header: s.header,
+            },
+          ]
+        : [],
+    ),
+  }));
+}
+
+/**
  * Checks that each timeline's binlog chain joins up, and that each backup can be rolled forward to
  * the end of the archive. Pure: the caller has already read every header and checked every
  * segment's and backup's checksum (their failures are `ok: false`; the caller reports them).
@@ -341,26 +372,7 @@ export function checkChain(
   }
 
   // locate backups on the verified segments only
-  const located: CatalogTimeline[] = timelines.map((t) => ({
-    id: t.id,
-    record: t.record,
-    gaps: [...t.gaps],
-    segments: t.segments.flatMap((s) =>
-      s.ok && s.header
-        ? [
-            {
-              key: s.key,
-              timeline: t.id,
-              file: s.file,
-              start: s.start,
-              size: 0,
-              lastModified: new Date(0),
-              header: s.header,
-            },
-          ]
-        : [],
-    ),
-  }));
+  const located = headedTimelines(timelines, true);
   const windows = new Map<ChainRun, RestorableWindow>();
   const oldestFirst = [...backups].sort((a, b) => (a.manifest.id < b.manifest.id ? -1 : 1));
   for (const b of oldestFirst) {

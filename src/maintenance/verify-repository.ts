@@ -13,7 +13,6 @@ import {
   readSegmentHeader,
   timelineLink,
   verifySegmentBody,
-  type CatalogTimeline,
   type BackupManifest,
   type IncompleteBackup,
   type ManifestObject,
@@ -23,6 +22,7 @@ import { silentLogger, type Logger } from '../log/index.js';
 import type { ObjectStore } from '../storage/index.js';
 import {
   checkChain,
+  headedTimelines,
   type CheckedBackup,
   type CheckedSegment,
   type ChainRun,
@@ -271,26 +271,7 @@ export async function verifyRepository(store: ObjectStore, opts: VerifyOptions =
   }
 
   // how each timeline continues the one before it (by the same rule as restore planning)
-  const headed: CatalogTimeline[] = timelines.map((t) => ({
-    id: t.id,
-    record: t.record,
-    gaps: [...t.gaps],
-    segments: t.segments.flatMap((s) =>
-      s.header
-        ? [
-            {
-              key: s.key,
-              timeline: t.id,
-              file: s.file,
-              start: s.start,
-              size: 0,
-              lastModified: new Date(0),
-              header: s.header,
-            },
-          ]
-        : [],
-    ),
-  }));
+  const headed = headedTimelines(timelines, false);
   const chain = checkChain(
     timelines.map((t, i) => {
       const r = timelineLink(headed, headed[i]!);

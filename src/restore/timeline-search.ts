@@ -13,7 +13,7 @@ import {
 import { compareBinlogFiles, readBinlogCatalog, type CatalogSegment } from '../catalog/index.js';
 import { CorruptDataError, PitrError } from '../errors/index.js';
 import type { ObjectStore } from '../storage/index.js';
-import { readArchivedSegments, type ScannedTransaction } from './apply/archived-segments.js';
+import { keepStatement, readArchivedSegments, type ScannedTransaction } from './apply/archived-segments.js';
 import { segmentsInTimeRange } from './segment-window.js';
 
 /** Events that begin a transaction in a binlog with GTIDs. */
@@ -134,18 +134,6 @@ export interface TimelineMatch extends ScannedTransaction {
   rows: TableRowCounts[];
 }
 
-/** Longest statement text kept per event (timeline search shows the start of huge statements). */
-const MAX_STATEMENT_CHARS = 4096;
-/** Most statements kept per transaction. */
-const MAX_STATEMENTS = 20;
-
-function statementOf(e: BinlogEvent): string | undefined {
-  const d = e.data;
-  if (d?.kind === 'query' && d.statementKind !== 'begin' && d.statementKind !== 'commit') return d.statement;
-  if (d?.kind === 'rows-query') return d.statement;
-  return undefined;
-}
-
 /** Row counts and statements of the transaction being read. */
 class TransactionRows {
   private readonly maps = new Map<number, TableMapColumns>();
@@ -153,12 +141,7 @@ class TransactionRows {
   statements: string[] = [];
 
   add(e: BinlogEvent): void {
-    const text = statementOf(e);
-    if (text !== undefined && this.statements.length < MAX_STATEMENTS) {
-      this.statements.push(
-        text.length > MAX_STATEMENT_CHARS ? `${text.slice(0, MAX_STATEMENT_CHARS)}...` : text,
-      );
-    }
+    keepStatement(this.statements, e);
     if (e.typeCode === EventType.TABLE_MAP) {
       let m: TableMapColumns | undefined;
       try {

@@ -196,6 +196,17 @@ function statementOf(e: BinlogEvent): string | undefined {
 }
 
 /**
+ * Adds `e`'s statement text (a QUERY other than BEGIN/COMMIT, or ANNOTATE_ROWS/ROWS_QUERY) to a
+ * transaction's `statements`, capped in count and length, as scans and timeline search show them.
+ */
+export function keepStatement(statements: string[], e: BinlogEvent): void {
+  const text = statementOf(e);
+  if (text !== undefined && statements.length < MAX_STATEMENTS) {
+    statements.push(text.length > MAX_STATEMENT_CHARS ? `${text.slice(0, MAX_STATEMENT_CHARS)}...` : text);
+  }
+}
+
+/**
  * Reads archived binlog file `file` from its first byte through `segments` (which must start at 0
  * and join up) and reports every complete transaction. Memory is bounded by the prefetched
  * segments and one transaction's statements.
@@ -219,12 +230,7 @@ export async function scanArchivedFile(
   for await (const bytes of readArchivedSegments(store, segments)) {
     opts.signal?.throwIfAborted();
     for (const e of parser.push(bytes)) {
-      const text = statementOf(e);
-      if (text !== undefined && statements.length < MAX_STATEMENTS) {
-        statements.push(
-          text.length > MAX_STATEMENT_CHARS ? `${text.slice(0, MAX_STATEMENT_CHARS)}...` : text,
-        );
-      }
+      keepStatement(statements, e);
       const t = tracker.add(e);
       if (!t) continue;
       const trx: ArchivedTransaction = {

@@ -496,3 +496,17 @@ export async function* splitDumpStatements(source: AsyncIterable<Buffer>): Async
   for await (const chunk of source) yield* splitter.push(chunk);
   yield* splitter.end();
 }
+
+/**
+ * Left out of a parallel load: client directives, comments, and locks/keys that would serialise
+ * the sessions (the lane loader and the split-backup loader).
+ */
+export const SKIPPED_KINDS: ReadonlySet<DumpStatementKind> = new Set([
+  'sandbox',
+  'comment',
+  'delimiter',
+  'lock-tables',
+  'unlock-tables',
+  'disable-keys',
+  'enable-keys',
+]);

@@ -5,19 +5,17 @@
 import { once } from 'node:events';
 import type { BackupManifest, ManifestPart } from '../../catalog/index.js';
 import { PitrError, isPitrError } from '../../errors/index.js';
-import { silentLogger, type Logger } from '../../log/index.js';
-import type { ObjectStore } from '../../storage/index.js';
+import { silentLogger } from '../../log/index.js';
 import {
   hashStoredObject,
   readBackupPart,
   readBackupPartBytes,
   storedObjectMismatch,
 } from './backup-part-reader.js';
-import type { ClientCommand } from '../apply/client-command.js';
-import type { DumpStatement, DumpStatementKind } from './dump-statement-splitter.js';
+import { SKIPPED_KINDS, type DumpStatement } from './dump-statement-splitter.js';
 import type { OpenLoadSession, ParallelLoadSession } from './parallel-load-session.js';
-import type { RestoreProgressListener } from '../restore-progress.js';
 import { writeChunk } from './write-chunk.js';
+import type { LoadBackupDumpDeps } from './load-backup-dump.js';
 
 /** Batches sent on a session beyond the running one, so the next is ready when it finishes. */
 const QUEUE_PER_SESSION = 2;
@@ -26,33 +24,8 @@ const BATCH_STATEMENTS = 64;
 /** SQL bytes per round trip at most (a dump's INSERTs are about 1 MiB: they mostly go alone). */
 const BATCH_BYTES = 1024 * 1024;
 
-/** Client directives, comments, and locks/keys that would serialise the sessions: not sent. */
-const SKIPPED_KINDS: ReadonlySet<DumpStatementKind> = new Set([
-  'sandbox',
-  'comment',
-  'delimiter',
-  'lock-tables',
-  'unlock-tables',
-  'disable-keys',
-  'enable-keys',
-]);
-
-/** What loadBackupParts needs (the same as loadBackupDump). */
-export interface LoadBackupPartsDeps {
-  store: ObjectStore;
-  /** Runs the `mariadb` client against the target (the load without `openLoadSession`). */
-  client: ClientCommand;
-  /** The target as `host:port`, for messages. */
-  targetName: string;
-  /** Opens a session to the target (binary log off); without it, the parts go to one `client`. */
-  openLoadSession?: OpenLoadSession | undefined;
-  /** Sessions loading `rows` parts at once (default 2). */
-  loadThreads?: number | undefined;
-  /** Progress of the `load` phase: stored bytes read of all parts' stored size. */
-  onProgress?: RestoreProgressListener | undefined;
-  logger?: Logger;
-  signal?: AbortSignal;
-}
+/** What loadBackupParts needs: the same as loadBackupDump. */
+export type LoadBackupPartsDeps = LoadBackupDumpDeps;
 
 /** What the load did, for logs. */
 export interface PartsLoadStats {

@@ -1,6 +1,7 @@
 import { PitrError } from '../../errors/index.js';
 import {
   DumpStatementSplitter,
+  SKIPPED_KINDS,
   type DumpStatement,
   type DumpStatementKind,
 } from './dump-statement-splitter.js';
@@ -11,16 +12,6 @@ const QUEUE_PER_LANE = 2;
 
 /** Statements every lane runs on its own session, in dump order (session state). */
 const SESSION_KINDS: ReadonlySet<DumpStatementKind> = new Set(['session', 'use', 'transaction']);
-/** Left out: client directives, comments, and locks/keys that would serialise the lanes. */
-const SKIPPED_KINDS: ReadonlySet<DumpStatementKind> = new Set([
-  'sandbox',
-  'comment',
-  'delimiter',
-  'lock-tables',
-  'unlock-tables',
-  'disable-keys',
-  'enable-keys',
-]);
 /** Statements of one table: they run on the lane that owns the table. */
 const TABLE_KINDS: ReadonlySet<DumpStatementKind> = new Set(['drop-table', 'create-table', 'insert']);
 
