@@ -1,6 +1,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { resolve } from 'node:path';
 import mysql from 'mysql2/promise';
 import { startMariadb, type MariadbServer } from '../support/mariadb-server.js';
 
@@ -41,6 +43,20 @@ describe('test harness: throwaway MariaDB servers', () => {
       'SELECT @@log_bin AS log_bin, @@binlog_format AS f, @@binlog_checksum AS c, @@gtid_strict_mode AS s',
     );
     assert.deepEqual({ ...flags }, { log_bin: '1', f: 'ROW', c: 'CRC32', s: '1' });
+  });
+
+  it('gives each server its own tmpdir, never the shared one', async () => {
+    // a starting server deletes every #sql* file in its tmpdir: in a shared /tmp, also the on-disk
+    // temporary tables of other servers' running queries (the likely cause of a CI run's dump
+    // failing with "Lost connection to server during query" on an information_schema query)
+    const dirs = await Promise.all(
+      [a, b].map(async (s) => String((await s.query<{ t: string }[]>('SELECT @@tmpdir AS t'))[0]?.t)),
+    );
+    assert.notEqual(dirs[0], dirs[1]);
+    for (const d of dirs) {
+      assert.notEqual(resolve(d), resolve(tmpdir()), `a server uses the shared ${tmpdir()}`);
+      assert.ok(existsSync(d), d);
+    }
   });
 
   it('lets repl log in over TCP (no anonymous user shadows it) and read the binlog list', async () => {

@@ -5,7 +5,10 @@
  * as root without systemd on a free loopback port with the binary log on (ROW, CRC32, GTID strict
  * mode), creates an admin user and a replication user `repl` (with sql_log_bin=0, so they never show
  * up in a binlog), and waits until the server answers. Several servers can run at once; each has its
- * own port, socket, datadir and server_id.
+ * own port, socket, datadir, server_id and tmpdir. The tmpdir must be its own: a starting server
+ * deletes every `#sql*` file in its tmpdir, which in a shared /tmp are other servers' on-disk
+ * temporary tables of their running queries.
+ * Layout: `<mkdtemp>/data` (datadir) and `<mkdtemp>/tmp` (tmpdir); `root` is removed as a whole.
  *
  * Cleanup: every started server is tracked. `stop()` shuts it down (SIGTERM, SIGKILL after a deadline)
  * and removes its datadir. If a test forgets, the process 'exit' handler and SIGINT/SIGTERM handlers
@@ -15,7 +18,7 @@
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { existsSync, rmSync, accessSync, constants as fsConstants } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, delimiter } from 'node:path';
@@ -142,20 +145,28 @@ class Instance implements MariadbServer {
   readonly datadir: string;
   readonly binlogDir: string;
   readonly serverId: number;
+  /** Holds `data` (the datadir) and `tmp` (the server's own tmpdir); removed as a whole. */
+  private readonly root: string;
+  private readonly tmpdir: string;
   readonly admin = ADMIN;
   readonly repl = REPL;
   private child: ChildProcess | undefined;
   private watchdog: ChildProcess | undefined;
   private pool: mysql.Pool | undefined;
   private exited: Promise<void> = Promise.resolve();
+  /** Set when this harness signals mariadbd, so only unasked-for exits are reported. */
+  private signalled = false;
   private readonly errorLog: string;
   private readonly pidFile: string;
 
   constructor(
-    datadir: string,
+    root: string,
     port: number,
     private readonly opts: MariadbOptions,
   ) {
+    this.root = root;
+    const datadir = join(root, 'data');
+    this.tmpdir = join(root, 'tmp');
     this.datadir = datadir;
     this.binlogDir = datadir;
     this.port = port;
@@ -179,6 +190,7 @@ class Instance implements MariadbServer {
       '--no-defaults', // must be first, or /etc/mysql settings leak in
       '--user=root',
       `--datadir=${this.datadir}`,
+      `--tmpdir=${this.tmpdir}`,
       `--port=${this.port}`,
       '--bind-address=127.0.0.1',
       `--socket=${this.socket}`,
@@ -224,6 +236,17 @@ class Instance implements MariadbServer {
       if (child.exitCode !== null || child.signalCode !== null) resolve();
       else child.once('exit', () => resolve());
     });
+    this.signalled = false;
+    child.once('exit', (code, signal) => {
+      if (this.signalled || (code === 0 && signal === null)) return;
+      // a crash nobody asked for: leave its cause in the test output, the datadir goes with stop()
+      void this.errorLogTail(30).then((tail) =>
+        process.stderr.write(
+          `mariadbd (port ${this.port}) exited by itself (code ${code}, signal ${signal}); ` +
+            `error log tail:\n${tail}\n`,
+        ),
+      );
+    });
     let spawnError: Error | undefined;
     child.once('error', (err) => {
       spawnError = err;
@@ -265,7 +288,7 @@ class Instance implements MariadbServer {
   private startWatchdog(): void {
     const dbPid = this.child?.pid;
     if (dbPid === undefined) return;
-    const removeDir = this.opts.keep ? '' : `rm -rf '${this.datadir.replace(/'/g, `'\\''`)}';`;
+    const removeDir = this.opts.keep ? '' : `rm -rf '${this.root.replace(/'/g, `'\\''`)}';`;
     const script =
       `while kill -0 ${process.pid} 2>/dev/null && kill -0 ${dbPid} 2>/dev/null; do sleep 1; done; ` +
       `if ! kill -0 ${process.pid} 2>/dev/null; then kill -9 ${dbPid} 2>/dev/null; sleep 1; ${removeDir} fi`;
@@ -370,6 +393,7 @@ class Instance implements MariadbServer {
     await this.closePool();
     const child = this.child;
     if (child?.pid !== undefined && child.exitCode === null && child.signalCode === null) {
+      this.signalled = true;
       child.kill('SIGTERM');
       const timeout = this.opts.stopTimeoutMs ?? 30_000;
       let timer: NodeJS.Timeout | undefined;
@@ -389,13 +413,14 @@ class Instance implements MariadbServer {
 
   async stop(opts?: { keep?: boolean }): Promise<void> {
     await this.shutdown();
-    if (!(opts?.keep ?? this.opts.keep)) await rm(this.datadir, { recursive: true, force: true });
+    if (!(opts?.keep ?? this.opts.keep)) await rm(this.root, { recursive: true, force: true });
   }
 
   async kill(): Promise<void> {
     await this.closePool();
     const child = this.child;
     if (child?.pid !== undefined && child.exitCode === null && child.signalCode === null) {
+      this.signalled = true;
       child.kill('SIGKILL');
       await this.exited;
     }
@@ -412,6 +437,7 @@ class Instance implements MariadbServer {
   killSync(): void {
     const pid = this.child?.pid;
     if (pid !== undefined && this.child?.exitCode === null && this.child.signalCode === null) {
+      this.signalled = true;
       try {
         process.kill(pid, 'SIGKILL');
       } catch {
@@ -421,7 +447,7 @@ class Instance implements MariadbServer {
     this.stopWatchdog();
     if (!this.opts.keep) {
       try {
-        rmSync(this.datadir, { recursive: true, force: true });
+        rmSync(this.root, { recursive: true, force: true });
       } catch {
         // mariadbd may still hold files for a moment; the watchdog is gone, nothing else to do
       }
@@ -464,14 +490,16 @@ export async function startMariadb(opts: MariadbOptions = {}): Promise<MariadbSe
   installExitHandlers();
   const root = opts.tmpRoot ?? tmpdir();
   for (let attempt = 1; ; attempt++) {
-    const datadir = await mkdtemp(join(root, 'pitr-mariadb-'));
+    const dir = await mkdtemp(join(root, 'pitr-mariadb-'));
     try {
+      await mkdir(join(dir, 'tmp'));
       await execFileAsync(
         findBinary('mariadb-install-db'),
         [
           '--no-defaults',
           '--user=root',
-          `--datadir=${datadir}`,
+          `--datadir=${join(dir, 'data')}`,
+          `--tmpdir=${join(dir, 'tmp')}`,
           '--auth-root-authentication-method=socket',
           '--skip-test-db',
           // same redo log size as the server, so the first start does not resize it
@@ -481,13 +509,11 @@ export async function startMariadb(opts: MariadbOptions = {}): Promise<MariadbSe
         { maxBuffer: 16 * 1024 * 1024 },
       );
     } catch (err) {
-      await rm(datadir, { recursive: true, force: true });
-      // seen when several test processes bootstrap at once: its temporary tables in the shared
-      // /tmp vanish ("Could not remove temporary table ... error: 2"); a second try succeeds
+      await rm(dir, { recursive: true, force: true });
       if (attempt < 3) continue;
       throw new Error(`mariadb-install-db failed: ${(err as Error).message}`, { cause: err });
     }
-    const instance = new Instance(datadir, await freePort(), opts);
+    const instance = new Instance(dir, await freePort(), opts);
     try {
       await instance.spawnAndWait();
       await instance.bootstrapUsers();
