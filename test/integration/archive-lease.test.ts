@@ -42,7 +42,9 @@ describe('archiver lease', () => {
         source: 'mysql://repl@a:3306',
         host: 'h1',
         pid: 100,
-        ttlMs: 600,
+        // a renews every ttl/3 and the others watch its record for their own ttl: long enough that a
+        // loaded machine's slow renewal is neither a lost lease nor a takeover (600 ms was not)
+        ttlMs: 3_000,
         isProcessAlive: () => true,
       });
       a.keepAlive(() => assert.fail('a lost its lease'));
@@ -52,7 +54,7 @@ describe('archiver lease', () => {
           source: 'mysql://repl@b:3306',
           host: 'h2',
           pid: 200,
-          ttlMs: 600,
+          ttlMs: 3_000,
         }),
         (err: Error & { code?: string }) => err.code === 'LEASE_HELD' && /host h1 pid 100/.test(err.message),
       );
@@ -63,7 +65,7 @@ describe('archiver lease', () => {
           source: 's',
           host: 'h1',
           pid: 101,
-          ttlMs: 600,
+          ttlMs: 3_000,
           isProcessAlive: () => true,
         }),
         { code: 'LEASE_HELD' },
@@ -111,7 +113,8 @@ describe('archiver lease', () => {
       'locks/archiver.json',
       Buffer.from(JSON.stringify({ ...b.record, expiresAt: new Date(farFuture).toISOString() })),
     );
-    const c = await Lease.acquire(store, { fencing: true, source: 's', host: 'h9', pid: 1, ttlMs: 300 });
+    // c waits one ttl of its own before taking over, then must renew below: not 300 ms on a loaded machine
+    const c = await Lease.acquire(store, { fencing: true, source: 's', host: 'h9', pid: 1, ttlMs: 2_000 });
     assert.equal(c.epoch, b.epoch + 1);
     // the old holder finds out when it renews or writes, and does not touch the new holder's lease on release
     await assert.rejects(b.renew(), { code: 'LEASE_HELD' });
