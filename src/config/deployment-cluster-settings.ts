@@ -77,8 +77,13 @@ export class ClusterSettings {
     return section.read(this.fields(section));
   }
 
+  /** The path a problem about `section.key` names: where the value was set, else the cluster's own. */
+  path(section: ClusterSection<unknown>, key: string): string {
+    return this.pick(section, key).path;
+  }
+
   /** The fields of `section` (a required one names both places it can be set). */
-  fields(section: ClusterSection<unknown>): SectionFields {
+  private fields(section: ClusterSection<unknown>): SectionFields {
     const name = section.name;
     return new SectionFields(
       this.v,

@@ -39,7 +39,6 @@ export function readCluster(
   const retention = s.read(RETENTION_SECTION);
   const archiver = s.read(ARCHIVER_SECTION);
   // Whether Fargate offers the archiver's cpu/memory pair, asked only once all before is valid.
-  const archiverFields = s.fields(ARCHIVER_SECTION);
   const sized =
     name !== undefined &&
     source !== undefined &&
@@ -52,8 +51,8 @@ export function readCluster(
       v,
       archiver.cpu,
       archiver.memoryMiB,
-      archiverFields.path('memoryMiB'),
-      archiverFields.path('cpu'),
+      s.path(ARCHIVER_SECTION, 'memoryMiB'),
+      s.path(ARCHIVER_SECTION, 'cpu'),
     );
   const workers = s.read(WORKERS_SECTION);
   const alarms = s.read(ALARMS_SECTION);
