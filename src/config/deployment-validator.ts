@@ -1,7 +1,8 @@
 /**
- * The validator of the deployment config: collects problems with their field paths, and the typed
- * readers of plain values (strings, integers, lists, objects with known keys) the section readers
- * of deployment-config.ts build on.
+ * The validator of the deployment config: collects problems with their field paths, and the one
+ * home of the typed readers of plain values (strings, whole and decimal numbers, booleans, choices,
+ * lists, objects with known keys) that every section reader builds on. Which fields a section
+ * requires, defaults or allows to be absent is `SectionFields` (deployment-section-fields.ts).
  */
 
 import { editDistance } from './unknown-settings.js';
@@ -10,6 +11,7 @@ import { editDistance } from './unknown-settings.js';
 export class Validator {
   readonly problems: string[] = [];
 
+  /** Records the problem `path: what` (once) and returns undefined, so a reader can `return v.fail(...)`. */
   fail(path: string, what: string): undefined {
     const problem = `${path}: ${what}`;
     // A bad value in `defaults` is seen once per cluster; report it once.
@@ -35,6 +37,7 @@ export class Validator {
     return obj;
   }
 
+  /** A non-empty string, matching `re` when given; `hint` says what is expected. */
   string(value: unknown, path: string, re?: RegExp, hint?: string): string | undefined {
     if (typeof value !== 'string' || value === '') {
       return this.fail(path, `must be a non-empty string${hint ? ` (${hint})` : ''}, not ${describe(value)}`);
@@ -44,6 +47,7 @@ export class Validator {
     return value;
   }
 
+  /** A whole number from `min` to `max`; `unit` follows the range in a problem (`' days'`). */
   integer(value: unknown, path: string, min: number, max: number, unit = ''): number | undefined {
     if (typeof value !== 'number' || !Number.isInteger(value)) {
       return this.fail(path, `must be a whole number from ${min} to ${max}${unit}, not ${describe(value)}`);
@@ -53,6 +57,7 @@ export class Validator {
     return value;
   }
 
+  /** A finite number above `minExclusive` and at most `max` (fractions allowed). */
   number(value: unknown, path: string, minExclusive: number, max: number, unit = ''): number | undefined {
     if (typeof value !== 'number' || !Number.isFinite(value)) {
       return this.fail(
@@ -66,11 +71,13 @@ export class Validator {
     return value;
   }
 
+  /** `true` or `false` (not `'true'`). */
   boolean(value: unknown, path: string): boolean | undefined {
     if (typeof value !== 'boolean') return this.fail(path, `must be true or false, not ${describe(value)}`);
     return value;
   }
 
+  /** One of `choices`, spelt exactly. */
   oneOf<T extends string>(value: unknown, path: string, choices: readonly T[]): T | undefined {
     if (typeof value !== 'string' || !(choices as readonly string[]).includes(value)) {
       return this.fail(
@@ -81,6 +88,10 @@ export class Validator {
     return value as T;
   }
 
+  /**
+   * A list of at least `minLength` distinct strings matching `re`; each bad item is reported at
+   * `path[i]` and left out of the returned list.
+   */
   stringList(value: unknown, path: string, re: RegExp, hint: string, minLength = 0): string[] | undefined {
     if (!Array.isArray(value)) return this.fail(path, `must be a list of ${hint}, not ${describe(value)}`);
     if (value.length < minLength) return this.fail(path, `must list at least ${minLength} ${hint}`);
@@ -92,29 +103,6 @@ export class Validator {
     if (new Set(out).size !== out.length) this.fail(path, 'lists the same value twice');
     return out;
   }
-}
-
-/** `obj[key]` read by `read`, or a problem when it is missing. */
-export function required<T>(
-  v: Validator,
-  obj: Record<string, unknown>,
-  key: string,
-  read: (value: unknown, path: string) => T | undefined,
-  path = key,
-): T | undefined {
-  if (obj[key] === undefined) return v.fail(path, 'is required');
-  return read(obj[key], path);
-}
-
-/** `obj[key]` read by `read`, or `fallback` when it is missing. */
-export function optional<T>(
-  obj: Record<string, unknown>,
-  key: string,
-  fallback: T,
-  read: (value: unknown, path: string) => T | undefined,
-  path: string,
-): T | undefined {
-  return obj[key] === undefined ? fallback : read(obj[key], path);
 }
 
 /** How a value is named in a problem: `'text'`, `a list`, `number 3`. */

@@ -1,6 +1,17 @@
 // EventBridge schedule expressions, as the deployment config's `schedules` hold them: validated
 // here so that a bad schedule fails when the config is loaded, naming the field; EventBridge runs
-// them. Hand-written on purpose (src/config/README.md says why).
+// them, nothing here computes a next run.
+//
+// Hand-written on purpose, after looking for a library (issue 18): no cron package is among the
+// dependencies, and none of the npm ones fits this job.
+// - cron-parser and croner read a six-field expression as seconds first, not as EventBridge's
+//   minutes..year with `?`, so they would need a translation layer about as large as this file.
+// - cron-validate's `aws-cloud-watch` preset accepts month 0, and both day fields set (no `?`)
+//   unless more flags are set; it knows no `rate(...)` and words its problems after its option names
+//   ("... when mustHaveBlankDayField option is enabled"), not after the field and the fix.
+// - aws-cron-parser parses for next-run times and does not reject bad values.
+// A new dependency for a synth-time check would also change every message the deployment config
+// gives (test/unit/schedule-expression.test.ts pins them).
 
 /**
  * Checks an EventBridge schedule expression: `rate(N unit)` or the six-field
