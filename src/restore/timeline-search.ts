@@ -11,7 +11,7 @@ import {
   type TableMapEventData,
 } from '../binlog/index.js';
 import { compareBinlogFiles, readBinlogCatalog, type CatalogSegment } from '../catalog/index.js';
-import { CorruptDataError, PitrError } from '../errors/index.js';
+import { CorruptDataError, PitrError, TargetOutOfRangeError } from '../errors/index.js';
 import type { ObjectStore } from '../storage/index.js';
 import { keepStatement, readArchivedSegments, type ScannedTransaction } from './apply/archived-segments.js';
 import { segmentsInTimeRange } from './segment-window.js';
@@ -188,7 +188,7 @@ class TransactionRows {
  * a file before and after the range are skipped.
  *
  * @returns transactions examined
- * @throws PitrError TARGET_OUT_OF_RANGE for an unknown timeline or an empty archive; data/storage errors
+ * @throws TargetOutOfRangeError `unknown-timeline` (with `timeline`) or `no-archive`; data/storage errors
  */
 export async function searchTimeline(
   store: ObjectStore,
@@ -205,12 +205,16 @@ export async function searchTimeline(
     ? catalog.timelines.find((t) => t.id === q.timeline)
     : catalog.timelines.filter((t) => t.segments.length > 0).at(-1);
   if (!timeline || timeline.segments.length === 0) {
-    throw new PitrError(
-      'TARGET_OUT_OF_RANGE',
-      q.timeline
-        ? `timeline ${q.timeline} has no archived binlogs in ${store.describe()}; \`mysql-pitr binlog list\` shows the timelines`
-        : `no archived binlogs in ${store.describe()}; run \`mysql-pitr archive\` against the source first`,
-    );
+    throw q.timeline
+      ? new TargetOutOfRangeError(
+          'unknown-timeline',
+          `timeline ${q.timeline} has no archived binlogs in ${store.describe()}; \`mysql-pitr binlog list\` shows the timelines`,
+          { timeline: q.timeline },
+        )
+      : new TargetOutOfRangeError(
+          'no-archive',
+          `no archived binlogs in ${store.describe()}; run \`mysql-pitr archive\` against the source first`,
+        );
   }
   if (counts) counts.total = timeline.segments.length;
   const table = q.table?.toLowerCase();
