@@ -20,7 +20,7 @@ import {
   segmentsInTimeRange,
   transactionStartIndex,
 } from '../restore/segment-window.js';
-import { archivedFileEvents, type SegmentReadCounts } from '../restore/timeline-search.js';
+import { archivedFileEvents, timelineToSearch, type SegmentReadCounts } from '../restore/timeline-search.js';
 import type { ObjectStore } from '../storage/index.js';
 import { tableName } from './target-table.js';
 import { UndoRefusedError } from './undo-error.js';
@@ -124,21 +124,7 @@ export async function readUndoSource(
     headers: true,
     ...(opts.timeline ? { timeline: opts.timeline } : {}),
   });
-  const timeline = opts.timeline
-    ? catalog.timelines.find((t) => t.id === opts.timeline)
-    : catalog.timelines.filter((t) => t.segments.length > 0).at(-1);
-  if (!timeline || timeline.segments.length === 0) {
-    throw opts.timeline
-      ? new TargetOutOfRangeError(
-          'unknown-timeline',
-          `timeline ${opts.timeline} has no archived binlogs in ${store.describe()}; \`mysql-pitr binlog list\` shows the timelines`,
-          { timeline: opts.timeline },
-        )
-      : new TargetOutOfRangeError(
-          'no-archive',
-          `no archived binlogs in ${store.describe()}; run \`mysql-pitr archive\` against the source first`,
-        );
-  }
+  const timeline = timelineToSearch(catalog.timelines, opts.timeline, store);
   const t1 = performance.now();
   const files = [...new Set(timeline.segments.map((s) => s.file))].sort(compareBinlogFiles);
   const byFile = new Map(files.map((f) => [f, timeline.segments.filter((s) => s.file === f && s.header)]));
