@@ -517,19 +517,19 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   /**
-   * Why the client's region cannot be resolved, or undefined when it can. The SDK offers no typed
+   * Whether the client's region can be resolved. The SDK offers no typed
    * error for this: its region provider throws plain Errors ("Region is missing" in @smithy/core
    * 3.41 dist-cjs/submodules/config/index.js lines 593 and 626, NODE_REGION_CONFIG_OPTIONS.default
    * and resolveRegionConfig; "Region not accepted" for an invalid name, checkRegion line 607). So
    * instead of matching those texts, ask the provider again: it memoizes a resolved region, so this
    * costs nothing when the region is fine.
    */
-  async #regionFailure(): Promise<unknown> {
+  async #regionResolves(): Promise<boolean> {
     try {
       await this.#client.config.region();
-      return undefined;
-    } catch (err) {
-      return err ?? new Error('region provider failed');
+      return true;
+    } catch {
+      return false;
     }
   }
 
@@ -600,9 +600,9 @@ export class S3ObjectStore implements ObjectStore {
         { cause: err },
       );
     }
-    if (e.$metadata === undefined && (await this.#regionFailure()) !== undefined) {
+    if (e.$metadata === undefined && !(await this.#regionResolves())) {
       // The request never left: the SDK could not resolve the region (it throws a plain Error, see
-      // #regionFailure), which no retry mends.
+      // #regionResolves), which no retry mends.
       return new StorageError(
         'CONFIG_INVALID',
         this.#regionOption === undefined
