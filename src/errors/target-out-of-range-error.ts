@@ -32,13 +32,37 @@ export type OutOfRangeReason =
   /** The target lies on a parent timeline after the fork, or its history diverged. */
   | 'diverged';
 
+/** What the out-of-range request named, for callers that act on it (each only when it applies). */
+export interface OutOfRangeSubject {
+  /** The timeline asked for, or the one searched. */
+  timeline?: string | undefined;
+  /** The binlog file asked for. */
+  file?: string | undefined;
+  /** The backup id asked for. */
+  backup?: string | undefined;
+  /** The GTIDs asked for that the archive does not hold. */
+  gtids?: readonly string[] | undefined;
+}
+
 /** A target outside the repository's range (code TARGET_OUT_OF_RANGE), with why as a field. */
 export class TargetOutOfRangeError extends PitrError {
   /** Why the target is out of range. */
   readonly reason: OutOfRangeReason;
+  /** The timeline asked for or searched, when the error is about one. */
+  readonly timeline: string | undefined;
+  /** The binlog file asked for, when the error is about one. */
+  readonly file: string | undefined;
+  /** The backup id asked for, when the error is about one. */
+  readonly backup: string | undefined;
+  /** The GTIDs the archive does not hold, when the error is about GTIDs. */
+  readonly gtids: readonly string[] | undefined;
 
-  constructor(reason: OutOfRangeReason, message: string, options?: ErrorOptions) {
+  constructor(reason: OutOfRangeReason, message: string, options?: ErrorOptions & OutOfRangeSubject) {
     super('TARGET_OUT_OF_RANGE', message, options);
     this.reason = reason;
+    this.timeline = options?.timeline;
+    this.file = options?.file;
+    this.backup = options?.backup;
+    this.gtids = options?.gtids === undefined ? undefined : Object.freeze([...options.gtids]);
   }
 }

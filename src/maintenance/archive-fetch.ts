@@ -46,6 +46,7 @@ export function chooseTimeline(
       throw new TargetOutOfRangeError(
         'unknown-timeline',
         `timeline ${id} is not in ${store.describe()}; run \`mysql-pitr binlog list\` to see the timelines there`,
+        { timeline: id },
       );
     }
     return t;
@@ -88,6 +89,7 @@ export async function fetchArchivedBinlogs(opts: FetchBinlogsOptions): Promise<F
       throw new TargetOutOfRangeError(
         'file-not-archived',
         `${f} is not archived on timeline ${timeline.id} in ${store.describe()}; run \`mysql-pitr binlog list\` to see what is`,
+        { timeline: timeline.id, file: f },
       );
     }
   }

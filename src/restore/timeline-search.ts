@@ -10,8 +10,13 @@ import {
   type TableMapColumns,
   type TableMapEventData,
 } from '../binlog/index.js';
-import { compareBinlogFiles, readBinlogCatalog, type CatalogSegment } from '../catalog/index.js';
-import { CorruptDataError, PitrError } from '../errors/index.js';
+import {
+  compareBinlogFiles,
+  readBinlogCatalog,
+  type CatalogSegment,
+  type CatalogTimeline,
+} from '../catalog/index.js';
+import { CorruptDataError, PitrError, TargetOutOfRangeError } from '../errors/index.js';
 import type { ObjectStore } from '../storage/index.js';
 import { keepStatement, readArchivedSegments, type ScannedTransaction } from './apply/archived-segments.js';
 import { segmentsInTimeRange } from './segment-window.js';
@@ -181,6 +186,33 @@ class TransactionRows {
 }
 
 /**
+ * The timeline `timeline search` and `undo` read: `id`, else the newest one with archived segments.
+ *
+ * @throws TargetOutOfRangeError `unknown-timeline` (with `timeline`) when `id` has no archived
+ *   segments, `no-archive` when the repository has none at all
+ */
+export function timelineToSearch(
+  timelines: readonly CatalogTimeline[],
+  id: string | undefined,
+  store: ObjectStore,
+): CatalogTimeline {
+  const timeline = id
+    ? timelines.find((t) => t.id === id)
+    : timelines.filter((t) => t.segments.length > 0).at(-1);
+  if (timeline && timeline.segments.length > 0) return timeline;
+  throw id
+    ? new TargetOutOfRangeError(
+        'unknown-timeline',
+        `timeline ${id} has no archived binlogs in ${store.describe()}; \`mysql-pitr binlog list\` shows the timelines`,
+        { timeline: id },
+      )
+    : new TargetOutOfRangeError(
+        'no-archive',
+        `no archived binlogs in ${store.describe()}; run \`mysql-pitr archive\` against the source first`,
+      );
+}
+
+/**
  * Streams the archive of one timeline, file by file (segments prefetched, memory bounded), and
  * calls `onMatch` for every transaction that matches, with the rows it inserted, updated and deleted
  * per table (its rows events decoded). With `from`/`to`, only the segments whose headers' commit
@@ -188,7 +220,7 @@ class TransactionRows {
  * a file before and after the range are skipped.
  *
  * @returns transactions examined
- * @throws PitrError TARGET_OUT_OF_RANGE for an unknown timeline or an empty archive; data/storage errors
+ * @throws TargetOutOfRangeError `unknown-timeline` (with `timeline`) or `no-archive`; data/storage errors
  */
 export async function searchTimeline(
   store: ObjectStore,
@@ -201,17 +233,7 @@ export async function searchTimeline(
     headers: true,
     ...(q.timeline ? { timeline: q.timeline } : {}),
   });
-  const timeline = q.timeline
-    ? catalog.timelines.find((t) => t.id === q.timeline)
-    : catalog.timelines.filter((t) => t.segments.length > 0).at(-1);
-  if (!timeline || timeline.segments.length === 0) {
-    throw new PitrError(
-      'TARGET_OUT_OF_RANGE',
-      q.timeline
-        ? `timeline ${q.timeline} has no archived binlogs in ${store.describe()}; \`mysql-pitr binlog list\` shows the timelines`
-        : `no archived binlogs in ${store.describe()}; run \`mysql-pitr archive\` against the source first`,
-    );
-  }
+  const timeline = timelineToSearch(catalog.timelines, q.timeline, store);
   if (counts) counts.total = timeline.segments.length;
   const table = q.table?.toLowerCase();
   const files = [...new Set(timeline.segments.map((s) => s.file))].sort(compareBinlogFiles);

@@ -16,7 +16,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 
-import { ChecksumMismatchError, PitrError, messageOf } from '../errors/index.js';
+import { ChecksumMismatchError, PitrError } from '../errors/index.js';
 import { silentLogger, type Logger } from '../log/index.js';
 import { BackoffRetryStrategy } from './backoff-retry-strategy.js';
 import { validateByteRange } from './byte-range.js';
@@ -163,6 +163,8 @@ export class S3ObjectStore implements ObjectStore {
   readonly #partSize: number;
   readonly #queueSize: number;
   readonly #maxAttempts: number;
+  /** The region given in the options (undefined: the SDK resolves it). */
+  readonly #regionOption: string | undefined;
   /** Set after any request answered without NoSuchBucket: the bucket exists. */
   #bucketSeen = false;
 
@@ -173,6 +175,7 @@ export class S3ObjectStore implements ObjectStore {
     this.#url = `s3://${options.bucket}/${prefix}`;
     if (prefix !== '') validateKeyPrefix(this.#url, this.keyPrefix);
     this.#endpoint = options.endpoint;
+    this.#regionOption = options.region;
     this.#logger = options.logger ?? silentLogger;
     this.#partSize = options.partSizeBytes ?? 8 * MIB;
     if (this.#partSize < MIN_PART_SIZE) {
@@ -465,8 +468,8 @@ export class S3ObjectStore implements ObjectStore {
         return;
       } catch (err) {
         if (err instanceof PitrError) throw err;
-        if (/checksum mismatch/i.test(messageOf(err))) {
-          throw new ChecksumMismatchError(this.#objectUrl(key), undefined, messageOf(err), { cause: err });
+        if (isSdkChecksumMismatch(err)) {
+          throw new ChecksumMismatchError(this.#objectUrl(key), undefined, err.message, { cause: err });
         }
         if (!isTransient(err) || attempt >= this.#maxAttempts) {
           throw this.#unavailable(
@@ -510,6 +513,23 @@ export class S3ObjectStore implements ObjectStore {
       return await this.#client.config.region();
     } catch {
       return '(unset)';
+    }
+  }
+
+  /**
+   * Whether the client's region can be resolved. The SDK offers no typed
+   * error for this: its region provider throws plain Errors ("Region is missing" in @smithy/core
+   * 3.41 dist-cjs/submodules/config/index.js lines 593 and 626, NODE_REGION_CONFIG_OPTIONS.default
+   * and resolveRegionConfig; "Region not accepted" for an invalid name, checkRegion line 607). So
+   * instead of matching those texts, ask the provider again: it memoizes a resolved region, so this
+   * costs nothing when the region is fine.
+   */
+  async #regionResolves(): Promise<boolean> {
+    try {
+      await this.#client.config.region();
+      return true;
+    } catch {
+      return false;
     }
   }
 
@@ -580,16 +600,20 @@ export class S3ObjectStore implements ObjectStore {
         { cause: err },
       );
     }
-    if (/region is missing/i.test(e.message ?? '')) {
+    if (e.$metadata === undefined && !(await this.#regionResolves())) {
+      // The request never left: the SDK could not resolve the region (it throws a plain Error, see
+      // #regionResolves), which no retry mends.
       return new StorageError(
         'CONFIG_INVALID',
-        `no AWS region configured for ${this.#url}; pass --region or set AWS_REGION`,
+        this.#regionOption === undefined
+          ? `no AWS region configured for ${this.#url}; pass --region or set AWS_REGION`
+          : `AWS region "${this.#regionOption}" is not a region name (${e.message ?? ''}); give --region such as eu-west-1 for ${this.#url}`,
         where,
         { cause: err },
       );
     }
-    if (/checksum mismatch/i.test(e.message ?? '')) {
-      return new ChecksumMismatchError(target, undefined, e.message ?? '', { cause: err });
+    if (isSdkChecksumMismatch(err)) {
+      return new ChecksumMismatchError(target, undefined, err.message, { cause: err });
     }
     if (isTransient(err)) {
       return this.#unavailable(op, key, attemptsOf(err), elapsedMs, err);
@@ -643,6 +667,24 @@ export class S3ObjectStore implements ObjectStore {
       return true; // 403 and others: cannot tell, assume it exists and report the object missing
     }
   }
+}
+
+/**
+ * Whether `err` is the SDK's response checksum failure (x-amz-checksum-* against the body). Only a
+ * message match is possible: the SDK throws a plain `Error` with no name, code or `$metadata`, from
+ * `ChecksumStream.onSourceEnd` for streamed bodies (@smithy/core 3.41
+ * dist-cjs/submodules/serde/index.js line 1044, `createChecksumStream` for web streams line 1150)
+ * and from `validateChecksumFromResponse` for buffered ones (@aws-sdk/checksums 3.1002
+ * dist-cjs/submodules/flexible-checksums/index.js line 361). All three say
+ * `Checksum mismatch: expected "..." but received "..." in response header "x-amz-checksum-...".`
+ */
+function isSdkChecksumMismatch(err: unknown): err is Error {
+  return (
+    err instanceof Error &&
+    err.name === 'Error' &&
+    (err as SdkErrorShape).$metadata === undefined &&
+    err.message.startsWith('Checksum mismatch: expected ')
+  );
 }
 
 function attemptsOf(err: unknown): number {

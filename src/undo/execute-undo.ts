@@ -1,9 +1,8 @@
-import { PitrError } from '../errors/index.js';
 import type { ObjectStore } from '../storage/index.js';
 import { planUndo, type RowCheck, type UndoPlan, type UndoSummary } from './plan-undo.js';
 import { readUndoSource, type UndoReadStats, type UndoSelection } from './read-undo-source.js';
 import { tableName, type TargetColumn, type TargetTable } from './target-table.js';
-import { UndoConflictError, type UndoConflict } from './undo-error.js';
+import { UndoConflictError, UndoRowCountError, type UndoConflict } from './undo-error.js';
 import { displayText, qualifiedName, readExpr, sameValue, valueText } from './undo-sql.js';
 import { keyPredicate, UNDO_SESSION_SQL, undoScript, undoStatements } from './undo-statements.js';
 
@@ -202,7 +201,7 @@ export interface UndoDeps {
  * ordinary transaction that replicas receive). With `dryRun` it checks, rolls back and only writes
  * the SQL script to `sql`.
  *
- * @throws UndoRefusedError, UndoConflictError (nothing changed); PitrError TARGET_OUT_OF_RANGE for a
+ * @throws UndoRefusedError, UndoConflictError, UndoRowCountError (nothing changed); TargetOutOfRangeError for a
  *   GTID not in the archive; MysqlServerError; storage and data errors
  */
 export async function executeUndo(
@@ -265,11 +264,7 @@ export async function executeUndo(
       deps.signal?.throwIfAborted();
       const [res] = (await conn.query(s.sql)) as [{ affectedRows: number }, unknown];
       if (res.affectedRows !== s.rows) {
-        throw new PitrError(
-          'UNDO_CONFLICT',
-          `an inverse statement changed ${res.affectedRows} row(s) where ${s.rows} were expected; it was rolled back ` +
-            `and nothing was changed. Re-run the undo (the rows may have changed meanwhile). Statement: ${s.sql.slice(0, 300)}`,
-        );
+        throw new UndoRowCountError(s.rows, res.affectedRows, s.sql);
       }
       report.statements++;
       report.rowsChanged += res.affectedRows;

@@ -24,7 +24,13 @@ export {
   type UndoTransaction,
 } from './read-undo-source.js';
 export { tableName, type TargetColumn, type TargetTable } from './target-table.js';
-export { UndoConflictError, UndoRefusedError, type UndoConflict } from './undo-error.js';
+export {
+  UndoConflictError,
+  UndoRefusedError,
+  UndoRowCountError,
+  type UndoConflict,
+  type UndoRefusalReason,
+} from './undo-error.js';
 export {
   displayText,
   qualifiedName,

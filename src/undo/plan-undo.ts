@@ -115,6 +115,7 @@ export function planUndo(
   const tables = new Map<string, TargetTable>();
   if (source.transactions.every((t) => t.changes.length === 0 && t.statements.length === 0)) {
     throw new UndoRefusedError(
+      'nothing-to-undo',
       `the selected transaction(s) changed no rows${
         source.transactions.length ? ` (${source.transactions.map(trxName).join(', ')})` : ' (none matched)'
       }; nothing to undo. Check the selection with \`mysql-pitr timeline search\``,
@@ -123,6 +124,7 @@ export function planUndo(
   for (const t of source.transactions) {
     if (t.statements.length > 0) {
       throw new UndoRefusedError(
+        'statement-based',
         `transaction ${trxName(t)} holds a statement, not row images: "${t.statements[0]!.slice(0, 200)}". ` +
           'Undo reverses row-based changes only (binlog_format=ROW); nothing was changed. To recover, ' +
           SUGGEST_TABLE_RESTORE,
@@ -135,29 +137,37 @@ export function planUndo(
     const target = targets.get(name);
     if (!target) {
       throw new UndoRefusedError(
+        'table-missing',
         `table ${name} does not exist on the target; nothing was changed. Undo writes to the live table: point ` +
           '--target at the server that holds it, or ' +
           SUGGEST_TABLE_RESTORE,
+        { table: name },
       );
     }
     const ddl = source.ddl.find((d) => mentionsTable(d.statement, map.database, map.table));
     if (ddl) {
       throw new UndoRefusedError(
+        'ddl-after',
         `table ${name} was changed by DDL after the transaction(s) to undo: "${ddl.statement.slice(0, 200)}" ` +
           `(${ddl.gtid ?? '(no GTID)'} at ${ddl.file}:${ddl.offset}). Row images from before it may not fit the table now; ` +
           `nothing was changed. Instead, ${SUGGEST_TABLE_RESTORE}`,
+        { table: name },
       );
     }
     if (target.columns.length !== map.columns.length) {
       throw new UndoRefusedError(
+        'definition-changed',
         `table ${name} has ${target.columns.length} columns on the target, but ${map.columns.length} in the archived ` +
           `row images: its definition changed since. Nothing was changed; ${SUGGEST_TABLE_RESTORE}`,
+        { table: name },
       );
     }
     if (!target.key) {
       throw new UndoRefusedError(
+        'no-key',
         `table ${name} has no primary key and no unique key over NOT NULL columns, so its rows cannot be identified ` +
           `one by one: undo cannot tell which of equal rows to change. Nothing was changed. Add a primary key, or ${SUGGEST_TABLE_RESTORE}`,
+        { table: name },
       );
     }
     tables.set(name, target);
@@ -170,10 +180,12 @@ export function planUndo(
       const n = target.columns.length;
       if (!isFull(c.before, n) || !isFull(c.after, n)) {
         throw new UndoRefusedError(
+          'partial-images',
           `transaction ${trxName(t)} logged partial row images of ${c.table} (binlog_row_image was MINIMAL or NOBLOB, ` +
             'not FULL, when it was written): undo needs every column of every row before and after the change. ' +
             `Nothing was changed; ${SUGGEST_TABLE_RESTORE}. Set binlog_row_image=FULL on the source so later ` +
             'transactions can be undone',
+          { table: c.table },
         );
       }
       for (const image of [c.before, c.after]) {
@@ -183,8 +195,10 @@ export function planUndo(
           const col = target.columns[i]!;
           if (!VALUE_FAMILY[v.t].has(col.dataType)) {
             throw new UndoRefusedError(
+              'definition-changed',
               `column ${i + 1} of ${c.table} is ${col.dataType} (${col.name}) on the target, but the archived row images ` +
                 `hold a ${v.t} value there: the table's definition changed since. Nothing was changed; ${SUGGEST_TABLE_RESTORE}`,
+              { table: c.table },
             );
           }
         });

@@ -12,7 +12,7 @@ import {
   type TableMapColumns,
 } from '../binlog/index.js';
 import { compareBinlogFiles, readBinlogCatalog, type CatalogSegment } from '../catalog/index.js';
-import { PitrError } from '../errors/index.js';
+import { CorruptDataError, TargetOutOfRangeError } from '../errors/index.js';
 // The two files, not src/restore/index.js: undo must start without loading the restore pipeline.
 import {
   hasGtids,
@@ -20,7 +20,7 @@ import {
   segmentsInTimeRange,
   transactionStartIndex,
 } from '../restore/segment-window.js';
-import { archivedFileEvents, type SegmentReadCounts } from '../restore/timeline-search.js';
+import { archivedFileEvents, timelineToSearch, type SegmentReadCounts } from '../restore/timeline-search.js';
 import type { ObjectStore } from '../storage/index.js';
 import { tableName } from './target-table.js';
 import { UndoRefusedError } from './undo-error.js';
@@ -109,7 +109,9 @@ const DDL_RE = /^\s*(?:\/\*.*?\*\/\s*)*(ALTER|DROP|TRUNCATE|RENAME|CREATE|OPTIMI
  * all lie before `from` are skipped (segmentsInTimeRange). Everything after the start is read: the
  * DDL check needs it.
  *
- * @throws PitrError TARGET_OUT_OF_RANGE when the archive is empty or a GTID is not in it;
+ * @throws TargetOutOfRangeError when the archive is empty (`no-archive`), the timeline has no
+ *   archived binlogs (`unknown-timeline`) or a GTID is not in it (`not-archived`, with `gtids`);
+ *   UndoRefusedError for PARTIAL_JSON or undecodable row images;
  *   CorruptDataError / ChecksumMismatchError / BinlogFormatError for damaged or unreadable data
  */
 export async function readUndoSource(
@@ -122,17 +124,7 @@ export async function readUndoSource(
     headers: true,
     ...(opts.timeline ? { timeline: opts.timeline } : {}),
   });
-  const timeline = opts.timeline
-    ? catalog.timelines.find((t) => t.id === opts.timeline)
-    : catalog.timelines.filter((t) => t.segments.length > 0).at(-1);
-  if (!timeline || timeline.segments.length === 0) {
-    throw new PitrError(
-      'TARGET_OUT_OF_RANGE',
-      opts.timeline
-        ? `timeline ${opts.timeline} has no archived binlogs in ${store.describe()}; \`mysql-pitr binlog list\` shows the timelines`
-        : `no archived binlogs in ${store.describe()}; run \`mysql-pitr archive\` against the source first`,
-    );
-  }
+  const timeline = timelineToSearch(catalog.timelines, opts.timeline, store);
   const t1 = performance.now();
   const files = [...new Set(timeline.segments.map((s) => s.file))].sort(compareBinlogFiles);
   const byFile = new Map(files.map((f) => [f, timeline.segments.filter((s) => s.file === f && s.header)]));
@@ -169,10 +161,11 @@ export async function readUndoSource(
     }
     const lost = missing(source);
     if (lost.length > 0) {
-      throw new PitrError(
-        'TARGET_OUT_OF_RANGE',
+      throw new TargetOutOfRangeError(
+        'not-archived',
         `GTID ${lost.join(', ')} is not in the archive of timeline ${timeline.id} (${store.describe()}); ` +
           'find the transaction with `mysql-pitr timeline search --table DB.TBL` and check the GTID',
+        { timeline: timeline.id, gtids: lost },
       );
     }
   } else {
@@ -295,8 +288,8 @@ function collect(
       continue;
     }
     if (e.typeCode === EventType.PARTIAL_UPDATE_ROWS) {
-      throw new PitrError(
-        'UNDO_REFUSED',
+      throw new UndoRefusedError(
+        'partial-json',
         `the transaction at ${file}:${startOffset} has a PARTIAL_UPDATE_ROWS event (binlog_row_value_options=PARTIAL_JSON): ` +
           'its JSON updates are logged as diffs, not row images, so undo cannot reverse it. Nothing was changed; restore ' +
           'the table as of before the transaction instead',
@@ -306,9 +299,10 @@ function collect(
     if (!kind) continue;
     const map = byId.get(rowsEventTableId(e));
     if (!map) {
-      throw new PitrError(
-        'CORRUPT_DATA',
-        `the rows event at ${file}:${e.offset} refers to a table id with no TABLE_MAP before it in its transaction`,
+      throw new CorruptDataError(
+        file,
+        e.offset,
+        'a rows event refers to a table id with no TABLE_MAP before it in its transaction',
       );
     }
     const name = tableName(map.database, map.table);
@@ -320,9 +314,10 @@ function collect(
     } catch (err) {
       if (!(err instanceof BinlogFormatError)) throw err;
       throw new UndoRefusedError(
+        'undecodable-rows',
         `the row images of ${name} in the transaction at ${file}:${startOffset} cannot be decoded: ${err.message} ` +
           'Nothing was changed; restore the table as of before the transaction instead',
-        { cause: err },
+        { cause: err, table: name },
       );
     }
     for (const row of data.rows) {

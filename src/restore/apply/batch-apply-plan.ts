@@ -4,7 +4,7 @@ import {
   type BackupManifest,
   type CatalogTimeline,
 } from '../../catalog/index.js';
-import { PitrError, TargetOutOfRangeError } from '../../errors/index.js';
+import { PitrError, TargetOutOfRangeError, TransactionBoundaryError } from '../../errors/index.js';
 import type { ObjectStore } from '../../storage/index.js';
 import { scanArchivedFile } from './archived-segments.js';
 import {
@@ -42,12 +42,14 @@ export function applyTimeline(
       throw new TargetOutOfRangeError(
         'unknown-timeline',
         `timeline ${timeline} has no archived binlogs in this repository (see \`mysql-pitr binlog list\`)`,
+        { timeline },
       );
     }
     if (!holds(t, start)) {
       throw new TargetOutOfRangeError(
         'not-archived',
         `--from ${at(start)} is not archived on timeline ${timeline}; \`mysql-pitr binlog list\` shows what is`,
+        { timeline, file: start.file },
       );
     }
     return t;
@@ -181,8 +183,14 @@ export async function loadApplyPlan(
     (t) => t.startOffset < start.position && start.position < t.endOffset,
   );
   if (inside) {
-    throw new PitrError(
-      'USAGE',
+    throw new TransactionBoundaryError(
+      {
+        option: '--from',
+        file: start.file,
+        position: start.position,
+        inside: { gtid: inside.gtid, startOffset: inside.startOffset, endOffset: inside.endOffset },
+        boundaries: [inside.startOffset, inside.endOffset],
+      },
       `--from ${at(start)} is inside transaction ${inside.gtid ?? '(no GTID)'} (${inside.file}:${inside.startOffset}..` +
         `${inside.endOffset}); applying must start at a transaction boundary. Use --from ${inside.file}:${inside.startOffset} ` +
         `if the target does not hold that transaction yet, or --from ${inside.file}:${inside.endOffset} if it does`,

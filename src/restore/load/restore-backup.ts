@@ -1,5 +1,5 @@
 import { readBackupCatalog, type BackupManifest } from '../../catalog/index.js';
-import { PitrError } from '../../errors/index.js';
+import { TargetOutOfRangeError } from '../../errors/index.js';
 import { silentLogger } from '../../log/index.js';
 import type { ObjectStore } from '../../storage/index.js';
 import {
@@ -41,15 +41,16 @@ export interface RestoreBackupReport {
 /**
  * The backup `id` (or `latest`: the newest complete one) of the repository.
  *
- * @throws PitrError USAGE when `id` names no complete backup, TARGET_OUT_OF_RANGE when there is none
+ * @throws TargetOutOfRangeError `no-backup` when there is none, `unknown-backup` (with `backup`) when
+ *   `id` names no complete backup
  */
 export async function selectBackup(store: ObjectStore, id: string): Promise<BackupManifest> {
   const { complete } = await readBackupCatalog(store);
   if (id === 'latest') {
     const newest = complete.at(-1);
     if (!newest) {
-      throw new PitrError(
-        'TARGET_OUT_OF_RANGE',
+      throw new TargetOutOfRangeError(
+        'no-backup',
         'the repository holds no complete backup: take one with `mysql-pitr backup create` first',
       );
     }
@@ -57,9 +58,10 @@ export async function selectBackup(store: ObjectStore, id: string): Promise<Back
   }
   const found = complete.find((b) => b.id === id);
   if (!found) {
-    throw new PitrError(
-      'USAGE',
+    throw new TargetOutOfRangeError(
+      'unknown-backup',
       `backup ${id} is not a complete backup of this repository; \`mysql-pitr backup list\` shows the ones there are`,
+      { backup: id },
     );
   }
   return found;

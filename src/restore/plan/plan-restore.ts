@@ -18,6 +18,7 @@ import {
   BinlogGapError,
   PitrError,
   TargetOutOfRangeError,
+  TransactionBoundaryError,
   type MissingBinlogRange,
 } from '../../errors/index.js';
 import { describeRestoreTarget, type RestoreTarget } from './restore-target.js';
@@ -508,8 +509,18 @@ function resolveStop(catalog: RestoreCatalog, target: RestoreTarget, located: Lo
           : undefined,
       ].filter((x) => x !== undefined);
       const where = inside ? `is inside transaction ${trxText(inside)}` : 'is not at a transaction boundary';
-      throw new PitrError(
-        'USAGE',
+      throw new TransactionBoundaryError(
+        {
+          option: '--to-position',
+          file: target.file,
+          position: pos,
+          inside: inside && {
+            gtid: inside.gtid,
+            startOffset: inside.startOffset,
+            endOffset: inside.endOffset,
+          },
+          boundaries: [before?.endOffset, after?.startOffset].filter((x) => x !== undefined),
+        },
         `--to-position ${at(target)} ${where}; a restore can only stop between transactions. ` +
           (options.length
             ? `The nearest boundaries are ${options.join(' and ')}`
