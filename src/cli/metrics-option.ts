@@ -58,10 +58,17 @@ export function metricsSink(
       return (line) => void stderr.write(`${line}\n`);
     case 'human':
       return (line) => {
-        const m = JSON.parse(line) as Record<string, unknown>;
+        // the archiver's own EMF line (formatArchiveMetrics): a JSON object
+        const parsed: unknown = JSON.parse(line);
+        const m = new Map<string, unknown>(
+          typeof parsed === 'object' && parsed !== null ? Object.entries(parsed) : [],
+        );
         const fields: Record<string, unknown> = {};
-        for (const [from, to] of HUMAN_FIELDS) if (m[from] !== undefined) fields[to] = m[from];
-        logger.info(m['Segments'] === 0 ? 'archive caught up, nothing to store' : 'segments stored', fields);
+        for (const [from, to] of HUMAN_FIELDS) if (m.get(from) !== undefined) fields[to] = m.get(from);
+        logger.info(
+          m.get('Segments') === 0 ? 'archive caught up, nothing to store' : 'segments stored',
+          fields,
+        );
       };
   }
 }
