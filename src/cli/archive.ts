@@ -4,7 +4,7 @@ import { ConfigError, formatEndpoint, parseMysqlUrl, splitMysqlUrls } from '../c
 import type { MysqlConnectionOptions, MysqlEndpoint } from '../mysql/index.js';
 import { readServer, serverOptions } from './server-options.js';
 import type { CliCommand } from './cli-command.js';
-import { METRICS_OPTION, chooseMetricsFormat, metricsSink } from './metrics-option.js';
+import { METRICS_CHOICES, METRICS_OPTION, chooseMetricsFormat, metricsSink } from './metrics-option.js';
 import { REPO_OPTIONS, openRepository } from './repo-options.js';
 
 const UNITS: Record<string, number> = {
@@ -176,7 +176,11 @@ export const archive: CliCommand = {
     if (segmentSize < 4096)
       throw new ConfigError(`--segment-size ${segmentSize} is too small; use at least 4KiB`);
     const store = openRepository(o, ctx.logger);
-    const metrics = metricsSink(chooseMetricsFormat(o.string('metrics'), ctx.env), ctx.stderr, ctx.logger);
+    const metrics = metricsSink(
+      chooseMetricsFormat(o.choice('metrics', METRICS_CHOICES), ctx.env),
+      ctx.stderr,
+      ctx.logger,
+    );
     const result = await archiveBinlogs({
       source: connectionOptions(endpoint, password),
       sourceAddress: candidates ? candidates.map((c) => c.address).join(',') : formatEndpoint(endpoint),

@@ -95,9 +95,12 @@ describe('options read by the CLI', () => {
   });
 
   it('no command reads ctx.config.values or casts an option', () => {
+    const cast = /\bas (?:string|number|boolean|readonly string\[\]|LogLevel)\b/g;
     const found: string[] = [];
     for (const file of readdirSync(CLI).filter((f) => f.endsWith('.ts'))) {
       const text = readFileSync(join(CLI, file), 'utf8');
+      for (const m of text.matchAll(cast))
+        found.push(`${file}: ${text.slice(m.index!, m.index! + 40).split('\n')[0]}`);
       for (const m of text.matchAll(/config\.values\b|\bvalues\[|\bv\[['`]/g)) {
         // main.ts hands the resolved values to OptionValues, the one reader
         if (
