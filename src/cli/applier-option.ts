@@ -1,8 +1,10 @@
 import { PitrError } from '../errors/index.js';
-import type { OptionSpec } from '../config/index.js';
+import type { OptionSpec, OptionValues } from '../config/index.js';
 
 /** Which binlog applier `restore pitr` / `restore apply` use. */
 export type ApplierKind = 'events' | 'batch' | 'client';
+
+const APPLIER_KINDS: readonly ApplierKind[] = ['events', 'batch', 'client'];
 
 /** `--applier events|batch|client`. */
 export const APPLIER_OPTION: OptionSpec = {
@@ -34,10 +36,11 @@ export const SKIP_GTIDS_OPTION: OptionSpec = {
  *
  * @throws PitrError USAGE for another value
  */
-export function readApplierKind(values: Readonly<Record<string, unknown>>): ApplierKind {
-  const kind = values['applier'] as string;
-  if (kind !== 'events' && kind !== 'batch' && kind !== 'client') {
-    throw new PitrError('USAGE', `--applier must be events, batch or client, not "${kind}"`);
+export function readApplierKind(options: OptionValues): ApplierKind {
+  const text = options.string('applier');
+  const kind = APPLIER_KINDS.find((k) => k === text);
+  if (kind === undefined) {
+    throw new PitrError('USAGE', `--applier must be events, batch or client, not "${text}"`);
   }
   return kind;
 }

@@ -1,10 +1,10 @@
 import { archiveBinlogs, DEFAULT_FLUSH_INTERVAL_MS } from '../archiver/index.js';
 import { CompactAfterClose, DEFAULT_COMPACT_AFTER_MS } from '../maintenance/index.js';
-import { ConfigError, OptionValues, formatEndpoint, parseMysqlUrl, splitMysqlUrls } from '../config/index.js';
+import { ConfigError, formatEndpoint, parseMysqlUrl, splitMysqlUrls } from '../config/index.js';
 import type { MysqlConnectionOptions, MysqlEndpoint } from '../mysql/index.js';
 import { readServer, serverOptions } from './server-options.js';
 import type { CliCommand } from './cli-command.js';
-import { METRICS_OPTION, chooseMetricsFormat, metricsSink } from './metrics-option.js';
+import { METRICS_CHOICES, METRICS_OPTION, chooseMetricsFormat, metricsSink } from './metrics-option.js';
 import { REPO_OPTIONS, openRepository } from './repo-options.js';
 
 const UNITS: Record<string, number> = {
@@ -159,13 +159,12 @@ export const archive: CliCommand = {
     },
   ],
   async run(ctx) {
-    const v = ctx.config.values;
-    const o = new OptionValues(v);
+    const o = ctx.options;
     const serverId = o.optionalNumber('serverId');
     const cluster = o.optionalString('cluster');
     // several servers of one topology: the archiver streams from the primary among them
     const urls = splitMysqlUrls(o.string('source'), '--source');
-    const { endpoint, password } = readServer({ ...v, source: urls[0] }, 'source');
+    const { endpoint, password } = readServer(o, 'source', urls[0]);
     const candidates =
       urls.length > 1
         ? urls.map((u) => {
@@ -176,8 +175,12 @@ export const archive: CliCommand = {
     const segmentSize = parseByteSize(o.string('segmentSize'), '--segment-size');
     if (segmentSize < 4096)
       throw new ConfigError(`--segment-size ${segmentSize} is too small; use at least 4KiB`);
-    const store = openRepository(v, ctx.logger);
-    const metrics = metricsSink(chooseMetricsFormat(o.string('metrics'), ctx.env), ctx.stderr, ctx.logger);
+    const store = openRepository(o, ctx.logger);
+    const metrics = metricsSink(
+      chooseMetricsFormat(o.choice('metrics', METRICS_CHOICES), ctx.env),
+      ctx.stderr,
+      ctx.logger,
+    );
     const result = await archiveBinlogs({
       source: connectionOptions(endpoint, password),
       sourceAddress: candidates ? candidates.map((c) => c.address).join(',') : formatEndpoint(endpoint),

@@ -112,23 +112,24 @@ export const backupCreate: CliCommand = {
     { key: 'json', flag: 'json', type: 'boolean', env: false, description: 'Print the manifest as JSON' },
   ],
   async run(ctx) {
-    const v = ctx.config.values;
-    const { endpoint, password } = readServer(v, 'source');
-    const store = openRepository(v, ctx.logger);
+    const o = ctx.options;
+    const { endpoint, password } = readServer(o, 'source');
+    const store = openRepository(o, ctx.logger);
+    const dumpProgram = o.optionalString('dumpProgram');
     const progress = progressReporter(ctx);
     let manifest;
     try {
       manifest = await createBackup({
         source: { ...endpoint, ...(password !== undefined ? { password } : {}) },
         store,
-        databases: (v['databases'] as readonly string[] | undefined) ?? [],
-        dumpExtraArgs: (v['dumpExtraArgs'] as readonly string[] | undefined) ?? [],
-        ...(v['dumpProgram'] ? { dumpProgram: v['dumpProgram'] as string } : {}),
+        databases: o.list('databases'),
+        dumpExtraArgs: o.list('dumpExtraArgs'),
+        ...(dumpProgram ? { dumpProgram } : {}),
         searchPath: ctx.env['PATH'] ?? '/usr/bin:/bin',
         env: ctx.env,
-        compressionLevel: v['compressionLevel'] as number,
-        singleFile: v['singleFile'] === true,
-        chunkBytes: parseByteSize(v['chunkSize'] as string, '--chunk-size'),
+        compressionLevel: o.number('compressionLevel'),
+        singleFile: o.boolean('singleFile'),
+        chunkBytes: parseByteSize(o.string('chunkSize'), '--chunk-size'),
         logger: ctx.logger,
         signal: ctx.signal,
         onProgress: progress.report,
@@ -136,7 +137,7 @@ export const backupCreate: CliCommand = {
     } finally {
       progress.done();
     }
-    if (v['json']) ctx.stdout.write(`${JSON.stringify(manifest, null, 2)}\n`);
+    if (o.boolean('json')) ctx.stdout.write(`${JSON.stringify(manifest, null, 2)}\n`);
     else ctx.stdout.write(`${manifest.id}\n`);
   },
 };

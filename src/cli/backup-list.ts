@@ -26,9 +26,9 @@ export const backupList: CliCommand = {
     { key: 'json', flag: 'json', type: 'boolean', env: false, description: 'Print JSON' },
   ],
   async run(ctx) {
-    const store = openRepository(ctx.config.values, ctx.logger);
+    const store = openRepository(ctx.options, ctx.logger);
     const catalog = await readBackupCatalog(store);
-    if (ctx.config.values['json']) {
+    if (ctx.options.boolean('json')) {
       const out = {
         backups: catalog.complete,
         incomplete: catalog.incomplete.map((i) => ({

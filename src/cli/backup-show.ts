@@ -20,7 +20,7 @@ export const backupShow: CliCommand = {
       throw new ConfigError('give exactly one backup id (see `mysql-pitr backup list`)');
     if (!isBackupId(id))
       throw new ConfigError(`"${id}" is not a backup id (e.g. 20261125T193000123Z-1a2b3c)`);
-    const store = openRepository(ctx.config.values, ctx.logger);
+    const store = openRepository(ctx.options, ctx.logger);
     let m;
     try {
       m = await readBackupManifest(store, id);
@@ -35,7 +35,7 @@ export const backupShow: CliCommand = {
       }
       throw err;
     }
-    if (ctx.config.values['json']) {
+    if (ctx.options.boolean('json')) {
       ctx.stdout.write(`${JSON.stringify(m, null, 2)}\n`);
       return;
     }

@@ -117,23 +117,26 @@ export const binlogCompact: CliCommand = {
     { key: 'json', flag: 'json', type: 'boolean', env: false, description: 'Print JSON' },
   ],
   async run(ctx) {
-    const v = ctx.config.values;
-    const maxObjectBytes = parseByteSize(v['maxObjectBytes'] as string, '--max-object-bytes');
+    const o = ctx.options;
+    const maxObjectBytes = parseByteSize(o.string('maxObjectBytes'), '--max-object-bytes');
+    const olderThanMs = o.optionalNumber('olderThan');
     if (maxObjectBytes < 1024 * 1024) {
       throw new ConfigError(
         `--max-object-bytes ${maxObjectBytes} is too small to be worth it; use at least 1MiB`,
       );
     }
-    let store = openRepository(v, ctx.logger);
+    let store = openRepository(o, ctx.logger);
     const crashAfter = ctx.env[COMPACT_CRASH_ENV];
     if (crashAfter !== undefined) store = crashAfterWrites(store, Number(crashAfter));
     const result = await compactRepository(store, {
       maxObjectBytes,
-      ...(v['olderThan'] !== undefined ? { olderThanMs: v['olderThan'] as number } : {}),
-      dryRun: v['dryRun'] === true,
+      ...(olderThanMs !== undefined ? { olderThanMs } : {}),
+      dryRun: o.boolean('dryRun'),
       logger: ctx.logger,
       signal: ctx.signal,
     });
-    ctx.stdout.write(v['json'] ? `${JSON.stringify(result, null, 2)}\n` : `${formatCompactResult(result)}\n`);
+    ctx.stdout.write(
+      o.boolean('json') ? `${JSON.stringify(result, null, 2)}\n` : `${formatCompactResult(result)}\n`,
+    );
   },
 };

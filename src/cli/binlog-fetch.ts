@@ -41,19 +41,21 @@ export const binlogFetch: CliCommand = {
     { key: 'json', flag: 'json', type: 'boolean', env: false, description: 'Print JSON' },
   ],
   async run(ctx) {
-    const v = ctx.config.values;
-    const files = (v['file'] as readonly string[] | undefined) ?? [];
-    if (!v['all'] && files.length === 0) throw new ConfigError('say which binlogs: --all or --file NAME');
-    if (v['all'] && files.length > 0) throw new ConfigError('--all and --file exclude each other');
-    const store = openRepository(v, ctx.logger);
+    const o = ctx.options;
+    const files = o.list('file');
+    const all = o.boolean('all');
+    if (!all && files.length === 0) throw new ConfigError('say which binlogs: --all or --file NAME');
+    if (all && files.length > 0) throw new ConfigError('--all and --file exclude each other');
+    const store = openRepository(o, ctx.logger);
+    const timeline = o.optionalString('timeline');
     const fetched = await fetchArchivedBinlogs({
       store,
-      dest: v['dest'] as string,
-      ...(v['timeline'] ? { timeline: v['timeline'] as string } : {}),
+      dest: o.string('dest'),
+      ...(timeline ? { timeline } : {}),
       ...(files.length ? { files } : {}),
       logger: ctx.logger,
     });
-    if (v['json']) {
+    if (o.boolean('json')) {
       ctx.stdout.write(`${JSON.stringify(fetched, null, 2)}\n`);
       return;
     }

@@ -12,7 +12,7 @@ import {
   type PayloadDecompressor,
 } from '../binlog/index.js';
 import { createZstdDecompressStream, zstdDecompress } from '../codec/index.js';
-import { PitrError } from '../errors/index.js';
+import { PitrError, messageOf } from '../errors/index.js';
 import type { CliCommand } from './cli-command.js';
 
 /** Read size: large enough to amortise syscalls, small enough to keep memory bounded. */
@@ -179,15 +179,20 @@ function openInput(path: string): Readable {
   return raw.pipe(zstd);
 }
 
+/** The `code` of a Node system error (ENOENT, EACCES, ...), or undefined for any other value. */
+function errnoCode(err: unknown): string | undefined {
+  return err instanceof Error && 'code' in err && typeof err.code === 'string' ? err.code : undefined;
+}
+
 function ioError(path: string, err: unknown): PitrError {
-  const e = err as NodeJS.ErrnoException;
-  if (e.code === 'ENOENT')
+  const code = errnoCode(err);
+  if (code === 'ENOENT')
     return new PitrError('USAGE', `binlog file ${path} does not exist; check the path`, { cause: err });
-  if (e.code === 'EACCES')
+  if (code === 'EACCES')
     return new PitrError('USAGE', `cannot read ${path}: permission denied`, { cause: err });
-  if (e.code === 'EISDIR')
+  if (code === 'EISDIR')
     return new PitrError('USAGE', `${path} is a directory; pass binlog files`, { cause: err });
-  return new PitrError('INTERNAL', `reading ${path} failed: ${e.message}`, { cause: err });
+  return new PitrError('INTERNAL', `reading ${path} failed: ${messageOf(err)}`, { cause: err });
 }
 
 /** The warning printed (on stderr) for an INCIDENT event. */
@@ -220,6 +225,7 @@ async function inspectFile(
   let incidents = 0;
   const input = openInput(path);
   try {
+    // Readable iterates as `any`; a byte stream with no encoding set yields Buffers.
     for await (const chunk of input as AsyncIterable<Buffer>) {
       if (signal.aborted) throw signal.reason;
       for (const event of parser.pushEach(chunk)) {
@@ -237,7 +243,7 @@ async function inspectFile(
   } catch (err) {
     input.destroy();
     if (err instanceof PitrError) throw err;
-    if ((err as NodeJS.ErrnoException).code) throw ioError(path, err);
+    if (errnoCode(err)) throw ioError(path, err);
     throw err;
   }
   parser.end();
@@ -284,7 +290,7 @@ export const binlogInspect: CliCommand = {
   async run(ctx) {
     const files = ctx.config.positionals;
     if (files.length === 0) throw new PitrError('USAGE', 'name at least one binlog file');
-    const json = ctx.config.values['json'] === true;
+    const json = ctx.options.boolean('json');
     for (const file of files) {
       const s = await inspectFile(file, json, ctx.stdout, ctx.stderr, ctx.signal);
       if (json) {

@@ -66,16 +66,17 @@ export const binlogList: CliCommand = {
     { key: 'json', flag: 'json', type: 'boolean', env: false, description: 'Print JSON' },
   ],
   async run(ctx) {
-    const v = ctx.config.values;
-    const store = openRepository(v, ctx.logger);
+    const o = ctx.options;
+    const store = openRepository(o, ctx.logger);
+    const timeline = o.optionalString('timeline');
     const catalog = await readBinlogCatalog(store, {
       headers: true,
-      ...(v['timeline'] ? { timeline: v['timeline'] as string } : {}),
+      ...(timeline ? { timeline } : {}),
     });
     const summaries = catalog.timelines.map(summarizeTimeline);
     // with --timeline only that one is read: no fork to compare
     const diverged = findDivergedHistories(catalog.timelines);
-    if (v['json']) {
+    if (o.boolean('json')) {
       ctx.stdout.write(
         `${JSON.stringify({ repository: store.describe(), timelines: summaries, diverged }, null, 2)}\n`,
       );

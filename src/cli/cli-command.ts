@@ -1,13 +1,20 @@
 import type { Writable } from 'node:stream';
-import type { LoadedConfig, OptionSpec } from '../config/index.js';
+import type { LoadedConfig, OptionSpec, OptionValues } from '../config/index.js';
 import type { Logger } from '../log/index.js';
 
 /** What a command's `run` receives. Everything process-wide is passed in, so commands are testable. */
 export interface CommandContext {
   config: LoadedConfig;
+  /**
+   * The command's resolved options, read by type (`options.string('repo')`, `options.boolean('json')`):
+   * each read is checked against the command's OptionSpecs (and the global ones), so a key it does
+   * not declare or a reader of another type is an INTERNAL error, never a cast.
+   */
+  options: OptionValues;
   env: Readonly<Record<string, string | undefined>>;
   stdout: Writable;
-  stderr: Writable & { isTTY?: boolean };
+  /** `columns`: the terminal's width, when it is one (process.stderr has it). */
+  stderr: Writable & { isTTY?: boolean; columns?: number };
   logger: Logger;
   /** Aborted on SIGINT/SIGTERM: long-running commands stop cleanly when it fires. */
   signal: AbortSignal;

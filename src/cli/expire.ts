@@ -85,18 +85,18 @@ export const expire: CliCommand = {
     { key: 'json', flag: 'json', type: 'boolean', env: false, description: 'Print JSON' },
   ],
   async run(ctx) {
-    const v = ctx.config.values;
-    const store = openRepository(v, ctx.logger);
+    const o = ctx.options;
+    const store = openRepository(o, ctx.logger);
     const result = await expireRepository(
       store,
       {
-        keepDays: v['keepDays'] as number | undefined,
-        keepBackups: v['keepBackups'] as number | undefined,
-        incompleteGraceMs: v['incompleteGrace'] as number,
+        keepDays: o.optionalNumber('keepDays'),
+        keepBackups: o.optionalNumber('keepBackups'),
+        incompleteGraceMs: o.number('incompleteGrace'),
       },
-      { dryRun: v['dryRun'] === true, logger: ctx.logger, signal: ctx.signal },
+      { dryRun: o.boolean('dryRun'), logger: ctx.logger, signal: ctx.signal },
     );
-    if (v['json']) {
+    if (o.boolean('json')) {
       ctx.stdout.write(
         `${JSON.stringify(
           {

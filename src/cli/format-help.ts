@@ -4,7 +4,7 @@ import type { CliCommand } from './cli-command.js';
 /** The `--help` text of one command: usage, summary, options with env names and defaults, details. */
 export function formatHelp(command: CliCommand, specs: readonly OptionSpec[]): string {
   const name = `mysql-pitr ${command.words.join(' ')}`;
-  const rows = specs.map((s) => {
+  const rows = specs.map((s): readonly [string, string] => {
     const left = s.flag
       ? `${s.short ? `-${s.short}, ` : '    '}--${s.flag}${s.type === 'boolean' ? '' : ` ${s.valueName ?? s.type.toUpperCase()}`}`
       : `    (${s.env === false ? s.key : (s.env ?? defaultEnvName(s.key))})`;
@@ -16,7 +16,7 @@ export function formatHelp(command: CliCommand, specs: readonly OptionSpec[]): s
       );
     }
     if (s.env !== false && s.flag) extra.push(`env ${s.env ?? defaultEnvName(s.key)}`);
-    return [left, `${s.description}${extra.length ? ` (${extra.join('; ')})` : ''}`] as const;
+    return [left, `${s.description}${extra.length ? ` (${extra.join('; ')})` : ''}`];
   });
   const width = Math.min(34, Math.max(...rows.map(([l]) => l.length)));
   const lines = rows.map(([l, r]) =>

@@ -39,20 +39,21 @@ export async function openLoadTarget(
   password: string | undefined,
   loadThreads: number,
 ): Promise<LoadTarget> {
-  const v = ctx.config.values;
+  const o = ctx.options;
   const options = connectionOptions(endpoint, password);
   const target = await connectMysql(options);
   let client: ClientCommand;
   try {
     client = await ClientCommand.create(
       { ...endpoint, ...(password !== undefined ? { password } : {}) },
-      (v['clientProgram'] as string | undefined) ?? 'mariadb',
+      // restore backup has no --client-program
+      (o.has('clientProgram') ? o.optionalString('clientProgram') : undefined) ?? 'mariadb',
     );
   } catch (e) {
     await target.end().catch(() => undefined);
     throw e;
   }
-  const progress = openProgress(ctx, { json: v['json'] === true });
+  const progress = openProgress(ctx, { json: o.boolean('json') });
   return {
     target,
     progress,

@@ -1,4 +1,4 @@
-import type { OptionSpec } from '../config/index.js';
+import type { OptionSpec, OptionValues } from '../config/index.js';
 import { PitrError } from '../errors/index.js';
 import { DEFAULT_LOAD_THREADS } from '../restore/index.js';
 
@@ -21,8 +21,8 @@ export const LOAD_THREADS_OPTION: OptionSpec = {
  *
  * @throws PitrError USAGE when it is not an integer from 1 to 64
  */
-export function readLoadThreads(values: Record<string, unknown>): number {
-  const threads = values['loadThreads'] as number;
+export function readLoadThreads(options: OptionValues): number {
+  const threads = options.number('loadThreads');
   if (!Number.isInteger(threads) || threads < 1 || threads > MAX_LOAD_THREADS) {
     throw new PitrError(
       'USAGE',

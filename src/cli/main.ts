@@ -2,40 +2,26 @@
 import './heap-tuning.js';
 import { readFileSync } from 'node:fs';
 import type { Writable } from 'node:stream';
-import { loadConfig, type OptionSpec } from '../config/index.js';
+import { CONFIG_FILE_OPTION, OptionValues, loadConfig, type OptionSpec } from '../config/index.js';
 import { PitrError, messageOf } from '../errors/index.js';
-import { createLogger, type LogLevel } from '../log/index.js';
+import { createLogger } from '../log/index.js';
 import { removeStaleTempDirs } from '../storage/index.js';
 import type { CliCommand } from './cli-command.js';
 import { COMMANDS } from './commands.js';
 import { ExitCode, exitCodeFor } from '../errors/exit-codes.js';
 import { formatHelp } from './format-help.js';
 import { KNOWN_CONFIG_KEYS, KNOWN_ENV_NAMES } from './known-settings.js';
+import { LOG_OPTIONS, readLogSettings } from './log-options.js';
 
 /** Options every command accepts. */
 export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
-  {
-    key: 'logLevel',
-    flag: 'log-level',
-    type: 'string',
-    choices: ['debug', 'info', 'warn', 'error'],
-    default: 'info',
-    description: 'Log level (logs go to stderr)',
-  },
-  {
-    key: 'logFormat',
-    flag: 'log-format',
-    type: 'string',
-    choices: ['auto', 'json', 'text'],
-    default: 'auto',
-    description: 'Log format: JSON lines, text, or auto (text on a terminal, JSON otherwise)',
-  },
+  ...LOG_OPTIONS,
   { key: 'help', flag: 'help', short: 'h', type: 'boolean', env: false, description: 'Show help' },
 ];
 
 export interface CliIo {
   stdout: Writable;
-  stderr: Writable & { isTTY?: boolean };
+  stderr: Writable & { isTTY?: boolean; columns?: number };
   env: Readonly<Record<string, string | undefined>>;
   signal?: AbortSignal;
 }
@@ -44,11 +30,16 @@ function version(): string {
   // src/cli/main.ts in a checkout, dist/src/cli/main.js in a build.
   for (const rel of ['../../package.json', '../../../package.json']) {
     try {
-      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as {
-        name?: string;
-        version: string;
-      };
-      if (pkg.name === 'mysql-pitr') return pkg.version;
+      const pkg: unknown = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8'));
+      if (
+        typeof pkg === 'object' &&
+        pkg !== null &&
+        'name' in pkg &&
+        pkg.name === 'mysql-pitr' &&
+        'version' in pkg &&
+        typeof pkg.version === 'string'
+      )
+        return pkg.version;
     } catch {
       // try the next candidate
     }
@@ -95,12 +86,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       knownKeys: KNOWN_CONFIG_KEYS,
       knownEnv: KNOWN_ENV_NAMES,
     });
-    const format = config.values['logFormat'];
-    logger = createLogger({
-      stream: io.stderr,
-      level: config.values['logLevel'] as LogLevel,
-      ...(format === 'auto' ? {} : { json: format === 'json' }),
-    });
+    const options = new OptionValues(config.values, [CONFIG_FILE_OPTION, ...specs]);
+    logger = createLogger({ stream: io.stderr, ...readLogSettings(options) });
     // Debris of a mysql-pitr killed on this host (kill -9): its defaults files hold passwords.
     const stale = await removeStaleTempDirs();
     if (stale.length > 0) logger.info('removed temporary folders of stopped mysql-pitr processes', { stale });
@@ -108,6 +95,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     io.signal?.addEventListener('abort', () => controller.abort(io.signal?.reason), { once: true });
     const code = await command.run({
       config,
+      options,
       env: io.env,
       stdout: io.stdout,
       stderr: io.stderr,
@@ -163,7 +151,8 @@ const isEntry = process.argv[1] && import.meta.url === new URL(`file://${process
 if (isEntry) {
   const controller = new AbortController();
   let signals = 0;
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  const stopSignals: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
+  for (const sig of stopSignals) {
     process.on(sig, () => {
       signals += 1;
       if (signals > 1) process.exit(ExitCode.INTERRUPTED);

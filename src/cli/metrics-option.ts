@@ -4,12 +4,15 @@ import type { Logger } from '../log/index.js';
 /** How the archiver's metrics are written: EMF JSON lines, human log lines, or not at all. */
 export type MetricsFormat = 'emf' | 'human' | 'off';
 
+/** The values of `--metrics`: a format, or `auto` (see chooseMetricsFormat). */
+export const METRICS_CHOICES: readonly (MetricsFormat | 'auto')[] = ['auto', 'emf', 'human', 'off'];
+
 /** `--metrics auto|emf|human|off`. */
 export const METRICS_OPTION: OptionSpec = {
   key: 'metrics',
   flag: 'metrics',
   type: 'string',
-  choices: ['auto', 'emf', 'human', 'off'],
+  choices: METRICS_CHOICES,
   default: 'auto',
   valueName: 'auto|emf|human|off',
   description:
@@ -23,10 +26,10 @@ export const METRICS_OPTION: OptionSpec = {
  * or a plain host they would only be noise, so humans get log lines.
  */
 export function chooseMetricsFormat(
-  flag: string,
+  flag: MetricsFormat | 'auto',
   env: Readonly<Record<string, string | undefined>>,
 ): MetricsFormat {
-  if (flag === 'emf' || flag === 'human' || flag === 'off') return flag;
+  if (flag !== 'auto') return flag;
   return env['AWS_LAMBDA_FUNCTION_NAME'] || env['ECS_CONTAINER_METADATA_URI_V4'] ? 'emf' : 'human';
 }
 
@@ -58,10 +61,17 @@ export function metricsSink(
       return (line) => void stderr.write(`${line}\n`);
     case 'human':
       return (line) => {
-        const m = JSON.parse(line) as Record<string, unknown>;
+        // the archiver's own EMF line (formatArchiveMetrics): a JSON object
+        const parsed: unknown = JSON.parse(line);
+        const m = new Map<string, unknown>(
+          typeof parsed === 'object' && parsed !== null ? Object.entries(parsed) : [],
+        );
         const fields: Record<string, unknown> = {};
-        for (const [from, to] of HUMAN_FIELDS) if (m[from] !== undefined) fields[to] = m[from];
-        logger.info(m['Segments'] === 0 ? 'archive caught up, nothing to store' : 'segments stored', fields);
+        for (const [from, to] of HUMAN_FIELDS) if (m.get(from) !== undefined) fields[to] = m.get(from);
+        logger.info(
+          m.get('Segments') === 0 ? 'archive caught up, nothing to store' : 'segments stored',
+          fields,
+        );
       };
   }
 }

@@ -1,8 +1,9 @@
 import { Writable } from 'node:stream';
 import type { OptionSpec } from '../config/index.js';
-import { createLogger, type LogLevel, type Logger } from '../log/index.js';
+import { createLogger, type Logger } from '../log/index.js';
 import type { RestoreProgressListener } from '../restore/index.js';
 import type { CommandContext } from './cli-command.js';
+import { readLogSettings } from './log-options.js';
 import { ProgressRenderer, type ProgressMode } from './progress-renderer.js';
 
 /** The options of commands that show restore progress. */
@@ -40,11 +41,11 @@ const TICK_MS = 250;
  * off one, JSON lines with `--json`; nothing with `--quiet` or `--no-progress`. Honours NO_COLOR.
  */
 export function openProgress(ctx: CommandContext, opts: { json: boolean }): ProgressOutput {
-  const v = ctx.config.values;
-  if (v['quiet'] === true || v['noProgress'] === true) {
+  const o = ctx.options;
+  if (o.boolean('quiet') || o.boolean('noProgress')) {
     return { listener: undefined, logger: ctx.logger, close() {} };
   }
-  const stderr = ctx.stderr as CommandContext['stderr'] & { columns?: number };
+  const stderr = ctx.stderr;
   const mode: ProgressMode = opts.json ? 'json' : stderr.isTTY ? 'tty' : 'plain';
   const noColor = ctx.env['NO_COLOR'] !== undefined && ctx.env['NO_COLOR'] !== '';
   const renderer = new ProgressRenderer({
@@ -56,7 +57,6 @@ export function openProgress(ctx: CommandContext, opts: { json: boolean }): Prog
   let logger = ctx.logger;
   if (mode === 'tty') {
     // Log lines go above the bars; the same level and format as the command's logger.
-    const format = v['logFormat'];
     const above = new Writable({
       write(chunk: Buffer, _encoding, callback) {
         renderer.writeAbove(chunk.toString());
@@ -65,8 +65,7 @@ export function openProgress(ctx: CommandContext, opts: { json: boolean }): Prog
     });
     logger = createLogger({
       stream: Object.assign(above, { isTTY: true }),
-      level: (v['logLevel'] as LogLevel | undefined) ?? 'info',
-      ...(format === 'json' ? { json: true } : format === 'text' ? { json: false } : {}),
+      ...readLogSettings(o),
     });
   }
   const timer = setInterval(() => renderer.tick(), TICK_MS);

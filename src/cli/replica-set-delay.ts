@@ -31,14 +31,14 @@ export const replicaSetDelay: CliCommand = {
     { key: 'json', flag: 'json', type: 'boolean', env: false, description: 'Print the status as JSON' },
   ],
   async run(ctx) {
-    const v = ctx.config.values;
-    const { endpoint, password } = readServer(v, 'target');
-    const delay = checkReplicaDelay(v['delay'] as number);
+    const o = ctx.options;
+    const { endpoint, password } = readServer(o, 'target');
+    const delay = checkReplicaDelay(o.number('delay'));
     const target = await connectMysql(connectionOptions(endpoint, password));
     try {
       const status = await setReplicaDelay(target, formatEndpoint(endpoint), delay, { signal: ctx.signal });
       ctx.stdout.write(
-        v['json']
+        o.boolean('json')
           ? `${JSON.stringify(status, null, 2)}\n`
           : `SQL_Delay ${status.sqlDelay}\nSlave_IO_Running ${status.ioRunning}, Slave_SQL_Running ${status.sqlRunning}\n` +
               `Seconds_Behind_Master ${status.secondsBehindSource ?? 'NULL'}\n`,

@@ -1,7 +1,6 @@
-import type { OptionSpec } from '../config/index.js';
+import type { OptionSpec, OptionValues } from '../config/index.js';
 import type { Logger } from '../log/index.js';
 import { openObjectStore, type ObjectStore } from '../storage/index.js';
-import type { CommandContext } from './cli-command.js';
 
 /**
  * Options naming the repository, shared by every command that reads or writes one.
@@ -31,11 +30,15 @@ export const REPO_OPTIONS: readonly OptionSpec[] = [
   },
 ];
 
-/** Opens the repository named by REPO_OPTIONS in `values`. Credentials come from the AWS SDK chain. */
-export function openRepository(values: CommandContext['config']['values'], logger: Logger): ObjectStore {
-  const endpoint = values['s3Endpoint'] as string | undefined;
-  const region = values['region'] as string | undefined;
-  return openObjectStore(values['repo'] as string, {
+/**
+ * Opens the repository named by REPO_OPTIONS in `options`. Credentials come from the AWS SDK chain.
+ *
+ * @throws PitrError INTERNAL when the command does not declare REPO_OPTIONS; what openObjectStore throws
+ */
+export function openRepository(options: OptionValues, logger: Logger): ObjectStore {
+  const endpoint = options.optionalString('s3Endpoint');
+  const region = options.optionalString('region');
+  return openObjectStore(options.string('repo'), {
     ...(endpoint ? { endpoint } : {}),
     ...(region ? { region } : {}),
     logger,

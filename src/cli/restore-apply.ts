@@ -23,7 +23,7 @@ import { readServer, serverOptions } from './server-options.js';
 import type { CliCommand } from './cli-command.js';
 import { REPO_OPTIONS, openRepository } from './repo-options.js';
 import { connectionOptions } from './archive.js';
-import { RESTORE_TARGET_OPTIONS } from './restore-plan.js';
+import { RESTORE_TARGET_OPTIONS, readRestoreTarget } from './restore-plan.js';
 
 /** `--from FILE:POS`. */
 function parseFrom(text: string): BinlogPoint {
@@ -146,10 +146,10 @@ export const restoreApply: CliCommand = {
     ...PROGRESS_OPTIONS,
   ],
   async run(ctx) {
-    const v = ctx.config.values;
-    const { endpoint, password } = readServer(v, 'target');
-    const fromText = v['from'] as string | undefined;
-    const fromGtid = v['fromGtidOfTarget'] === true;
+    const o = ctx.options;
+    const { endpoint, password } = readServer(o, 'target');
+    const fromText = o.optionalString('from');
+    const fromGtid = o.boolean('fromGtidOfTarget');
     if ((fromText !== undefined && fromText !== '') === fromGtid) {
       throw new PitrError(
         'USAGE',
@@ -157,7 +157,7 @@ export const restoreApply: CliCommand = {
       );
     }
     const from = fromText ? parseFrom(fromText) : undefined;
-    const applierKind = readApplierKind(v);
+    const applierKind = readApplierKind(o);
     if (applierKind === 'batch') {
       ctx.logger.warn(
         '--applier batch re-splits mariadb-binlog text and restores strings holding "/*!*/;" and a newline wrong; ' +
@@ -171,30 +171,26 @@ export const restoreApply: CliCommand = {
           'mariadb-binlog into the target, or use `restore pitr --applier client`, for the client path',
       );
     }
-    const target = parseRestoreTarget({
-      to: v['to'] as string | undefined,
-      toGtid: v['toGtid'] as string | undefined,
-      beforeGtid: v['beforeGtid'] as string | undefined,
-      toPosition: v['toPosition'] as string | undefined,
-    });
-    const store = openRepository(v, ctx.logger);
+    const target = parseRestoreTarget(readRestoreTarget(o));
+    const store = openRepository(o, ctx.logger);
     const options = connectionOptions(endpoint, password);
     const conn = await connectMysql(options);
     try {
-      const timeline = v['timeline'] as string | undefined;
+      const timeline = o.optionalString('timeline');
       const start =
         from ?? (await locateAfterGtids(store, await targetGtids(conn), { timeline, signal: ctx.signal }));
       const plan = await loadApplyPlan(store, start, target, { timeline, signal: ctx.signal });
-      if (!v['json'] && v['quiet'] !== true) ctx.stderr.write(formatApplyPlan(plan));
+      const json = o.boolean('json');
+      const binlog = o.boolean('binlog');
+      if (!json && !o.boolean('quiet')) ctx.stderr.write(formatApplyPlan(plan));
       await confirm(
         ctx,
         `${formatBytes(rangeBytes(plan))} of archived binlog (${plan.start.file}:${plan.start.position} .. ` +
           `${plan.stop.file}:${plan.stop.position}) will be applied to ${formatEndpoint(endpoint)}` +
-          `${v['binlog'] === true ? ' with its binary log on' : ''}.`,
-        v['yes'] === true,
+          `${binlog ? ' with its binary log on' : ''}.`,
+        o.boolean('yes'),
       );
-      const binlog = v['binlog'] === true;
-      const progress = openProgress(ctx, { json: v['json'] === true });
+      const progress = openProgress(ctx, { json });
       const report = await rollForward(plan, {
         store,
         target: conn,
@@ -204,18 +200,18 @@ export const restoreApply: CliCommand = {
           applierKind === 'batch'
             ? new BatchBinlogApplier(() => connectMysql(options), {
                 binlog,
-                binlogProgram: v['binlogProgram'] as string,
+                binlogProgram: o.string('binlogProgram'),
                 logger: progress.logger,
               })
             : new EventBinlogApplier(() => connectMysql(options), {
                 binlog,
-                gtids: v['skipGtids'] !== true,
+                gtids: !o.boolean('skipGtids'),
                 logger: progress.logger,
               }),
         signal: ctx.signal,
         onProgress: progress.listener,
       }).finally(() => progress.close());
-      ctx.stdout.write(v['json'] ? `${JSON.stringify({ plan, report }, null, 2)}\n` : formatReport(report));
+      ctx.stdout.write(json ? `${JSON.stringify({ plan, report }, null, 2)}\n` : formatReport(report));
     } finally {
       await conn.end().catch(() => undefined);
     }

@@ -76,24 +76,25 @@ export const restoreBackupCommand: CliCommand = {
     ...PROGRESS_OPTIONS,
   ],
   async run(ctx) {
-    const v = ctx.config.values;
-    const { endpoint, password } = readServer(v, 'target');
-    const threads = readLoadThreads(v);
-    const store = openRepository(v, ctx.logger);
-    const backup = await selectBackup(store, v['backup'] as string);
+    const o = ctx.options;
+    const { endpoint, password } = readServer(o, 'target');
+    const threads = readLoadThreads(o);
+    const store = openRepository(o, ctx.logger);
+    const backup = await selectBackup(store, o.string('backup'));
     const targetName = formatEndpoint(endpoint);
-    if (v['force'] === true) {
+    const force = o.boolean('force');
+    if (force) {
       await confirm(
         ctx,
         `--force: backup ${backup.id} will be loaded into ${targetName} over the databases it already holds.`,
-        v['yes'] === true,
+        o.boolean('yes'),
       );
     }
     const t = await openLoadTarget(ctx, endpoint, password, threads);
     try {
-      const report = await restoreBackup(backup, { ...t.load, store, force: v['force'] === true });
+      const report = await restoreBackup(backup, { ...t.load, store, force });
       t.progress.close();
-      ctx.stdout.write(v['json'] ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
+      ctx.stdout.write(o.boolean('json') ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
     } finally {
       await t.close();
     }

@@ -62,31 +62,31 @@ async function restoreTablesFromFlags(
   endpoint: MysqlEndpoint,
   password: string | undefined,
 ): Promise<void> {
-  const v = ctx.config.values;
-  const tables = parseTableList(v['tables'] as string);
-  const into = v['intoSchema'] as string | undefined;
-  if (v['force'] === true) {
+  const o = ctx.options;
+  const tables = parseTableList(o.string('tables'));
+  const into = o.optionalString('intoSchema');
+  if (o.boolean('force')) {
     const names = tables.map((t) => `${into ?? t.database}.${t.table}`).join(', ');
     await confirm(
       ctx,
       `--force: ${names} on ${formatEndpoint(endpoint)} will be replaced if they exist.`,
-      v['yes'] === true,
+      o.boolean('yes'),
     );
   }
   const options = connectionOptions(endpoint, password);
   const target = await connectMysql(options);
   try {
     const report = await restoreTables(plan, {
-      store: openRepository(v, ctx.logger),
+      store: openRepository(o, ctx.logger),
       target,
       targetName: formatEndpoint(endpoint),
       openLoadSession: () => openMysqlLoadSession(options),
-      loadThreads: readLoadThreads(v),
+      loadThreads: readLoadThreads(o),
       connect: () => connectMysql(options),
       tables,
       intoSchema: into,
-      force: v['force'] === true,
-      binlog: v['binlog'] === true,
+      force: o.boolean('force'),
+      binlog: o.boolean('binlog'),
       logger: ctx.logger,
       signal: ctx.signal,
     });
@@ -101,7 +101,9 @@ async function restoreTablesFromFlags(
       ...Object.entries(report.rows).map(([t, n]) => `  ${t}  ${n}`),
       ...report.warnings.map((w) => `warning: ${w}`),
     ];
-    ctx.stdout.write(v['json'] ? `${JSON.stringify({ plan, report }, null, 2)}\n` : `${lines.join('\n')}\n`);
+    ctx.stdout.write(
+      o.boolean('json') ? `${JSON.stringify({ plan, report }, null, 2)}\n` : `${lines.join('\n')}\n`,
+    );
   } finally {
     await target.end().catch(() => undefined);
   }
@@ -215,10 +217,10 @@ export const restorePitr: CliCommand = {
     ...PROGRESS_OPTIONS,
   ],
   async run(ctx) {
-    const v = ctx.config.values;
-    const { endpoint, password } = readServer(v, 'target');
-    const loadThreads = readLoadThreads(v);
-    const applierKind = readApplierKind(v);
+    const o = ctx.options;
+    const { endpoint, password } = readServer(o, 'target');
+    const loadThreads = readLoadThreads(o);
+    const applierKind = readApplierKind(o);
     if (applierKind === 'batch') {
       ctx.logger.warn(
         '--applier batch re-splits mariadb-binlog text and restores strings holding "/*!*/;" and a newline wrong; ' +
@@ -226,26 +228,27 @@ export const restorePitr: CliCommand = {
       );
     }
     const plan = await planFromFlags(ctx);
-    if (v['dryRun']) {
-      ctx.stdout.write(v['json'] ? `${JSON.stringify({ plan }, null, 2)}\n` : formatPlan(plan));
+    const json = o.boolean('json');
+    if (o.boolean('dryRun')) {
+      ctx.stdout.write(json ? `${JSON.stringify({ plan }, null, 2)}\n` : formatPlan(plan));
       return;
     }
-    if (!v['json'] && v['quiet'] !== true) ctx.stderr.write(formatPlan(plan));
-    if (typeof v['tables'] === 'string') {
+    if (!json && !o.boolean('quiet')) ctx.stderr.write(formatPlan(plan));
+    if (o.optionalString('tables') !== undefined) {
       await restoreTablesFromFlags(ctx, plan, endpoint, password);
       return;
     }
-    if (v['intoSchema'] !== undefined || v['binlog'] === true) {
+    if (o.optionalString('intoSchema') !== undefined || o.boolean('binlog')) {
       throw new PitrError('USAGE', '--into-schema and --binlog go with --tables DB.TBL[,...]');
     }
-    if (v['force'] === true) {
+    if (o.boolean('force')) {
       await confirm(
         ctx,
         `--force: backup ${plan.backup.id} will be loaded into ${formatEndpoint(endpoint)} over the databases it already holds.`,
-        v['yes'] === true,
+        o.boolean('yes'),
       );
     }
-    const store = openRepository(v, ctx.logger);
+    const store = openRepository(o, ctx.logger);
     const t = await openLoadTarget(ctx, endpoint, password, loadThreads);
     try {
       const report = await executeRestore(plan, {
@@ -253,22 +256,20 @@ export const restorePitr: CliCommand = {
         store,
         applier:
           applierKind === 'client'
-            ? new MariadbBinlogApplier(t.load.client, t.progress.logger, v['binlogProgram'] as string)
+            ? new MariadbBinlogApplier(t.load.client, t.progress.logger, o.string('binlogProgram'))
             : applierKind === 'batch'
               ? new BatchBinlogApplier(() => connectMysql(connectionOptions(endpoint, password)), {
-                  binlogProgram: v['binlogProgram'] as string,
+                  binlogProgram: o.string('binlogProgram'),
                   logger: t.progress.logger,
                 })
               : new EventBinlogApplier(() => connectMysql(connectionOptions(endpoint, password)), {
-                  gtids: v['skipGtids'] !== true,
+                  gtids: !o.boolean('skipGtids'),
                   logger: t.progress.logger,
                 }),
-        force: v['force'] === true,
+        force: o.boolean('force'),
       });
       t.progress.close();
-      ctx.stdout.write(
-        v['json'] ? `${JSON.stringify({ plan, report }, null, 2)}\n` : formatReport(plan, report),
-      );
+      ctx.stdout.write(json ? `${JSON.stringify({ plan, report }, null, 2)}\n` : formatReport(plan, report));
     } finally {
       await t.close();
     }

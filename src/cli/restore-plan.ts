@@ -1,9 +1,10 @@
-import type { OptionSpec } from '../config/index.js';
+import type { OptionSpec, OptionValues } from '../config/index.js';
 import {
   RESTORE_TARGET_HELP,
   loadRestorePlan,
   parseRestoreTarget,
   type RestorePlan,
+  type RestoreTargetFlags,
 } from '../restore/index.js';
 import type { CliCommand, CommandContext } from './cli-command.js';
 import { REPO_OPTIONS, openRepository } from './repo-options.js';
@@ -62,19 +63,29 @@ export const RESTORE_TARGET_OPTIONS: readonly OptionSpec[] = [
   },
 ];
 
+/**
+ * The stop-point flags of RESTORE_TARGET_OPTIONS, for `parseRestoreTarget` (`restore pitr`,
+ * `restore plan`, `restore apply`).
+ *
+ * @throws PitrError INTERNAL when the command does not declare RESTORE_TARGET_OPTIONS
+ */
+export function readRestoreTarget(options: OptionValues): RestoreTargetFlags {
+  return {
+    to: options.optionalString('to'),
+    toGtid: options.optionalString('toGtid'),
+    beforeGtid: options.optionalString('beforeGtid'),
+    toPosition: options.optionalString('toPosition'),
+  };
+}
+
 /** Reads the target flags and plans against the repository. */
 export async function planFromFlags(ctx: CommandContext): Promise<RestorePlan> {
-  const v = ctx.config.values;
-  const target = parseRestoreTarget({
-    to: v['to'] as string | undefined,
-    toGtid: v['toGtid'] as string | undefined,
-    beforeGtid: v['beforeGtid'] as string | undefined,
-    toPosition: v['toPosition'] as string | undefined,
-  });
-  const store = openRepository(v, ctx.logger);
+  const o = ctx.options;
+  const target = parseRestoreTarget(readRestoreTarget(o));
+  const store = openRepository(o, ctx.logger);
   return loadRestorePlan(store, target, {
-    timeline: v['timeline'] as string | undefined,
-    backupId: v['backup'] as string | undefined,
+    timeline: o.optionalString('timeline'),
+    backupId: o.optionalString('backup'),
     signal: ctx.signal,
   });
 }
@@ -144,6 +155,6 @@ export const restorePlan: CliCommand = {
   ],
   async run(ctx) {
     const plan = await planFromFlags(ctx);
-    ctx.stdout.write(ctx.config.values['json'] ? `${JSON.stringify(plan, null, 2)}\n` : formatPlan(plan));
+    ctx.stdout.write(ctx.options.boolean('json') ? `${JSON.stringify(plan, null, 2)}\n` : formatPlan(plan));
   },
 };

@@ -120,25 +120,27 @@ export const restoreReplicaCommand: CliCommand = {
     ...PROGRESS_OPTIONS,
   ],
   async run(ctx) {
-    const v = ctx.config.values;
-    const { endpoint, password } = readServer(v, 'target');
-    const loadThreads = readLoadThreads(v);
-    const { endpoint: primary, password: primaryPassword } = readServer(v, 'primary');
+    const o = ctx.options;
+    const { endpoint, password } = readServer(o, 'target');
+    const loadThreads = readLoadThreads(o);
+    const { endpoint: primary, password: primaryPassword } = readServer(o, 'primary');
     if (primary.socket) {
       throw new PitrError(
         'USAGE',
         '--primary names a Unix socket; a replica connects over TCP: give mysql://REPL_USER@HOST:PORT as the target reaches it',
       );
     }
-    const delay = v['delay'] === undefined ? undefined : checkReplicaDelay(v['delay'] as number);
-    const store = openRepository(v, ctx.logger);
-    const backup = await selectBackup(store, (v['backup'] as string | undefined) ?? 'latest');
+    const delaySetting = o.optionalNumber('delay');
+    const delay = delaySetting === undefined ? undefined : checkReplicaDelay(delaySetting);
+    const force = o.boolean('force');
+    const store = openRepository(o, ctx.logger);
+    const backup = await selectBackup(store, o.optionalString('backup') ?? 'latest');
     const targetName = formatEndpoint(endpoint);
     await confirm(
       ctx,
-      `restore replica will load backup ${backup.id} into ${targetName}${v['force'] ? ' (over its existing databases: --force)' : ''} ` +
+      `restore replica will load backup ${backup.id} into ${targetName}${force ? ' (over its existing databases: --force)' : ''} ` +
         `and make it a replica of ${formatEndpoint(primary)}${delay !== undefined ? ` delayed by ${delay} s` : ''}.`,
-      v['yes'] === true,
+      o.boolean('yes'),
     );
     const t = await openLoadTarget(ctx, endpoint, password, loadThreads);
     try {
@@ -153,11 +155,13 @@ export const restoreReplicaCommand: CliCommand = {
           tls: primary.tls,
         },
         delaySeconds: delay,
-        force: v['force'] === true,
-        waitMs: v['wait'] as number,
+        force,
+        waitMs: o.number('wait'),
       });
       t.progress.close();
-      ctx.stdout.write(v['json'] ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report, backup));
+      ctx.stdout.write(
+        o.boolean('json') ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report, backup),
+      );
     } finally {
       await t.close();
     }

@@ -1,5 +1,5 @@
 import { atLeastTlsMode, loadTlsSettings, TLS_MODES, type MysqlEndpoint } from '../mysql/index.js';
-import { parseMysqlUrl, readSecret, type ConfigValues, type OptionSpec } from '../config/index.js';
+import { parseMysqlUrl, readSecret, type OptionSpec, type OptionValues } from '../config/index.js';
 
 /** Which server an option set names; it prefixes the flags (`--source`, `--source-password-file`). */
 export type ServerRole = 'source' | 'target' | 'primary';
@@ -93,16 +93,19 @@ export function serverOptions(role: ServerRole, what: string): OptionSpec[] {
  * The endpoint (with its TLS settings, files read once) and password of the server named by
  * {@link serverOptions}. `?ssl=true` in the URL raises the mode to at least `required`.
  *
+ * @param url the server's URL; default the `--ROLE` option (`archive` passes one of several)
  * @throws ConfigError for a bad URL, a password inside it, or an unreadable password file;
- *   PitrError CONFIG_INVALID for bad TLS settings or an unreadable TLS file
+ *   PitrError CONFIG_INVALID for bad TLS settings or an unreadable TLS file; PitrError INTERNAL
+ *   when the command does not declare serverOptions(role)
  */
 export function readServer(
-  values: ConfigValues,
+  options: OptionValues,
   role: ServerRole,
+  url: string = options.string(role),
 ): { endpoint: MysqlEndpoint; password: string | undefined } {
-  const url = parseMysqlUrl(values[role] as string, `--${role}`);
+  const parsed = parseMysqlUrl(url, `--${role}`);
   const key = tlsKey(role);
-  const str = (k: string): string | undefined => values[`${key}${k}`] as string | undefined;
+  const str = (k: string): string | undefined => options.optionalString(`${key}${k}`);
   const tls = loadTlsSettings({
     mode: str('Mode') ?? 'preferred',
     caFile: str('Ca'),
@@ -112,10 +115,10 @@ export function readServer(
     // the primary's files are read by the replica server, on its host
     readFiles: role !== 'primary',
   });
-  const endpoint = { ...url, tls: url.tls ? atLeastTlsMode(tls, url.tls.mode) : tls };
+  const endpoint = { ...parsed, tls: parsed.tls ? atLeastTlsMode(tls, parsed.tls.mode) : tls };
   const password = readSecret({
-    value: values[`${role}Password`] as string | undefined,
-    file: values[`${role}PasswordFile`] as string | undefined,
+    value: options.optionalString(`${role}Password`),
+    file: options.optionalString(`${role}PasswordFile`),
     what: `the ${role} password`,
   });
   return { endpoint, password };

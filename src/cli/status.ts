@@ -79,10 +79,10 @@ export const status: CliCommand = {
     { key: 'json', flag: 'json', type: 'boolean', env: false, description: 'Print JSON' },
   ],
   async run(ctx) {
-    const store = openRepository(ctx.config.values, ctx.logger);
+    const store = openRepository(ctx.options, ctx.logger);
     const s = await readArchiveStatus(store);
     ctx.stdout.write(
-      ctx.config.values['json'] ? `${JSON.stringify(s, null, 2)}\n` : `${formatArchiveStatus(s)}\n`,
+      ctx.options.boolean('json') ? `${JSON.stringify(s, null, 2)}\n` : `${formatArchiveStatus(s)}\n`,
     );
     const breaks = s.unclosedFiles.some((u) => u.verdict !== 'source-restarted');
     return s.gaps.length > 0 || breaks || s.holes.length > 0 ? 6 : 0;

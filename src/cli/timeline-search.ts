@@ -1,4 +1,4 @@
-import { PitrError } from '../errors/index.js';
+import { PitrError, messageOf } from '../errors/index.js';
 // The files, not src/restore/index.js: a search must start without loading the restore pipeline.
 import { parseRestoreTime } from '../restore/plan/restore-target.js';
 import { searchTimeline, type SegmentReadCounts, type TimelineMatch } from '../restore/timeline-search.js';
@@ -88,9 +88,12 @@ export const timelineSearch: CliCommand = {
     },
   ],
   async run(ctx) {
-    const v = ctx.config.values;
-    const text = v['query'] as string | undefined;
-    const table = v['table'] as string | undefined;
+    const o = ctx.options;
+    const text = o.optionalString('query');
+    const table = o.optionalString('table');
+    const fromText = o.optionalString('from');
+    const toText = o.optionalString('to');
+    const json = o.boolean('json');
     if (!text && !table)
       throw new PitrError('USAGE', 'say what to find: --query REGEX and/or --table DB.TBL');
     let query: RegExp | undefined;
@@ -98,13 +101,10 @@ export const timelineSearch: CliCommand = {
       try {
         query = new RegExp(text, 'i');
       } catch (err) {
-        throw new PitrError(
-          'USAGE',
-          `--query "${text}" is not a regular expression: ${(err as Error).message}`,
-        );
+        throw new PitrError('USAGE', `--query "${text}" is not a regular expression: ${messageOf(err)}`);
       }
     }
-    const store = openRepository(v, ctx.logger);
+    const store = openRepository(o, ctx.logger);
     let found = 0;
     const counts: SegmentReadCounts = { segments: 0, bytes: 0 };
     const examined = await searchTimeline(
@@ -112,20 +112,20 @@ export const timelineSearch: CliCommand = {
       {
         query,
         table,
-        from: v['from'] ? parseRestoreTime(v['from'] as string) : undefined,
-        to: v['to'] ? parseRestoreTime(v['to'] as string) : undefined,
-        timeline: v['timeline'] as string | undefined,
+        from: fromText ? parseRestoreTime(fromText) : undefined,
+        to: toText ? parseRestoreTime(toText) : undefined,
+        timeline: o.optionalString('timeline'),
       },
       (m) => {
         found += 1;
-        if (v['json']) {
+        if (json) {
           ctx.stdout.write(`${JSON.stringify({ ...m, commitTime: new Date(m.commitTime).toISOString() })}\n`);
         } else ctx.stdout.write(`${line(m)}\n`);
       },
       ctx.signal,
       counts,
     );
-    if (!v['json']) {
+    if (!json) {
       ctx.stderr.write(
         `${found} of ${examined} transactions match (${counts.segments} of ${counts.total ?? '?'} segments read)\n`,
       );

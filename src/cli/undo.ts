@@ -1,5 +1,5 @@
 import { createWriteStream } from 'node:fs';
-import { formatEndpoint } from '../config/index.js';
+import { formatEndpoint, type OptionValues } from '../config/index.js';
 import { PitrError } from '../errors/index.js';
 import { connectMysql } from '../mysql/index.js';
 // The one file, not src/restore/index.js: undo must start without loading the restore pipeline.
@@ -23,9 +23,11 @@ function summaryLines(plan: Pick<UndoPlan, 'summary' | 'transactions'>): string 
   return `${lines.join('\n')}\n`;
 }
 
-function selectionOf(v: Record<string, unknown>): UndoSelection {
-  const gtid = v['gtid'] as string | undefined;
-  const table = v['table'] as string | undefined;
+function selectionOf(o: OptionValues): UndoSelection {
+  const gtid = o.optionalString('gtid');
+  const table = o.optionalString('table');
+  const fromText = o.optionalString('from');
+  const toText = o.optionalString('to');
   if (Boolean(gtid) === Boolean(table)) {
     throw new PitrError(
       'USAGE',
@@ -37,21 +39,19 @@ function selectionOf(v: Record<string, unknown>): UndoSelection {
       .split(',')
       .map((g) => g.trim())
       .filter(Boolean);
-    if (v['from'] || v['to'])
-      throw new PitrError('USAGE', '--from and --to go with --table, not with --gtid');
+    if (fromText || toText) throw new PitrError('USAGE', '--from and --to go with --table, not with --gtid');
     return { gtids };
   }
   if (!/^[^.]+\.[^.]+$/.test(table!)) throw new PitrError('USAGE', `--table "${table}" is not DB.TBL`);
-  if (!v['from'] || !v['to']) {
+  if (!fromText || !toText) {
     throw new PitrError(
       'USAGE',
       '--table needs --from TIME and --to TIME: the commit times of the transactions to undo',
     );
   }
-  const from = parseRestoreTime(v['from'] as string);
-  const to = parseRestoreTime(v['to'] as string);
-  if (to < from)
-    throw new PitrError('USAGE', `--to ${v['to'] as string} is before --from ${v['from'] as string}`);
+  const from = parseRestoreTime(fromText);
+  const to = parseRestoreTime(toText);
+  if (to < from) throw new PitrError('USAGE', `--to ${toText} is before --from ${fromText}`);
   return { table: table!, from, to };
 }
 
@@ -147,18 +147,19 @@ export const undo: CliCommand = {
     { key: 'json', flag: 'json', type: 'boolean', env: false, description: 'Print the report as JSON' },
   ],
   async run(ctx) {
-    const v = ctx.config.values;
-    const selection = selectionOf(v);
-    const { endpoint, password } = readServer(v, 'target');
-    const sqlOut = v['sqlOut'] as string | undefined;
-    const dryRun = v['dryRun'] === true || Boolean(sqlOut);
-    if (v['json'] === true && dryRun && !sqlOut) {
+    const o = ctx.options;
+    const selection = selectionOf(o);
+    const { endpoint, password } = readServer(o, 'target');
+    const sqlOut = o.optionalString('sqlOut');
+    const dryRun = o.boolean('dryRun') || Boolean(sqlOut);
+    const json = o.boolean('json');
+    if (json && dryRun && !sqlOut) {
       throw new PitrError(
         'USAGE',
         '--dry-run prints SQL on stdout; with --json give --sql-out FILE for the SQL instead',
       );
     }
-    const store = openRepository(v, ctx.logger);
+    const store = openRepository(o, ctx.logger);
     // As archive's connectionOptions, without loading the archiver.
     const conn = await connectMysql({
       user: endpoint.user,
@@ -171,7 +172,7 @@ export const undo: CliCommand = {
     try {
       report = await executeUndo(
         selection,
-        { store, conn, timeline: v['timeline'] as string | undefined, signal: ctx.signal },
+        { store, conn, timeline: o.optionalString('timeline'), signal: ctx.signal },
         {
           dryRun,
           sql: dryRun ? (chunk) => (file ? file.write(chunk) : ctx.stdout.write(chunk)) : undefined,
@@ -182,7 +183,7 @@ export const undo: CliCommand = {
                 confirm(
                   ctx,
                   `${plan.ops.length} row change(s) will be reversed on ${formatEndpoint(endpoint)}, in one transaction written to its binary log.`,
-                  v['yes'] === true,
+                  o.boolean('yes'),
                 ),
         },
       );
@@ -198,7 +199,7 @@ export const undo: CliCommand = {
         `warning: conflict: ${c.table} (${c.key})${c.column ? ` column ${c.column}` : ''}: expected ${c.expected}, found ${c.found}\n`,
       );
     }
-    if (v['json']) {
+    if (json) {
       ctx.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     } else if (!dryRun) {
       const t = report.seconds;

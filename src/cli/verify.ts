@@ -80,10 +80,12 @@ export const verify: CliCommand = {
     { key: 'json', flag: 'json', type: 'boolean', env: false, description: 'Print JSON' },
   ],
   async run(ctx) {
-    const store = openRepository(ctx.config.values, ctx.logger);
+    const store = openRepository(ctx.options, ctx.logger);
     const report = await verifyRepository(store, { logger: ctx.logger, signal: ctx.signal });
     ctx.stdout.write(
-      ctx.config.values['json'] ? `${JSON.stringify(report, null, 2)}\n` : `${formatVerifyReport(report)}\n`,
+      ctx.options.boolean('json')
+        ? `${JSON.stringify(report, null, 2)}\n`
+        : `${formatVerifyReport(report)}\n`,
     );
     return verifyExitCode(report);
   },
