@@ -33,6 +33,12 @@ export function formatVerifyReport(r: VerifyReport): string {
         `source went on in ${x.nextFile} (${x.evidence}); nothing is missing`,
     );
   }
+  for (const x of r.expireLeftovers) {
+    lines.push(
+      `expire was stopped midway: timeline ${x.timeline} ${x.file} starts at byte ${x.start} (${x.key}); no backup ` +
+        'needs it, so nothing restorable is missing. Run `mysql-pitr expire` again to remove the rest',
+    );
+  }
   for (const d of r.diverged) lines.push(`WARNING ${d.message}`);
   for (const p of r.problems) lines.push(`PROBLEM ${p.kind}: ${p.message}`);
   if (r.windows.length === 0) lines.push('restorable windows: none');

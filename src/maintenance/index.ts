@@ -17,6 +17,7 @@ export {
   type ChainPoint,
   type ChainRun,
   type SourceRestart,
+  type ExpireLeftover,
   type ChainReport,
   type RestorableWindow,
 } from './verify-chain.js';

@@ -114,6 +114,20 @@ export interface SourceRestart {
   evidence: string;
 }
 
+/**
+ * A timeline whose first archived file starts past byte 0 where no backup needs that file: what an
+ * `expire` stopped while deleting that file's segments (oldest first) leaves. Information, not a
+ * problem: the bytes before it were expired; the next `expire` removes the rest.
+ */
+export interface ExpireLeftover {
+  timeline: string;
+  file: string;
+  /** Where the file's first remaining segment starts. */
+  start: number;
+  /** That segment's key. */
+  key: string;
+}
+
 /** An interval (commit times, ISO) no restore can reach, and why. */
 export interface UnrestorableInterval {
   /** The last restorable point before it (or the first archived commit); ISO. */
@@ -132,6 +146,8 @@ export interface ChainReport {
   problems: VerifyProblem[];
   /** Files ended by a source crash and restart (not problems). */
   restarts: SourceRestart[];
+  /** Leading files an interrupted expire left partly deleted (not problems). */
+  expireLeftovers: ExpireLeftover[];
   runs: ChainRun[];
   windows: RestorableWindow[];
 }
@@ -224,8 +240,10 @@ export function checkChain(
   const restarts: SourceRestart[] = [];
   const runs: ChainRun[] = [];
   const recordedBreaks: { timeline: string; after: ChainPoint; message: string; file: string }[] = [];
+  /** First files that start past byte 0: `at` is the index of their problem in `problems`. */
+  const leadingPartial: { timeline: string; order: number; at: number; key: string; start: number }[] = [];
 
-  for (const t of timelines) {
+  for (const [timelineOrder, t] of timelines.entries()) {
     let run: ChainRun | undefined;
     /** The end of the previous segment whose header is known, and that header. */
     let prev: SegmentHeader | undefined;
@@ -246,6 +264,14 @@ export function checkChain(
       } else if (!prev) {
         if (s.start !== 0) {
           joins = false;
+          // kept or downgraded once the backups are placed (an interrupted expire leaves this)
+          leadingPartial.push({
+            timeline: t.id,
+            order: timelineOrder,
+            at: problems.length,
+            key: s.key,
+            start: s.start,
+          });
           problems.push({
             kind: 'segment-missing',
             severity: 'chain',
@@ -373,6 +399,7 @@ export function checkChain(
 
   // locate backups on the verified segments only
   const located = headedTimelines(timelines, true);
+  const expireLeftovers = takeExpireLeftovers(leadingPartial, problems, timelines, backups, located);
   const windows = new Map<ChainRun, RestorableWindow>();
   const oldestFirst = [...backups].sort((a, b) => (a.manifest.id < b.manifest.id ? -1 : 1));
   for (const b of oldestFirst) {
@@ -475,10 +502,54 @@ export function checkChain(
   return {
     problems,
     restarts,
+    expireLeftovers,
     runs,
     windows: ordered,
     unrestorable: unrestorableIntervals(timelines, ordered, problems),
   };
+}
+
+/**
+ * Takes out of `problems` the partial first files that only an interrupted `expire` explains: expire
+ * removes backups first, then each timeline's binlogs oldest first, so a stop midway leaves a first
+ * file that starts past byte 0 before every kept backup. It is a leftover when there is a backup, every
+ * backup is placed, none is on an earlier timeline, and none is in that file or before it on its own
+ * timeline (so no restore needs its start). Anything else stays a `segment-missing` problem.
+ */
+function takeExpireLeftovers(
+  partial: readonly { timeline: string; order: number; at: number; key: string; start: number }[],
+  problems: VerifyProblem[],
+  timelines: readonly TimelineInput[],
+  backups: readonly CheckedBackup[],
+  located: ReturnType<typeof headedTimelines>,
+): ExpireLeftover[] {
+  if (partial.length === 0 || backups.length === 0) return [];
+  const placed: { order: number; file: string }[] = [];
+  for (const b of backups) {
+    const m = b.manifest;
+    let file = m.binlog.file;
+    let tl = locateBackupTimeline(m, located);
+    if (tl === undefined) {
+      const byGtid = locateBackupByGtidHeaders(m, located);
+      if (!byGtid) return []; // a backup nobody can place might need any file: keep every problem
+      ({ timeline: tl, file } = byGtid);
+    }
+    placed.push({ order: timelines.findIndex((t) => t.id === tl), file });
+  }
+  const leftovers: ExpireLeftover[] = [];
+  const drop = new Set<number>();
+  for (const p of partial) {
+    const file = problems[p.at]!.file!;
+    const needed = placed.some(
+      (b) => b.order < p.order || (b.order === p.order && compareBinlogFiles(b.file, file) <= 0),
+    );
+    if (needed) continue;
+    drop.add(p.at);
+    leftovers.push({ timeline: p.timeline, file, start: p.start, key: p.key });
+  }
+  const kept = problems.filter((_, i) => !drop.has(i));
+  problems.splice(0, problems.length, ...kept);
+  return leftovers;
 }
 
 /**

@@ -28,6 +28,7 @@ import {
   type ChainRun,
   type RestorableWindow,
   type SourceRestart,
+  type ExpireLeftover,
   type UnrestorableInterval,
   type VerifyProblem,
 } from './verify-chain.js';
@@ -52,6 +53,8 @@ export interface VerifyReport {
   problems: VerifyProblem[];
   /** Files ended by a source crash and restart: information, restores go on to the next file. */
   restarts: SourceRestart[];
+  /** First files an interrupted `expire` left partly deleted, before every backup: information. */
+  expireLeftovers: ExpireLeftover[];
   /**
    * Warnings, not problems: transactions a timeline's parent holds after the fork that the later
    * timeline lacks (lost in a failover, or errant on a returning old primary). The repository is
@@ -298,6 +301,7 @@ export async function verifyRepository(store: ObjectStore, opts: VerifyOptions =
     ok: problems.length === 0,
     problems,
     restarts: chain.restarts,
+    expireLeftovers: chain.expireLeftovers,
     diverged: findDivergedHistories(headed),
     windows: chain.windows,
     unrestorable: chain.unrestorable,

@@ -98,8 +98,9 @@ describe('mysql-pitr expire (real CLI, real MariaDB, file:// repository)', () =>
       await writeFile(path, `${JSON.stringify(m, null, 2)}\n`);
       backups.push(m);
     }
-    // a pristine copy for the kill test
+    // pristine copies for the kill tests
     await cp(repoDir, join(work, 'repo-copy'), { recursive: true });
+    await cp(repoDir, join(work, 'repo-stopped'), { recursive: true });
     assert.ok(seq(backups[0]!.binlog.file) < seq(backups[1]!.binlog.file));
     assert.ok(seq(backups[1]!.binlog.file) < seq(backups[2]!.binlog.file));
   });
@@ -315,6 +316,33 @@ describe('mysql-pitr expire (real CLI, real MariaDB, file:// repository)', () =>
         .every((k) => seq(k.split('/')[2]!) >= seq(newest)),
     );
     assert.equal((await cliCopy(['verify'])).code, 0);
+  });
+
+  it('an expire stopped inside a binlog file (its first segments gone): verify says so and passes; a re-run finishes', async () => {
+    const dir = join(work, 'repo-stopped');
+    const url = pathToFileURL(dir).href;
+    const onCopy = (a: string[]): Promise<CliResult> => cli([...a, '--repo', url], '');
+    // what expire --keep-backups 1 does before it is stopped: the two older backups are gone, then the
+    // oldest binlog file's segments go oldest first; stop after the first one
+    for (const b of backups.slice(0, 2)) await rm(join(dir, 'backups', b.id), { recursive: true });
+    const segments = (await walk(dir)).filter((k) => k.startsWith('binlogs/') && k.endsWith('.zst'));
+    const oldestFile = segments[0]!.split('/').slice(0, 3).join('/');
+    const inOldest = segments.filter((k) => k.startsWith(`${oldestFile}/`));
+    assert.ok(inOldest.length >= 2, `the oldest file has several segments: ${inOldest.join(', ')}`);
+    await rm(join(dir, inOldest[0]!));
+    const v = await onCopy(['verify']);
+    assert.equal(v.code, 0, v.stdout);
+    assert.match(v.stdout, /expire was stopped midway: timeline \S+ mysql-bin\.\d+ starts at byte \d+/);
+    assert.match(v.stdout, /verify: OK/);
+    const st = await onCopy(['status']);
+    assert.equal(st.code, 0, st.stdout);
+    // a real damage in the same place, once a backup needs that file, is still a problem
+    const rerun = await onCopy(['expire', '--keep-backups', '1']);
+    assert.equal(rerun.code, 0, rerun.stderr);
+    assert.ok(!(await walk(dir)).some((k) => k.startsWith(`${oldestFile}/`) && k.endsWith('.zst')));
+    const again = await onCopy(['verify']);
+    assert.equal(again.code, 0, again.stdout);
+    assert.doesNotMatch(again.stdout, /expire was stopped/);
   });
 
   it('refuses to run without a policy (USAGE, exit 2)', async () => {

@@ -186,6 +186,45 @@ describe('checkChain', () => {
     assert.equal(r.problems[0]!.offset, 0);
   });
 
+  it('a first file partly deleted before every backup (an expire stopped midway) is a leftover, not a problem', () => {
+    // expire deletes oldest first: F(1)'s first segment is gone, the backup is in F(2)
+    const r = checkChain([{ id: T, segments: sound().slice(1), gaps: [] }], [backup(45, F(2), 150)]);
+    assert.deepEqual(kinds(r), []);
+    assert.deepEqual(r.expireLeftovers, [
+      { timeline: T, file: F(1), start: 100, key: segmentKey(T, F(1), 100) },
+    ]);
+    assert.equal(r.windows.length, 1, 'the backup still rolls forward');
+  });
+
+  it('the same partial first file is a problem when a backup needs it, or when no backup exists', () => {
+    const needed = checkChain([{ id: T, segments: sound().slice(1), gaps: [] }], [backup(15, F(1), 150)]);
+    assert.deepEqual(kinds(needed), ['segment-missing', 'backup-not-archived']);
+    assert.deepEqual(needed.expireLeftovers, []);
+    const none = checkChain([{ id: T, segments: sound().slice(1), gaps: [] }], []);
+    assert.deepEqual(kinds(none), ['segment-missing']);
+    const unplaced = checkChain(
+      [{ id: T, segments: sound().slice(1), gaps: [] }],
+      [backup(45, F(2), 150), backup(300, F(9), 4)],
+    );
+    assert.ok(kinds(unplaced).includes('segment-missing'), 'a backup nobody can place might need it');
+  });
+
+  it('a later timeline that starts partway is a problem while a backup on an earlier timeline needs it', () => {
+    const T2 = '000002';
+    const later = sound().map((x) => ({
+      ...x,
+      key: segmentKey(T2, x.file, x.start),
+      header: x.header && { ...x.header, timeline: T2 },
+    }));
+    const timelines = [
+      { id: T, segments: sound(), gaps: [] },
+      { id: T2, segments: later.slice(1), gaps: [] },
+    ];
+    const r = checkChain(timelines, [backup(15, F(1), 150)]);
+    assert.ok(kinds(r).includes('segment-missing'));
+    assert.deepEqual(r.expireLeftovers, []);
+  });
+
   it('overlapping segments are reported', () => {
     const segs = sound();
     segs.splice(1, 0, seg(F(1), 50, 120, 7));
