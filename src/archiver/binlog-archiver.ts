@@ -31,14 +31,9 @@ import { PitrError, isPitrError, messageOf } from '../errors/index.js';
 import { silentLogger, type Logger } from '../log/index.js';
 import {
   BinlogUnavailableError,
-  MysqlConnectionError,
   MysqlPrerequisiteError,
   MysqlServerError,
-  connectMysql,
-  openBinlogStream,
-  readSourceFacts,
   type BinlogCoordinates,
-  type BinlogStream,
   type MysqlConnectionOptions,
   type SourceFacts,
 } from '../mysql/index.js';
@@ -57,6 +52,10 @@ import type { CutSegment } from './segment-builder.js';
 import { segmentBodies } from './segment-encoder.js';
 import { SegmentUploader } from './segment-uploader.js';
 import { SegmentConflictError } from './segment-conflict-error.js';
+import { MysqlSourcePort, type SourceCandidate } from './mysql-source-port.js';
+import type { SourceDump, SourcePort, SourceSnapshot } from './source-port.js';
+
+export type { SourceCandidate } from './mysql-source-port.js';
 
 /** Raw bytes of an open transaction held behind complete ones before those are cut (see #consume). */
 const HELD_MAX = 4 * 1024 * 1024;
@@ -72,13 +71,6 @@ const MAX_PENDING_BYTES = 16 * 1024 * 1024;
 const CATCH_UP_ZSTD_WORKERS = 2;
 /** Events between two looks at the young generation's size (see YoungGenerationSizer). */
 const YOUNG_GENERATION_CHECK_EVENTS = 4096;
-/**
- * Received events waiting for the archiver before the socket pauses (BinlogStream's high-water
- * mark). Small: in a catch-up the queue is always full, and with small OLTP events 4 MiB is 30 000
- * live objects that every young-generation GC copies (and then promotes); the kernel's socket
- * buffer keeps the source busy while the queue drains.
- */
-const STREAM_HIGH_WATER_MARK = 512 * 1024;
 
 /** Options of archiveBinlogs. */
 export interface ArchiveOptions {
@@ -128,6 +120,11 @@ export interface ArchiveOptions {
   storageRetryDelayMs?: { initial: number; max: number };
   /** First and largest delay between reconnects, ms (default 500 and 30 000). */
   reconnectDelayMs?: { initial: number; max: number };
+  /**
+   * Where the events come from (default: a MysqlSourcePort over `source` / `candidates`). Tests
+   * pass a port that feeds recorded binlog files; the source options are then unused.
+   */
+  port?: SourcePort;
   /** Aborting stops the archiver cleanly: what is buffered is flushed, then it returns. */
   signal?: AbortSignal;
   logger?: Logger;
@@ -155,13 +152,6 @@ export interface StoredSegmentListener {
   onStored(header: SegmentHeader, storedBytes: number): void;
   /** Waits for background work to stop (called when the archiver stops). */
   close(): Promise<void>;
-}
-
-/** One of several servers the archiver may stream from. */
-export interface SourceCandidate {
-  source: MysqlConnectionOptions;
-  /** As printed (`mysql://repl@db2:3306`). */
-  address: string;
 }
 
 /** What archiveBinlogs did. */
@@ -201,7 +191,21 @@ interface Durable {
  *   CorruptDataError when the stream or the repository holds damaged data
  */
 export async function archiveBinlogs(opts: ArchiveOptions): Promise<ArchiveResult> {
-  return await new BinlogArchiver(opts).run();
+  const port =
+    opts.port ??
+    new MysqlSourcePort({
+      source: opts.source,
+      sourceAddress: opts.sourceAddress,
+      ...(opts.candidates ? { candidates: opts.candidates } : {}),
+      ...(opts.primaryCheckIntervalMs !== undefined
+        ? { primaryCheckIntervalMs: opts.primaryCheckIntervalMs }
+        : {}),
+      ...(opts.serverId !== undefined ? { serverId: opts.serverId } : {}),
+      nonBlocking: opts.untilCaughtUp ?? false,
+      ...(opts.heartbeatPeriodMs !== undefined ? { heartbeatPeriodMs: opts.heartbeatPeriodMs } : {}),
+      ...(opts.logger ? { logger: opts.logger } : {}),
+    });
+  return await new BinlogArchiver(opts, port).run();
 }
 
 /**
@@ -260,11 +264,10 @@ class BinlogArchiver {
   readonly #o: ArchiveOptions;
   readonly #log: Logger;
   readonly #store: ObjectStore;
+  readonly #port: SourcePort;
   readonly #stop = new AbortController();
   #lostLease: LeaseHeldError | undefined;
   #lease: Lease | undefined;
-  /** The server streamed from in this session (the primary among the candidates). */
-  #current: SourceCandidate | undefined;
   #durable: Durable | undefined;
   #segments = 0;
   #lastMetricsAt = 0;
@@ -280,18 +283,9 @@ class BinlogArchiver {
   /** Writes each closed file's index and compacts closed files in the background. */
   readonly #compactor: StoredSegmentListener | undefined;
 
-  /** Connection options of the current source. */
-  get #src(): MysqlConnectionOptions {
-    return (this.#current ?? { source: this.#o.source }).source;
-  }
-
-  /** The current source as printed (`mysql://repl@db1:3306`). */
-  get #addr(): string {
-    return this.#current?.address ?? this.#o.sourceAddress;
-  }
-
-  constructor(opts: ArchiveOptions) {
+  constructor(opts: ArchiveOptions, port: SourcePort) {
     this.#o = opts;
+    this.#port = port;
     this.#log = opts.logger ?? silentLogger;
     this.#store = opts.store;
     this.#compactor = opts.afterStore?.({
@@ -350,14 +344,14 @@ class BinlogArchiver {
           if (unavailable >= 5) {
             throw new PitrError(
               'MYSQL_SERVER_ERROR',
-              `the source ${this.#addr} refuses to send ${(err as BinlogUnavailableError).file} from position ` +
+              `the source ${this.#port.address} refuses to send ${(err as BinlogUnavailableError).file} from position ` +
                 `${(err as BinlogUnavailableError).position} although it lists the file (5 attempts): the archived ` +
                 'position is not an event boundary of its file, so its binlog is not the archived history. Check ' +
                 'the source; if it was rebuilt, move the repository aside or archive it into a new one',
               { cause: err },
             );
           }
-          this.#log.warn(`binlog stream from ${this.#addr} failed; reconnecting in ${delay} ms`, {
+          this.#log.warn(`binlog stream from ${this.#port.address} failed; reconnecting in ${delay} ms`, {
             error: messageOf(err),
             code: (err as { code?: unknown }).code,
           });
@@ -371,7 +365,7 @@ class BinlogArchiver {
           if (idleSessions >= 5) {
             throw new PitrError(
               'INTERNAL',
-              `the source ${this.#addr} stopped sending before ${this.#target?.file}:${this.#target?.position} ` +
+              `the source ${this.#port.address} stopped sending before ${this.#target?.file}:${this.#target?.position} ` +
                 `(archived up to ${this.#durable?.file}:${this.#durable?.end}); run the archiver again, and report this if it repeats`,
             );
           }
@@ -399,13 +393,12 @@ class BinlogArchiver {
   /** One connection: plan, stream, flush. Returns true when caught up with the target. */
   async #session(): Promise<boolean> {
     const o = this.#o;
-    if (o.candidates && o.candidates.length > 0) this.#current = await this.#selectPrimary(o.candidates);
-    const facts = await this.#readSource();
+    const facts = await this.#port.connect();
     if (o.untilCaughtUp && !this.#target) {
       if (!facts.current) {
         throw new PitrError(
           'MYSQL_PREREQUISITE',
-          `--until-caught-up needs SHOW MASTER STATUS on ${this.#addr}; grant the user BINLOG MONITOR ` +
+          `--until-caught-up needs SHOW MASTER STATUS on ${this.#port.address}; grant the user BINLOG MONITOR ` +
             '(MariaDB) or REPLICATION CLIENT (MySQL)',
         );
       }
@@ -424,105 +417,14 @@ class BinlogArchiver {
     }
     if (o.untilCaughtUp && this.#caughtUp()) return true;
 
-    const stream = await openBinlogStream({
-      ...this.#src,
-      file: plan.file,
-      position: plan.position,
-      serverId: o.serverId,
-      nonBlocking: o.untilCaughtUp ?? false,
-      heartbeatPeriodMs: o.heartbeatPeriodMs ?? 30_000,
-      highWaterMarkBytes: STREAM_HIGH_WATER_MARK,
-      logger: this.#log,
-    });
+    const dump = await this.#port.open({ file: plan.file, position: plan.position });
     this.#log.info('streaming binlogs', { timeline, file: plan.file, position: plan.position });
-    // several sources: a switchover leaves this server up but no longer the primary; end the
-    // session then, and the next one streams from the new primary
-    const current = this.#current;
-    let checking = false;
-    const check =
-      current && (o.candidates?.length ?? 0) > 1
-        ? setInterval(() => {
-            if (checking) return;
-            checking = true;
-            probeRole(current.source)
-              .then((role) => {
-                if (role.primary) return;
-                this.#log.warn(`${current.address} is no longer the primary (${role.why}); switching`, {});
-                void stream.close();
-              })
-              .catch(() => undefined) // unreachable: the stream notices by itself
-              .finally(() => (checking = false));
-          }, o.primaryCheckIntervalMs ?? 5000)
-        : undefined;
     try {
-      await this.#consume(stream, timeline, plan.file, plan.position);
+      await this.#consume(dump, timeline, plan.file, plan.position);
     } finally {
-      if (check) clearInterval(check);
+      dump.release();
     }
     return o.untilCaughtUp ? this.#caughtUp() : false;
-  }
-
-  async #readSource(): Promise<SourceFacts & GtidStarts> {
-    const conn = await connectMysql(this.#src);
-    try {
-      const facts = await readSourceFacts(conn, this.#addr);
-      if (!facts.logBin) {
-        throw new MysqlPrerequisiteError(
-          'log_bin',
-          'OFF',
-          `the source ${this.#addr} has the binary log off: nothing to archive. Enable log_bin and restart it`,
-        );
-      }
-      if (!facts.binaryLogs || facts.binaryLogs.length === 0) {
-        throw new PitrError(
-          'MYSQL_PREREQUISITE',
-          `the archiver cannot run SHOW BINARY LOGS on ${this.#addr}; grant the user BINLOG MONITOR (MariaDB) ` +
-            'or REPLICATION CLIENT (MySQL) so it can resume exactly and detect purged files',
-        );
-      }
-      if (facts.flavor === 'mariadb') return { ...facts, ...(await readGtidStarts(conn, facts.binaryLogs)) };
-      return facts;
-    } finally {
-      await conn.end().catch(() => undefined);
-    }
-  }
-
-  /**
-   * The primary among `candidates`: reachable, read_only off, not replicating; of several, the one
-   * with the newest GTIDs.
-   *
-   * @throws MysqlConnectionError (retried by the caller) when none is the primary now
-   */
-  async #selectPrimary(candidates: readonly SourceCandidate[]): Promise<SourceCandidate> {
-    const seen: string[] = [];
-    let best: { c: SourceCandidate; pos: MariadbGtidPos | undefined } | undefined;
-    for (const c of candidates) {
-      const role = await probeRole(c.source).catch((err: unknown) => ({ error: messageOf(err) }));
-      if ('error' in role) {
-        seen.push(`${c.address}: unreachable (${role.error})`);
-        continue;
-      }
-      if (!role.primary) {
-        seen.push(`${c.address}: ${role.why}`);
-        continue;
-      }
-      seen.push(`${c.address}: primary candidate (gtid_binlog_pos ${role.gtidPos ?? '?'})`);
-      if (!best || (role.pos && best.pos && role.pos.contains(best.pos) && !best.pos.contains(role.pos))) {
-        best = { c, pos: role.pos };
-      }
-    }
-    if (!best) {
-      throw new MysqlConnectionError(
-        `none of the sources is a primary now (${seen.join('; ')}); waiting for one to be promoted (read_only=0, not ` +
-          'replicating). If this lasts, check the failover, or name the primary in --source',
-        candidates.map((c) => c.address).join(','),
-        'NO_PRIMARY',
-      );
-    }
-    if (this.#current?.address !== best.c.address) {
-      this.#log.warn(`streaming from ${best.c.address}: it is the primary`, { candidates: seen });
-    }
-    return best.c;
   }
 
   async #readRepository(): Promise<RepositoryState> {
@@ -594,7 +496,7 @@ class BinlogArchiver {
         format: TIMELINE_FORMAT,
         timeline: plan.timeline,
         createdAt: new Date().toISOString(),
-        source: { ...identityOf(facts), version: facts.version, address: this.#addr },
+        source: { ...identityOf(facts), version: facts.version, address: this.#port.address },
         firstFile: plan.file,
         ...(plan.parent ? { parent: plan.parent } : {}),
         ...(plan.forkGtid ? { forkGtid: plan.forkGtid } : {}),
@@ -627,7 +529,7 @@ class BinlogArchiver {
               from: gap.from,
               resumedAt: plan.file,
               detectedAt: new Date().toISOString(),
-              reason: `the source ${this.#addr} no longer has ${gap.file} (purged before it was archived)`,
+              reason: `the source ${this.#port.address} no longer has ${gap.file} (purged before it was archived)`,
             }),
           ),
           { contentType: 'application/json', ifAbsent: true },
@@ -650,7 +552,7 @@ class BinlogArchiver {
     return isCaughtUp({ target: this.#target, durable: this.#durable });
   }
 
-  async #consume(stream: BinlogStream, timeline: string, file: string, position: number): Promise<void> {
+  async #consume(dump: SourceDump, timeline: string, file: string, position: number): Promise<void> {
     const o = this.#o;
     // segments are hashed and compressed as the events arrive (on a libzstd worker thread)
     const pool = new BufferPool(OUT_BUFFER_SIZE, POOL_MAX_FREE);
@@ -664,8 +566,8 @@ class BinlogArchiver {
       timeline,
       file,
       position,
-      checksumAlgorithm: stream.source.binlogChecksum === 'CRC32' ? 'CRC32' : 'OFF',
-      object: `binlog stream from ${this.#addr}`,
+      checksumAlgorithm: dump.checksumAlgorithm,
+      object: `binlog stream from ${this.#port.address}`,
       body: segmentBodies(o.compressionLevel, { pool, workers }),
       flushIntervalMs: o.flushIntervalMs,
       segmentSize: o.segmentSize,
@@ -700,6 +602,7 @@ class BinlogArchiver {
         Math.max(0, due - Date.now()),
       );
     };
+    const stream = dump.items;
     const onStop = (): void => void stream.close();
     this.#stop.signal.addEventListener('abort', onStop, { once: true });
     if (this.#stop.signal.aborted) onStop();
@@ -768,17 +671,12 @@ class BinlogArchiver {
       busy = true;
       void (async () => {
         try {
-          const conn = await connectMysql(this.#src);
-          try {
-            await conn.query('FLUSH BINARY LOGS');
-            this.#trxSinceRotation = 0;
-            this.#log.debug('rotated the source binlog (--rotate-interval)');
-          } finally {
-            await conn.end().catch(() => undefined);
-          }
+          await this.#port.execute('FLUSH BINARY LOGS');
+          this.#trxSinceRotation = 0;
+          this.#log.debug('rotated the source binlog (--rotate-interval)');
         } catch (err) {
           this.#log.warn(
-            `could not run FLUSH BINARY LOGS on ${this.#addr} for --rotate-interval; grant the user RELOAD ` +
+            `could not run FLUSH BINARY LOGS on ${this.#port.address} for --rotate-interval; grant the user RELOAD ` +
               '(or BINLOG ADMIN on MariaDB), or drop --rotate-interval',
             { error: messageOf(err) },
           );
@@ -806,14 +704,9 @@ class BinlogArchiver {
     this.#purgedTo = to;
     this.#purging = this.#purging.then(async () => {
       try {
-        const conn = await connectMysql(this.#src);
-        try {
-          // the file to purge to must exist, or the source refuses (and it never purges the active file)
-          await conn.query('PURGE BINARY LOGS TO ?', [to]);
-          this.#log.info(`purged source binlogs before ${to} (archived; --purge-source)`, { to });
-        } finally {
-          await conn.end().catch(() => undefined);
-        }
+        // the file to purge to must exist, or the source refuses (and it never purges the active file)
+        await this.#port.execute('PURGE BINARY LOGS TO ?', [to]);
+        this.#log.info(`purged source binlogs before ${to} (archived; --purge-source)`, { to });
       } catch (err) {
         this.#log.warn(
           `could not purge the source's binlogs before ${to}; grant the user BINLOG ADMIN (MariaDB) or ` +
@@ -908,7 +801,7 @@ export function identityOf(facts: SourceFacts): SourceIdentity {
       };
 }
 
-function sourceState(facts: SourceFacts & GtidStarts): SourceState {
+function sourceState(facts: SourceSnapshot): SourceState {
   return {
     identity: identityOf(facts),
     binaryLogs: facts.binaryLogs ?? [],
@@ -923,87 +816,3 @@ function sourceState(facts: SourceFacts & GtidStarts): SourceState {
 
 /** Segments read back (newest first) to find the last archived GTID of every domain. */
 const ARCHIVED_GTID_LOOKBACK = 20;
-/** Newest files whose starting GTID position is read on MariaDB (to find where a failover continues). */
-const GTID_START_FILES = 64;
-
-/** MariaDB's GTID state at the start of each recent binlog file, and the per-server state. */
-interface GtidStarts {
-  gtidBinlogState?: string;
-  fileStartGtidPos?: Record<string, string>;
-}
-
-/** Reads @@gtid_binlog_state and BINLOG_GTID_POS(file, 4) of the newest files (one statement). */
-async function readGtidStarts(
-  conn: Awaited<ReturnType<typeof connectMysql>>,
-  logs: readonly { name: string }[] | undefined,
-): Promise<GtidStarts> {
-  try {
-    const files = (logs ?? []).slice(-GTID_START_FILES).map((l) => l.name);
-    const cols = files.map((_, i) => `BINLOG_GTID_POS(?, 4) AS f${i}`);
-    const [rows] = await conn.query(
-      `SELECT @@global.gtid_binlog_state AS state${cols.length ? `, ${cols.join(', ')}` : ''}`,
-      files,
-    );
-    const row = (rows as Record<string, unknown>[])[0] ?? {};
-    const starts: Record<string, string> = {};
-    files.forEach((f, i) => {
-      const v = row[`f${i}`];
-      if (typeof v === 'string') starts[f] = v;
-    });
-    return { gtidBinlogState: String(row.state ?? ''), fileStartGtidPos: starts };
-  } catch {
-    return {}; // an older server: no GTID-based continuation, the file checks still apply
-  }
-}
-
-/** What a server is in its topology, as the archiver decides where to stream from. */
-type Role =
-  | { primary: true; gtidPos: string | undefined; pos: MariadbGtidPos | undefined }
-  | { primary: false; why: string };
-
-/** Connects to one candidate and says whether it is a primary (read_only off, no replication running). */
-async function probeRole(source: MysqlConnectionOptions): Promise<Role> {
-  const conn = await connectMysql({ ...source, connectTimeoutMs: source.connectTimeoutMs ?? 5000 });
-  try {
-    const [rows] = await conn.query(
-      'SELECT @@global.read_only AS ro, @@global.log_bin AS log_bin, VERSION() AS v',
-    );
-    const row = (rows as Record<string, unknown>[])[0] ?? {};
-    const on = (v: unknown): boolean => v === 1 || v === '1' || v === 'ON';
-    if (!on(row.log_bin)) return { primary: false, why: 'binary log off' };
-    if (on(row.ro)) return { primary: false, why: 'read_only=ON (a replica)' };
-    const mariadb = /mariadb/i.test(String(row.v ?? ''));
-    let replicating = false;
-    if (mariadb) {
-      // SHOW SLAVE STATUS needs SLAVE MONITOR; the status counter needs no privilege
-      const [st] = await conn.query(
-        "SHOW GLOBAL STATUS WHERE Variable_name IN ('Slaves_running', 'Slave_running')",
-      );
-      replicating = (st as { Variable_name: string; Value: string }[]).some(
-        (r) =>
-          (r.Variable_name === 'Slaves_running' && Number(r.Value) > 0) ||
-          (r.Variable_name === 'Slave_running' && r.Value === 'ON'),
-      );
-    } else {
-      try {
-        const [st] = await conn.query('SHOW REPLICA STATUS');
-        replicating = (st as { Replica_SQL_Running?: string }[]).some((r) => r.Replica_SQL_Running === 'Yes');
-      } catch {
-        replicating = false; // no privilege or an older server: read_only decides
-      }
-    }
-    if (replicating) return { primary: false, why: 'replicating from another server' };
-    if (!mariadb) return { primary: true, gtidPos: undefined, pos: undefined };
-    const [g] = await conn.query('SELECT @@global.gtid_binlog_pos AS p');
-    const text = String((g as Record<string, unknown>[])[0]?.p ?? '');
-    let pos: MariadbGtidPos | undefined;
-    try {
-      pos = MariadbGtidPos.parse(text);
-    } catch {
-      pos = undefined;
-    }
-    return { primary: true, gtidPos: text, pos };
-  } finally {
-    await conn.end().catch(() => undefined);
-  }
-}
