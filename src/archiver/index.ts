@@ -33,9 +33,26 @@ export {
 } from './lease.js';
 export {
   archiveBinlogs,
-  identityOf,
   type ArchiveOptions,
   type ArchiveResult,
   type StoredSegmentListener,
 } from './binlog-archiver.js';
+export type {
+  SourcePort,
+  SourceDump,
+  SourceItems,
+  SourceItem,
+  SourceSnapshot,
+  GtidStarts,
+} from './source-port.js';
+export { MysqlSourcePort, type MysqlSourcePortOptions, type SourceCandidate } from './mysql-source-port.js';
+export { identityOf, sourceStateOf } from './source-state.js';
+export { readRepositoryState, timelineIdsUnder } from './read-repository-state.js';
+export { recordArchiveStart, type RecordArchiveStartDeps } from './record-archive-start.js';
+export { archiveDump, type ArchiveDumpOptions } from './archive-dump.js';
+export { ArchiveProgress, type ArchiveProgressOptions, type DurablePosition } from './archive-progress.js';
+export { SourcePurger } from './source-purger.js';
+export { SourceRotator } from './source-rotator.js';
+export { isRetryableSourceError } from './retryable-source-error.js';
+export { YoungGenerationSizer } from './young-generation-sizer.js';
 export { formatArchiveMetrics, METRICS_NAMESPACE, type ArchiveFlushMetrics } from './archive-metrics.js';

@@ -8,7 +8,7 @@ import { setFlagsFromString } from 'node:v8';
  * the modules would otherwise grow it to 8 MiB first, and V8's default lets it reach 32 MiB during
  * a catch-up, keeping spent socket reads alive between collections (+20-25 MiB of peak RSS on a
  * 1 GiB transaction; bench/README.md). The archiver then sizes it for the events it sees
- * (`YoungGenerationSizer` in src/archiver/binlog-archiver.ts). V8 reads the growth factor whenever
+ * (`YoungGenerationSizer` in src/archiver/young-generation-sizer.ts). V8 reads the growth factor whenever
  * it considers growing, so setting it here works; `--max-semi-space-size` would have to be on the
  * node command line.
  *

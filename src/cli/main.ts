@@ -92,7 +92,9 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     const stale = await removeStaleTempDirs();
     if (stale.length > 0) logger.info('removed temporary folders of stopped mysql-pitr processes', { stale });
     const controller = new AbortController();
-    io.signal?.addEventListener('abort', () => controller.abort(io.signal?.reason), { once: true });
+    // a signal that came while the CLI was starting (SIGTERM during startup) stops the command too
+    if (io.signal?.aborted) controller.abort(io.signal.reason);
+    else io.signal?.addEventListener('abort', () => controller.abort(io.signal?.reason), { once: true });
     const code = await command.run({
       config,
       options,

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { timelineIdsUnder } from '../../src/archiver/binlog-archiver.js';
+import { timelineIdsUnder } from '../../src/archiver/read-repository-state.js';
 import { FsObjectStore, type ObjectStore } from '../../src/storage/index.js';
 import { startMariadb, type MariadbServer } from '../support/mariadb-server.js';
 import { runWorkload } from '../support/workload.js';
