@@ -23,7 +23,9 @@
 # Env:    everything bench/ref/dump.sh and restore.sh take (SRC_PORT, RESTORE_PORT, DUMP_TABLE_SIZE,
 #         DUMP_MIN_MB, ...); BENCH_ROOT (default /tmp/bench; each shape in BENCH_ROOT/<shape>);
 #         SHAPES (default "tables8 big1"); LOAD_THREADS (default 2) for --load-threads;
-#         SPLIT_CHUNK_MIB (default 32). A quick run on a small dataset:
+#         SPLIT_CHUNK_MIB (default 32); BACKUP_CHUNK_SIZE (`backup create --chunk-size`, default its
+#         own 64MiB: a smaller one gives a small dataset's tables several chunks, as 1 GiB's have).
+#         A quick run on a small dataset:
 #           BENCH_ROOT=/tmp/bench-small SRC_PORT=3400 RESTORE_PORT=3401 DUMP_TABLE_SIZE=50000 \
 #           DUMP_MIN_MB=1 bench/restore-load.sh
 set -euo pipefail
@@ -45,7 +47,7 @@ trap 'rm -f "$OUT"' EXIT
 # CAND_DUMP_DIR. Passwords reach mysql-pitr through the environment, never argv.
 # shellcheck disable=SC2016  # expanded later, by the reference scripts' bash -c
 export CANDIDATE_DUMP_CMD='MYSQL_PITR_SOURCE_PASSWORD="$SRC_PASS" '"$PITR_CMD"' backup create \
-  --source "mysql://$SRC_USER@$SRC_HOST:$SRC_PORT" --repo "file://$CAND_DUMP_DIR/repo" --json > "$CAND_DUMP_DIR/../pitr-manifest.json" \
+  --source "mysql://$SRC_USER@$SRC_HOST:$SRC_PORT" --repo "file://$CAND_DUMP_DIR/repo" '"${BACKUP_CHUNK_SIZE:+--chunk-size $BACKUP_CHUNK_SIZE}"' --json > "$CAND_DUMP_DIR/../pitr-manifest.json" \
   && node --import tsx '"$PROJECT_DIR"'/bench/split-backup.ts "file://$CAND_DUMP_DIR/repo" "$SPLIT_CHUNK_MIB" >&2'
 # server_cpu_s SOCKET: user+sys CPU seconds of the mariadbd whose socket it is (the target's work).
 server_cpu_s() { awk '{ printf "%.2f\n", ($14 + $15) / 100 }' "/proc/$(cat "$(dirname "$1")/mariadbd.pid")/stat"; }
