@@ -15,14 +15,17 @@
 #    /usr/bin/time -v for the peak RSS); both are verified by CHECKSUM TABLE against the dump-time
 #    values. The replay step is kept small (REPLAY_MAX_MB=1, REPLAY_GEN_SECONDS=5).
 # Prints the reference scripts' RESULT lines, then per shape
-#   RESULT tool=mysql-pitr-restore-backup shape=... peak_rss_kb=... load_threads=... seconds=...
+#   RESULT tool=mysql-pitr-restore-backup shape=... peak_rss_kb=... cpu_user_sys_s=...
+#          target_server_cpu_s=... (the target mariadbd's CPU over the load) load_threads=... seconds=...
 #   RATIO restore_load_seconds_<shape>=<mysql-pitr seconds / zstd -dc|mariadb seconds>
 #
 # Usage:  flock /tmp/mysql-pitr-bench.lock bench/restore-load.sh
 # Env:    everything bench/ref/dump.sh and restore.sh take (SRC_PORT, RESTORE_PORT, DUMP_TABLE_SIZE,
 #         DUMP_MIN_MB, ...); BENCH_ROOT (default /tmp/bench; each shape in BENCH_ROOT/<shape>);
 #         SHAPES (default "tables8 big1"); LOAD_THREADS (default 2) for --load-threads;
-#         SPLIT_CHUNK_MIB (default 32). A quick run on a small dataset:
+#         SPLIT_CHUNK_MIB (default 32); BACKUP_CHUNK_SIZE (`backup create --chunk-size`, default its
+#         own 64MiB: a smaller one gives a small dataset's tables several chunks, as 1 GiB's have).
+#         A quick run on a small dataset:
 #           BENCH_ROOT=/tmp/bench-small SRC_PORT=3400 RESTORE_PORT=3401 DUMP_TABLE_SIZE=50000 \
 #           DUMP_MIN_MB=1 bench/restore-load.sh
 set -euo pipefail
@@ -44,12 +47,16 @@ trap 'rm -f "$OUT"' EXIT
 # CAND_DUMP_DIR. Passwords reach mysql-pitr through the environment, never argv.
 # shellcheck disable=SC2016  # expanded later, by the reference scripts' bash -c
 export CANDIDATE_DUMP_CMD='MYSQL_PITR_SOURCE_PASSWORD="$SRC_PASS" '"$PITR_CMD"' backup create \
-  --source "mysql://$SRC_USER@$SRC_HOST:$SRC_PORT" --repo "file://$CAND_DUMP_DIR/repo" --json > "$CAND_DUMP_DIR/../pitr-manifest.json" \
+  --source "mysql://$SRC_USER@$SRC_HOST:$SRC_PORT" --repo "file://$CAND_DUMP_DIR/repo" '"${BACKUP_CHUNK_SIZE:+--chunk-size $BACKUP_CHUNK_SIZE}"' --json > "$CAND_DUMP_DIR/../pitr-manifest.json" \
   && node --import tsx '"$PROJECT_DIR"'/bench/split-backup.ts "file://$CAND_DUMP_DIR/repo" "$SPLIT_CHUNK_MIB" >&2'
+# server_cpu_s SOCKET: user+sys CPU seconds of the mariadbd whose socket it is (the target's work).
+server_cpu_s() { awk '{ printf "%.2f\n", ($14 + $15) / 100 }' "/proc/$(cat "$(dirname "$1")/mariadbd.pid")/stat"; }
+export -f server_cpu_s
 # shellcheck disable=SC2016
-export CANDIDATE_LOAD_CMD='MYSQL_PITR_TARGET_PASSWORD="$TARGET_PASS" /usr/bin/time -v -o "$BENCH_ROOT/pitr-load-time.txt" \
+export CANDIDATE_LOAD_CMD='c0=$(server_cpu_s "$TARGET_SOCKET") && MYSQL_PITR_TARGET_PASSWORD="$TARGET_PASS" /usr/bin/time -v -o "$BENCH_ROOT/pitr-load-time.txt" \
   '"$PITR_CMD"' restore backup --repo "file://$CAND_DUMP_DIR/repo" --backup latest --yes --json \
-  --load-threads "$LOAD_THREADS" --target "mysql://$TARGET_USER@$TARGET_HOST:$TARGET_PORT" > "$BENCH_ROOT/pitr-load.json"'
+  --load-threads "$LOAD_THREADS" --target "mysql://$TARGET_USER@$TARGET_HOST:$TARGET_PORT" > "$BENCH_ROOT/pitr-load.json" \
+  && echo "$c0 $(server_cpu_s "$TARGET_SOCKET")" > "$BENCH_ROOT/pitr-server-cpu.txt"'
 
 for shape in $SHAPES; do
   case $shape in
@@ -65,7 +72,8 @@ for shape in $SHAPES; do
   bash "$REF_BENCH/restore.sh" | tee -a "$OUT"
   rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$BENCH_ROOT/pitr-load-time.txt")
   cpu=$(awk -F': ' '/User time/ {u=$2} /System time/ {s=$2} END {print u "+" s}' "$BENCH_ROOT/pitr-load-time.txt")
+  srv=$(awk '{ printf "%.2f", $2 - $1 }' "$BENCH_ROOT/pitr-server-cpu.txt")
   ours=$(result_field "$OUT" 'tool=candidate-load' seconds)
-  echo "RESULT tool=mysql-pitr-restore-backup shape=$shape peak_rss_kb=$rss cpu_user_sys_s=$cpu load_threads=$LOAD_THREADS seconds=$ours load_average_after=$(cut -d' ' -f1 /proc/loadavg)"
+  echo "RESULT tool=mysql-pitr-restore-backup shape=$shape peak_rss_kb=$rss cpu_user_sys_s=$cpu target_server_cpu_s=$srv load_threads=$LOAD_THREADS seconds=$ours load_average_after=$(cut -d' ' -f1 /proc/loadavg)"
   ratio "restore_load_seconds_$shape" "$ours" "$(result_field "$OUT" 'tool=zstd-dc|mariadb' seconds)"
 done

@@ -12,6 +12,9 @@
  * - A damaged part fails the restore with the checksum error naming the part and what to do, both
  *   when zstd notices (the restore stops in the part) and when only the SHA-256 does (after it
  *   was applied).
+ * - loadBackupParts on 2 sessions gives a free session the parts of a table the other is not
+ *   loading: while app.big's many chunks load on one session, the other loads the other tables
+ *   (each session's INSERTs recorded at the session seam), and the data is the backup's.
  * - The format-1 copy still restores exactly.
  */
 import { after, before, describe, it } from 'node:test';
@@ -25,7 +28,12 @@ import { readBackupCatalog, type BackupManifest, type ManifestPart } from '../..
 import { zstdCompress } from '../../src/codec/index.js';
 import { connectMysql } from '../../src/mysql/index.js';
 import { loadRestorePlan } from '../../src/restore/plan/load-restore-plan.js';
-import { openMysqlLoadSession } from '../../src/restore/load/parallel-load-session.js';
+import { ClientCommand } from '../../src/restore/apply/client-command.js';
+import { loadBackupParts } from '../../src/restore/load/load-backup-parts.js';
+import {
+  openMysqlLoadSession,
+  type ParallelLoadSession,
+} from '../../src/restore/load/parallel-load-session.js';
 import { restoreTables, tablePartsOf } from '../../src/restore/tables/table-restore.js';
 import { openObjectStore, type ObjectStore } from '../../src/storage/index.js';
 import { startMariadb, type MariadbServer } from '../support/mariadb-server.js';
@@ -314,6 +322,60 @@ describe('split backups (format 2) restore by parts', () => {
       new RegExp(`checksum mismatch in ${rowsPart.key}.*read back as ${other.length} bytes`, 's'),
     );
     assert.match(r2.stderr, /already partly loaded from damaged data/);
+  });
+
+  it('loadBackupParts puts the two sessions on different tables while it can, then shares app.big', async () => {
+    await emptyTarget();
+    const options = {
+      host: '127.0.0.1',
+      port: target.port,
+      user: target.admin.user,
+      password: target.admin.password,
+    };
+    // per session, the table of each INSERT it ran, in order
+    const inserts: string[][] = [];
+    const insertTable = (sql: Buffer): string | undefined =>
+      /^INSERT INTO `((?:[^`]|``)+)`/.exec(sql.toString('latin1', 0, 300))?.[1];
+    const recording = async (): Promise<ParallelLoadSession> => {
+      const inner = await openMysqlLoadSession(options);
+      const mine: string[] = [];
+      inserts.push(mine);
+      const note = (sql: Buffer): void => {
+        const t = insertTable(sql);
+        if (t !== undefined) mine.push(t);
+      };
+      return {
+        query: (sql) => (note(sql), inner.query(sql)),
+        queryMany: (sqls) => (sqls.forEach(note), inner.queryMany!(sqls)),
+        close: () => inner.close(),
+        destroy: () => inner.destroy(),
+      };
+    };
+    const client = await ClientCommand.create(options);
+    try {
+      const stats = await loadBackupParts(split, {
+        store: openObjectStore(repo),
+        client,
+        targetName: 'target',
+        openLoadSession: recording,
+        loadThreads: 2,
+      });
+      assert.equal(stats.sessions, 2);
+    } finally {
+      await client.close();
+    }
+    // session 0 ran the pre parts first; both then loaded rows
+    assert.equal(inserts.length, 2);
+    const [a, b] = inserts as [string[], string[]];
+    assert.ok(a.length > 0 && b.length > 0, `both sessions inserted rows (${a.length}, ${b.length})`);
+    // the first table each session loaded differs: the second session did not join the first
+    // session's table while others waited
+    assert.notEqual(a[0], b[0], `first tables: ${a[0]} and ${b[0]}`);
+    const bigChunks = split.parts!.filter((p) => p.stage === 'rows' && p.table === 'big').length;
+    assert.ok(bigChunks >= 4, `app.big has ${bigChunks} rows parts`);
+    // every table loaded, the same data as the source at the backup
+    const got = await state(target);
+    assert.deepEqual(got, atBackup);
   });
 
   it('a format-1 backup (one dump) still restores exactly', async () => {

@@ -1,13 +1,14 @@
 /**
  * Which parts of a split backup a load reads, and in which order: partsInLoadOrder (every part, by
- * stage, list order kept) and tablePartsOf (a table restore: only the listed tables' pre and rows
+ * stage, list order kept), nextRowsPart (a free session takes the first part of a table no other
+ * session is loading, else the first part) and tablePartsOf (a table restore: only the listed tables' pre and rows
  * parts; not their triggers' post parts, not database-wide parts, not a same-named table of
  * another database).
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ManifestPart } from '../../src/catalog/index.js';
-import { partsInLoadOrder } from '../../src/restore/load/load-backup-parts.js';
+import { nextRowsPart, partsInLoadOrder, rowsPartTable } from '../../src/restore/load/load-backup-parts.js';
 import { tablePartsOf } from '../../src/restore/tables/table-restore.js';
 
 let n = 0;
@@ -61,6 +62,34 @@ describe('partsInLoadOrder', () => {
       post.map((p) => p.key),
       [parts[8], parts[9], parts[10]].map((p) => p!.key),
     );
+  });
+});
+
+describe('nextRowsPart', () => {
+  const rows = partsInLoadOrder(parts).rows; // app.orders 0, app.items 0, app.orders 1, shop.orders 0
+  const busy = (...ps: ManifestPart[]): Map<string, number> =>
+    new Map(ps.map((p) => [rowsPartTable(p), 1] as [string, number]));
+
+  it('takes the first part when no table is busy', () => {
+    assert.equal(nextRowsPart(rows, new Map()), 0);
+  });
+
+  it("skips the parts of a table another session is loading, the next table's first", () => {
+    assert.equal(nextRowsPart(rows, busy(rows[0]!)), 1);
+    assert.equal(nextRowsPart(rows, busy(rows[0]!, rows[1]!)), 3);
+  });
+
+  it('tells databases apart: shop.orders is not app.orders', () => {
+    assert.equal(nextRowsPart([rows[2]!, rows[3]!], busy(rows[0]!)), 1);
+  });
+
+  it('takes the first part when every pending table is busy (one big table: its chunks share sessions)', () => {
+    assert.equal(nextRowsPart([rows[0]!, rows[2]!], busy(rows[0]!)), 0);
+    assert.equal(nextRowsPart([], busy(rows[0]!)), 0);
+  });
+
+  it('a table whose sessions all finished (count 0) is free again', () => {
+    assert.equal(nextRowsPart(rows, new Map([[rowsPartTable(rows[0]!), 0]])), 0);
   });
 });
 

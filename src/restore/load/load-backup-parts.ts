@@ -1,7 +1,10 @@
 // Loads a split backup (manifest format 2: `parts`) into the target, by stages: every `pre` part in
-// list order on one session, then every `rows` part on N sessions (a part to whichever session is
-// free, several parts of one table at once), then every `post` part in list order on one session.
-// Each stored byte is read once; each part's size and SHA-256 are checked as it streams.
+// list order on one session, then every `rows` part on N sessions (a free session takes the first
+// part of a table no other session is loading, else the first: several parts of one big table load
+// at once), then every `post` part in list order on one session. Each stored byte is read once;
+// each part's size and SHA-256 are checked as it streams. Each INSERT commits on its own: one
+// transaction per table would take InnoDB's bulk insert path (MDEV-24621), measured at about twice
+// the server's CPU for dump rows (bench/bulk-insert-probe.sh, docs/restore.md).
 import { once } from 'node:events';
 import type { BackupManifest, ManifestPart } from '../../catalog/index.js';
 import { PitrError, isPitrError } from '../../errors/index.js';
@@ -48,6 +51,26 @@ export function partsInLoadOrder(parts: readonly ManifestPart[]): {
   };
 }
 
+/** The table a part belongs to, as the key of nextRowsPart's `busy` map. */
+export function rowsPartTable(p: ManifestPart): string {
+  return JSON.stringify([p.database, p.table]);
+}
+
+/**
+ * Which of the pending `rows` parts a free session takes next (pure): the first, in list order,
+ * of a table no session is loading now, so that while there are several tables each session
+ * inserts into its own (two sessions inserting into one table at once share its B-tree pages
+ * and latches); when every pending part's table is busy, the first. A table's chunks thus load
+ * in order on one session unless they are what is left.
+ *
+ * @param busy how many sessions are loading each table now, keyed as by `rowsPartTable`
+ * @returns an index into `pending` (0 when it is empty)
+ */
+export function nextRowsPart(pending: readonly ManifestPart[], busy: ReadonlyMap<string, number>): number {
+  const i = pending.findIndex((p) => !busy.get(rowsPartTable(p)));
+  return i < 0 ? 0 : i;
+}
+
 function describePart(p: ManifestPart): string {
   const what =
     p.table !== null
@@ -65,8 +88,9 @@ function describeStatement(st: DumpStatement): string {
 
 /**
  * Loads the parts of a split backup. With `openLoadSession`: the `pre` parts in list order on one
- * session, then the `rows` parts on `loadThreads` sessions (each session takes the next part, in
- * list order, as soon as it is free; a big table's chunks load on several sessions at once), then
+ * session, then the `rows` parts on `loadThreads` sessions (a session takes a part as soon as it is
+ * free, chosen by nextRowsPart: sessions load different tables while they can, and a big table's
+ * chunks on several sessions at once), then
  * the `post` parts in list order on one session. Each part is a self-contained script (its own
  * session settings and `USE`), streamed once: stored bytes hashed, zstd-decompressed, split into
  * statements and sent as raw bytes, a few statements queued per session. Without
@@ -216,11 +240,18 @@ async function loadOnSessions(
     const lanes = Math.min(threads, Math.max(1, rows.length));
     while (sessions.length < lanes) sessions.push(await deps.openLoadSession());
     stats.sessions = sessions.length;
-    let next = 0;
+    const pending = [...rows];
+    const busy = new Map<string, number>();
     const worker = async (session: ParallelLoadSession): Promise<void> => {
-      while (!failed && next < rows.length) {
-        const part = rows[next++]!;
-        await loadPart(session, part);
+      while (!failed && pending.length > 0) {
+        const [part] = pending.splice(nextRowsPart(pending, busy), 1) as [ManifestPart];
+        const table = rowsPartTable(part);
+        busy.set(table, (busy.get(table) ?? 0) + 1);
+        try {
+          await loadPart(session, part);
+        } finally {
+          busy.set(table, busy.get(table)! - 1);
+        }
       }
     };
     await Promise.all(
