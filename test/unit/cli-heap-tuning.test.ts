@@ -40,7 +40,8 @@ async function newSpaceGrowth(word: string): Promise<{ before: number; after: nu
 describe('CLI heap tuning at the entry point (src/cli/heap-tuning.ts)', () => {
   it('`archive` freezes the young generation as soon as the CLI module loads', async () => {
     const r = await newSpaceGrowth('archive');
-    assert.equal(r.after, r.before, `new space grew from ${r.before} to ${r.after} bytes for archive`);
+    // it may shrink (V8 shrinks new space when little survives, seen in a loaded CI run), never grow
+    assert.ok(r.after <= r.before, `new space grew from ${r.before} to ${r.after} bytes for archive`);
   });
 
   it('other commands keep V8 default growth', async () => {
