@@ -670,6 +670,10 @@ async function runDump(o: RunDumpOptions): Promise<DumpResult> {
             cb(err as Error);
             return;
           }
+          if (!writer.mustWait) {
+            cb();
+            return;
+          }
           writer.ready().then(
             () => cb(),
             (err: unknown) => {

@@ -387,7 +387,11 @@ describe('split backups: backup create stores parts per table and chunk (real CL
       let files: string[] = [];
       for (let i = 0; i < 600; i++) {
         files = (await readdir(dir, { recursive: true }).catch(() => [])).map(String);
-        if (files.some((f) => f.endsWith('-rows.sql.zst')) && files.some((f) => f.includes('.pitr-tmp-')))
+        if (
+          files.some((f) => f.endsWith('-rows.sql.zst')) &&
+          files.some((f) => f.endsWith('-pre.sql.zst')) &&
+          files.some((f) => f.includes('.pitr-tmp-'))
+        )
           break;
         await sleep(100);
       }
