@@ -395,6 +395,7 @@ export async function createBackup(opts: CreateBackupOptions): Promise<BackupMan
       split: !opts.singleFile,
       backupId: id,
       chunkBytes: opts.chunkBytes ?? DEFAULT_CHUNK_BYTES,
+      stdbuf: await findProgram(['stdbuf'], opts.searchPath),
     });
 
     let gtidPosition: string | null =
@@ -510,7 +511,17 @@ interface RunDumpOptions {
   split: boolean;
   backupId: string;
   chunkBytes: number;
+  /**
+   * coreutils' `stdbuf`, when found: the tool then runs under `stdbuf -o 1M`. Its stdout is a pipe,
+   * which glibc buffers in 4 KiB writes; with a 1 MiB buffer the tool makes 1/256 of the writes
+   * and this process reads the pipe in about 64 KiB pieces instead of 7-15 KiB ones, which halves
+   * the CPU of reading it (bench/README.md). Without it the tool runs as it is.
+   */
+  stdbuf?: string | undefined;
 }
+
+/** stdio buffer of the dump tool's stdout under `stdbuf` (see `RunDumpOptions.stdbuf`). */
+const DUMP_STDOUT_BUFFER = '1M';
 
 interface DumpResult {
   coordinates: DumpCoordinates;
@@ -542,7 +553,13 @@ async function runDump(o: RunDumpOptions): Promise<DumpResult> {
   // (MYSQL_PITR_SOURCE_PASSWORD would otherwise sit in its /proc/PID/environ).
   const env = clientEnvironment(o.env);
   const started = Date.now();
-  const child = spawn(o.program, o.args, { stdio: ['ignore', 'pipe', 'pipe'], env });
+  // stdbuf execs the tool in its own place: same process, exit status and signals
+  const child = o.stdbuf
+    ? spawn(o.stdbuf, ['-o', DUMP_STDOUT_BUFFER, o.program, ...o.args], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env,
+      })
+    : spawn(o.program, o.args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   const stderr = new TailBuffer(STDERR_TAIL_BYTES);
   child.stderr.on('data', (c: Buffer) => stderr.push(c));
   let spawnError: Error | undefined;
@@ -668,6 +685,10 @@ async function runDump(o: RunDumpOptions): Promise<DumpResult> {
             splitter.push(chunk);
           } catch (err) {
             cb(err as Error);
+            return;
+          }
+          if (!writer.mustWait) {
+            cb();
             return;
           }
           writer.ready().then(

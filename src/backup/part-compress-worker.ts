@@ -1,15 +1,18 @@
 /**
  * Worker thread of {@link PartCompressor}: compresses the parts it is given (zstd, one frame per
  * part) and hashes their SQL and compressed bytes, so the main thread only reads and cuts the
- * dump. Messages in: `start {id, level}`, `data {id, bytes}`, `end {id}`. Messages out:
- * `out {id, bytes}` (compressed bytes, in order), `ack {id, n}` (SQL bytes consumed), `done {id,
- * sqlSha256, storedSha256}`, `error {id, message}`.
+ * dump. Messages in: `start {id, level}`, `data {id, bytes}` (`bytes` moved here, and moved back
+ * with its `ack` so the main thread reuses the buffer), `end {id}`. Messages out: `out {id, bytes}`
+ * (compressed bytes, in order, moved), `ack {id, n, bytes}` (SQL bytes consumed, and the buffer
+ * they came in), `done {id, sqlSha256, storedSha256}`, `error {id, message}`.
+ *
+ * Each part is compressed synchronously while its `data` message is handled (libzstd on this
+ * thread, one context reused from part to part), so nothing here copies the SQL or queues it.
  */
 import { createHash, type Hash } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
-import type { Transform } from 'node:stream';
 
-import { createZstdCompressStream } from '../codec/index.js';
+import { ZstdFrameEncoder } from '../codec/index.js';
 
 /** A message from the main thread. */
 export type CompressRequest =
@@ -20,12 +23,13 @@ export type CompressRequest =
 /** A message to the main thread. */
 export type CompressReply =
   | { type: 'out'; id: number; bytes: Uint8Array }
-  | { type: 'ack'; id: number; n: number }
+  | { type: 'ack'; id: number; n: number; bytes: Uint8Array }
   | { type: 'done'; id: number; sqlSha256: string; storedSha256: string }
   | { type: 'error'; id: number; message: string };
 
 interface Job {
-  compress: Transform;
+  encoder: ZstdFrameEncoder;
+  level: number;
   sql: Hash;
   stored: Hash;
 }
@@ -33,39 +37,45 @@ interface Job {
 const port = parentPort;
 if (port) {
   const jobs = new Map<number, Job>();
+  /** Encoders between frames, by level: a part reuses its libzstd context and tables. */
+  const idle = new Map<number, ZstdFrameEncoder>();
   const post = (m: CompressReply, transfer?: ArrayBuffer[]): void => port.postMessage(m, transfer);
+  /** Hashes and moves compressed buffers to the main thread (each owns its backing store). */
+  const send = (id: number, job: Job, parts: Buffer[]): void => {
+    for (const p of parts) {
+      job.stored.update(p);
+      const bytes = new Uint8Array(p.buffer, p.byteOffset, p.byteLength);
+      post({ type: 'out', id, bytes }, [p.buffer as ArrayBuffer]);
+    }
+  };
   port.on('message', (m: CompressRequest) => {
+    const job = jobs.get(m.id);
     try {
       if (m.type === 'start') {
-        const compress = createZstdCompressStream({ level: m.level });
-        const job: Job = { compress, sql: createHash('sha256'), stored: createHash('sha256') };
-        jobs.set(m.id, job);
-        compress.on('data', (c: Buffer) => {
-          job.stored.update(c);
-          // a copy that owns its memory, so it can be transferred
-          const own = new Uint8Array(c.length);
-          own.set(c);
-          post({ type: 'out', id: m.id, bytes: own }, [own.buffer]);
-        });
-        compress.on('end', () => {
-          jobs.delete(m.id);
-          post({
-            type: 'done',
-            id: m.id,
-            sqlSha256: job.sql.digest('hex'),
-            storedSha256: job.stored.digest('hex'),
-          });
-        });
-        compress.on('error', (err: Error) => post({ type: 'error', id: m.id, message: err.message }));
+        const encoder = idle.get(m.level) ?? new ZstdFrameEncoder({ level: m.level, workers: 0 });
+        idle.delete(m.level);
+        jobs.set(m.id, { encoder, level: m.level, sql: createHash('sha256'), stored: createHash('sha256') });
       } else if (m.type === 'data') {
-        const job = jobs.get(m.id)!;
-        job.sql.update(m.bytes);
-        job.compress.write(m.bytes);
-        post({ type: 'ack', id: m.id, n: m.bytes.length });
+        job!.sql.update(m.bytes);
+        job!.encoder.write(m.bytes);
+        send(m.id, job!, job!.encoder.take());
+        post({ type: 'ack', id: m.id, n: m.bytes.length, bytes: m.bytes }, [m.bytes.buffer as ArrayBuffer]);
       } else {
-        jobs.get(m.id)!.compress.end();
+        send(m.id, job!, job!.encoder.end());
+        jobs.delete(m.id);
+        idle.set(job!.level, job!.encoder);
+        post({
+          type: 'done',
+          id: m.id,
+          sqlSha256: job!.sql.digest('hex'),
+          storedSha256: job!.stored.digest('hex'),
+        });
       }
     } catch (err) {
+      if (job) {
+        jobs.delete(m.id);
+        job.encoder.discard();
+      }
       post({ type: 'error', id: m.id, message: (err as Error).message });
     }
   });

@@ -7,6 +7,8 @@ import type { CompressReply, CompressRequest } from './part-compress-worker.js';
 
 /** SQL bytes batched on the main thread before one message to a worker. */
 const BATCH_BYTES = 1024 * 1024;
+/** Batch buffers kept for reuse per worker (more than are ever in flight at once). */
+const MAX_FREE_BATCHES = 8;
 /** SQL bytes sent to a worker and not yet compressed before the producer is held back. */
 const MAX_OUTSTANDING_BYTES = 4 * 1024 * 1024;
 /** Compressed bytes buffered for the repository before the producer is held back. */
@@ -84,13 +86,18 @@ function startWorker(): Worker {
 
 class WorkerChannel {
   readonly #parts = new Map<number, WorkerPart>();
+  /** SQL buffers back from the worker, for the next batches (never more than are in flight). */
+  readonly #free: Buffer[] = [];
   #ids = 0;
   #dead: Error | undefined;
 
   private constructor(readonly worker: Worker) {
-    worker.on('message', (m: CompressReply) =>
-      this.#parts.get(m.id)?.onReply(m, () => this.#parts.delete(m.id)),
-    );
+    worker.on('message', (m: CompressReply) => {
+      if (m.type === 'ack' && this.#free.length < MAX_FREE_BATCHES) {
+        this.#free.push(Buffer.from(m.bytes.buffer)); // the whole buffer, whatever the batch held
+      }
+      this.#parts.get(m.id)?.onReply(m, () => this.#parts.delete(m.id));
+    });
     const fail = (err: Error): void => {
       this.#dead ??= err;
       for (const p of this.#parts.values()) p.destroy(err);
@@ -110,7 +117,11 @@ class WorkerChannel {
 
   startPart(level: number): CompressedPart {
     const id = this.#ids++;
-    const part = new WorkerPart(id, (m, transfer) => this.worker.postMessage(m, transfer));
+    const part = new WorkerPart(
+      id,
+      (m, transfer) => this.worker.postMessage(m, transfer),
+      () => this.#batch(),
+    );
     if (this.#dead) {
       part.destroy(this.#dead);
       return part;
@@ -118,6 +129,11 @@ class WorkerChannel {
     this.#parts.set(id, part);
     this.worker.postMessage({ type: 'start', id, level } satisfies CompressRequest);
     return part;
+  }
+
+  /** A buffer for one batch of SQL: one the worker gave back, or a new one that owns its memory. */
+  #batch(): Buffer {
+    return this.#free.pop() ?? Buffer.allocUnsafeSlow(BATCH_BYTES);
   }
 
   async close(): Promise<void> {
@@ -131,7 +147,8 @@ class WorkerPart implements CompressedPart {
   readonly checksums: Promise<{ sqlSha256: string; storedSha256: string }>;
   #resolve!: (v: { sqlSha256: string; storedSha256: string }) => void;
   #reject!: (err: Error) => void;
-  #batch: Buffer[] = [];
+  /** The batch being filled (moved to the worker once full), and how much of it is filled. */
+  #batch: Buffer | undefined;
   #batchBytes = 0;
   #outstanding = 0;
   #waiters: (() => void)[] = [];
@@ -140,6 +157,7 @@ class WorkerPart implements CompressedPart {
   constructor(
     readonly id: number,
     private readonly send: (m: CompressRequest, transfer?: ArrayBuffer[]) => void,
+    private readonly newBatch: () => Buffer,
   ) {
     this.checksums = new Promise((resolve, reject) => {
       this.#resolve = resolve;
@@ -161,9 +179,16 @@ class WorkerPart implements CompressedPart {
 
   write(bytes: Buffer): void {
     if (this.#failed) return;
-    this.#batch.push(bytes);
-    this.#batchBytes += bytes.length;
-    if (this.#batchBytes >= BATCH_BYTES) this.#flush();
+    // copied into the batch buffer (the caller's chunk is the pipe's, and only views of it come here)
+    let at = 0;
+    while (at < bytes.length) {
+      const batch = (this.#batch ??= this.newBatch());
+      const n = Math.min(bytes.length - at, batch.length - this.#batchBytes);
+      bytes.copy(batch, this.#batchBytes, at, at + n);
+      this.#batchBytes += n;
+      at += n;
+      if (this.#batchBytes === batch.length) this.#flush();
+    }
   }
 
   end(): void {
@@ -204,19 +229,14 @@ class WorkerPart implements CompressedPart {
   }
 
   #flush(): void {
-    if (this.#batchBytes === 0) return;
-    // one buffer that owns its memory (never a pool slice), so it moves to the worker without a copy
-    const buf = Buffer.allocUnsafeSlow(this.#batchBytes);
-    let at = 0;
-    for (const b of this.#batch) {
-      b.copy(buf, at);
-      at += b.length;
-    }
-    this.#outstanding += buf.length;
-    this.#batch = [];
+    const batch = this.#batch;
+    if (!batch || this.#batchBytes === 0) return;
+    this.#outstanding += this.#batchBytes;
+    const bytes = new Uint8Array(batch.buffer, batch.byteOffset, this.#batchBytes);
+    this.#batch = undefined;
     this.#batchBytes = 0;
-    const bytes = new Uint8Array(buf.buffer, 0, buf.length);
-    this.send({ type: 'data', id: this.id, bytes }, [buf.buffer as ArrayBuffer]);
+    // moved, not copied: the worker sends the buffer back with its ack
+    this.send({ type: 'data', id: this.id, bytes }, [batch.buffer as ArrayBuffer]);
   }
 
   #wake(): void {

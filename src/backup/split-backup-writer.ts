@@ -127,6 +127,15 @@ export class SplitBackupWriter implements SplitSink {
     this.#current = undefined;
   }
 
+  /** False when the producer may go on at once (then `ready()` would resolve without waiting). */
+  get mustWait(): boolean {
+    return (
+      this.#failure !== undefined ||
+      this.#current?.compressed.needsDrain === true ||
+      this.#inFlight.size > this.#o.maxInFlight
+    );
+  }
+
   /**
    * Resolves once the producer may go on: the open part's compressor has room and at most
    * `maxInFlight` parts are in progress.

@@ -87,6 +87,16 @@ export class ZstdFrameEncoder {
     }
   }
 
+  /**
+   * Takes the output buffers filled so far in the current frame (the frame goes on): lets a caller
+   * pass compressed bytes on while a long frame is still being written. `end` returns the rest.
+   */
+  take(): Buffer[] {
+    const parts = this.#parts;
+    this.#parts = [];
+    return parts;
+  }
+
   /** Ends the current frame and returns it (an empty frame when nothing was written). */
   end(): Buffer[] {
     const empty = new Uint8Array(0);

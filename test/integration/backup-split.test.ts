@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmod, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -325,6 +325,23 @@ describe('split backups: backup create stores parts per table and chunk (real CL
     assert.notDeepEqual(fromParts, await sums(source));
   });
 
+  it('the dump tool writes its stdout through a 1 MiB buffer (stdbuf), and the backup is complete', async () => {
+    const dir = join(work, 'repo-stdbuf');
+    const wrapper = join(work, 'stdbuf-dump.sh');
+    // records the stdout buffer stdbuf gave it (coreutils sets _STDBUF_O, in bytes, for its preload library)
+    await writeFile(
+      wrapper,
+      '#!/bin/bash\ncase "$*" in *--version*) exec mariadb-dump "$@";; esac\n' +
+        'echo "${_STDBUF_O:-none}" > "$0.stdbuf"\nexec mariadb-dump "$@"\n',
+    );
+    await chmod(wrapper, 0o755);
+    const res = await create(['--repo', pathToFileURL(dir).href, '--dump-program', wrapper, '--json']);
+    assert.equal(res.code, 0, res.stderr);
+    assert.equal((await readFile(`${wrapper}.stdbuf`, 'utf8')).trim(), String(1024 * 1024));
+    const manifest = JSON.parse(res.stdout) as { parts: { stage: string }[] };
+    assert.ok(manifest.parts.some((p) => p.stage === 'rows'));
+  });
+
   it('a dump that fails after some parts were stored leaves no manifest and no part', async () => {
     const dir = join(work, 'repo-failed');
     const wrapper = join(work, 'failing-dump.sh');
@@ -387,7 +404,11 @@ describe('split backups: backup create stores parts per table and chunk (real CL
       let files: string[] = [];
       for (let i = 0; i < 600; i++) {
         files = (await readdir(dir, { recursive: true }).catch(() => [])).map(String);
-        if (files.some((f) => f.endsWith('-rows.sql.zst')) && files.some((f) => f.includes('.pitr-tmp-')))
+        if (
+          files.some((f) => f.endsWith('-rows.sql.zst')) &&
+          files.some((f) => f.endsWith('-pre.sql.zst')) &&
+          files.some((f) => f.includes('.pitr-tmp-'))
+        )
           break;
         await sleep(100);
       }
