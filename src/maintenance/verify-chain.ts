@@ -240,8 +240,8 @@ export function checkChain(
   const restarts: SourceRestart[] = [];
   const runs: ChainRun[] = [];
   const recordedBreaks: { timeline: string; after: ChainPoint; message: string; file: string }[] = [];
-  /** First files that start past byte 0: `at` is the index of their problem in `problems`. */
-  const leadingPartial: { timeline: string; order: number; at: number; key: string; start: number }[] = [];
+  /** First files that start past byte 0, with the problem reported for each. */
+  const leadingPartial: LeadingPartialFile[] = [];
 
   for (const [timelineOrder, t] of timelines.entries()) {
     let run: ChainRun | undefined;
@@ -264,15 +264,7 @@ export function checkChain(
       } else if (!prev) {
         if (s.start !== 0) {
           joins = false;
-          // kept or downgraded once the backups are placed (an interrupted expire leaves this)
-          leadingPartial.push({
-            timeline: t.id,
-            order: timelineOrder,
-            at: problems.length,
-            key: s.key,
-            start: s.start,
-          });
-          problems.push({
+          const problem: VerifyProblem = {
             kind: 'segment-missing',
             severity: 'chain',
             object: segmentKey(t.id, s.file, 0),
@@ -283,7 +275,10 @@ export function checkChain(
               `timeline ${t.id} ${s.file}: bytes 0..${s.start} are not archived (the first segment ${s.key} starts at ` +
               `${s.start}); the file cannot be decoded without its start. Restore the missing object from a copy, ` +
               'or take a new backup and let expire remove the older data',
-          });
+          };
+          problems.push(problem);
+          // kept or taken back once the backups are placed (an interrupted expire leaves this)
+          leadingPartial.push({ order: timelineOrder, problem, file: s.file, key: s.key, start: s.start });
         }
       } else if (prev.file === s.file) {
         if (s.start > prev.end) {
@@ -399,16 +394,13 @@ export function checkChain(
 
   // locate backups on the verified segments only
   const located = headedTimelines(timelines, true);
-  const expireLeftovers = takeExpireLeftovers(leadingPartial, problems, timelines, backups, located);
+  const placements = new Map(backups.map((b) => [b, placeBackup(b.manifest, located)]));
+  const expireLeftovers = takeExpireLeftovers(leadingPartial, problems, timelines, [...placements.values()]);
   const windows = new Map<ChainRun, RestorableWindow>();
   const oldestFirst = [...backups].sort((a, b) => (a.manifest.id < b.manifest.id ? -1 : 1));
   for (const b of oldestFirst) {
     const m = b.manifest;
-    let pos: ChainPoint = { file: m.binlog.file, position: m.binlog.position };
-    let tl = locateBackupTimeline(m, located);
-    // coordinates that no timeline holds: the GTID position may place it (as the restore planner does)
-    const byGtid = tl === undefined ? locateBackupByGtidHeaders(m, located) : undefined;
-    if (byGtid) ({ timeline: tl, ...pos } = byGtid);
+    const { timeline: tl, pos } = placements.get(b)!;
     const tlRuns = runs.filter((r) => r.timeline === tl);
     const run = tlRuns.find((r) => cmp(r.from, { file: pos.file, position: 0 }) <= 0 && cmp(pos, r.to) <= 0);
     if (!tl || !run) {
@@ -509,6 +501,30 @@ export function checkChain(
   };
 }
 
+/** A timeline's first file that starts past byte 0, and the `segment-missing` problem reported for it. */
+interface LeadingPartialFile {
+  /** The timeline's index in the chain. */
+  order: number;
+  problem: VerifyProblem;
+  file: string;
+  key: string;
+  start: number;
+}
+
+/**
+ * Where a backup stands: its coordinates' timeline, or where its GTID position places it when no
+ * timeline holds the coordinates (as the restore planner does); `timeline` undefined when neither.
+ */
+function placeBackup(
+  m: BackupManifest,
+  located: ReturnType<typeof headedTimelines>,
+): { timeline: string | undefined; pos: ChainPoint } {
+  const timeline = locateBackupTimeline(m, located);
+  const byGtid = timeline === undefined ? locateBackupByGtidHeaders(m, located) : undefined;
+  if (byGtid) return { timeline: byGtid.timeline, pos: { file: byGtid.file, position: byGtid.position } };
+  return { timeline, pos: { file: m.binlog.file, position: m.binlog.position } };
+}
+
 /**
  * Takes out of `problems` the partial first files that only an interrupted `expire` explains: expire
  * removes backups first, then each timeline's binlogs oldest first, so a stop midway leaves a first
@@ -517,39 +533,26 @@ export function checkChain(
  * timeline (so no restore needs its start). Anything else stays a `segment-missing` problem.
  */
 function takeExpireLeftovers(
-  partial: readonly { timeline: string; order: number; at: number; key: string; start: number }[],
+  partial: readonly LeadingPartialFile[],
   problems: VerifyProblem[],
   timelines: readonly TimelineInput[],
-  backups: readonly CheckedBackup[],
-  located: ReturnType<typeof headedTimelines>,
+  placements: readonly { timeline: string | undefined; pos: ChainPoint }[],
 ): ExpireLeftover[] {
-  if (partial.length === 0 || backups.length === 0) return [];
-  const placed: { order: number; file: string }[] = [];
-  for (const b of backups) {
-    const m = b.manifest;
-    let file = m.binlog.file;
-    let tl = locateBackupTimeline(m, located);
-    if (tl === undefined) {
-      const byGtid = locateBackupByGtidHeaders(m, located);
-      if (!byGtid) return []; // a backup nobody can place might need any file: keep every problem
-      ({ timeline: tl, file } = byGtid);
-    }
-    placed.push({ order: timelines.findIndex((t) => t.id === tl), file });
-  }
-  const leftovers: ExpireLeftover[] = [];
-  const drop = new Set<number>();
-  for (const p of partial) {
-    const file = problems[p.at]!.file!;
-    const needed = placed.some(
-      (b) => b.order < p.order || (b.order === p.order && compareBinlogFiles(b.file, file) <= 0),
-    );
-    if (needed) continue;
-    drop.add(p.at);
-    leftovers.push({ timeline: p.timeline, file, start: p.start, key: p.key });
-  }
-  const kept = problems.filter((_, i) => !drop.has(i));
-  problems.splice(0, problems.length, ...kept);
-  return leftovers;
+  if (partial.length === 0 || placements.length === 0) return [];
+  // a backup nobody can place might need any file: keep every problem
+  if (placements.some((b) => b.timeline === undefined)) return [];
+  const order = (id: string | undefined): number => timelines.findIndex((t) => t.id === id);
+  const taken = partial.filter(
+    (p) =>
+      !placements.some(
+        (b) =>
+          order(b.timeline) < p.order ||
+          (order(b.timeline) === p.order && compareBinlogFiles(b.pos.file, p.file) <= 0),
+      ),
+  );
+  const drop = new Set(taken.map((p) => p.problem));
+  problems.splice(0, problems.length, ...problems.filter((x) => !drop.has(x)));
+  return taken.map((p) => ({ timeline: p.problem.timeline!, file: p.file, start: p.start, key: p.key }));
 }
 
 /**
