@@ -554,12 +554,10 @@ async function runDump(o: RunDumpOptions): Promise<DumpResult> {
   const env = clientEnvironment(o.env);
   const started = Date.now();
   // stdbuf execs the tool in its own place: same process, exit status and signals
-  const child = o.stdbuf
-    ? spawn(o.stdbuf, ['-o', DUMP_STDOUT_BUFFER, o.program, ...o.args], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env,
-      })
-    : spawn(o.program, o.args, { stdio: ['ignore', 'pipe', 'pipe'], env });
+  const [command, args] = o.stdbuf
+    ? [o.stdbuf, ['-o', DUMP_STDOUT_BUFFER, o.program, ...o.args]]
+    : [o.program, o.args];
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   const stderr = new TailBuffer(STDERR_TAIL_BYTES);
   child.stderr.on('data', (c: Buffer) => stderr.push(c));
   let spawnError: Error | undefined;
