@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadDeploymentConfig } from '../../src/config/deployment-config.js';
-import { isPitrError } from '../../src/errors/index.js';
+import { deploymentProblems } from '../support/deployment-problems.js';
 
 // Each section of the deployment config, read by its own module (src/config/deployment-*.ts):
 // what each refuses and how the problem names the field, and where a cluster's values come from.
@@ -33,18 +33,7 @@ const base = (): Raw => ({
 });
 
 /** The problem lines of the ConfigError thrown for `data`. */
-function problems(data: unknown): string[] {
-  try {
-    loadDeploymentConfig(data as Record<string, unknown>);
-  } catch (err) {
-    assert.ok(isPitrError(err, 'CONFIG_INVALID'), String(err));
-    return err.message
-      .split('\n')
-      .slice(1)
-      .map((l) => l.replace(/^\s+- /, ''));
-  }
-  assert.fail('expected the config to be rejected');
-}
+const problems = deploymentProblems;
 
 /** `data` changed by `edit` (which may mutate its argument). */
 function edited(edit: (c: Raw) => void): Raw {

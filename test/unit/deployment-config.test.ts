@@ -6,7 +6,7 @@ import {
   clusterSourceUrl,
   loadDeploymentConfig,
 } from '../../src/config/deployment-config.js';
-import { isPitrError } from '../../src/errors/index.js';
+import { deploymentProblems } from '../support/deployment-problems.js';
 
 const minimal = (over: Record<string, unknown> = {}): Record<string, unknown> => ({
   deployment: 'prod',
@@ -17,19 +17,7 @@ const minimal = (over: Record<string, unknown> = {}): Record<string, unknown> =>
   ...over,
 });
 
-/** The problem lines of the ConfigError thrown for `data`. */
-function problems(data: Record<string, unknown>): string[] {
-  try {
-    loadDeploymentConfig(data);
-  } catch (err) {
-    assert.ok(isPitrError(err, 'CONFIG_INVALID'), String(err));
-    return err.message
-      .split('\n')
-      .slice(1)
-      .map((l) => l.replace(/^\s+- /, ''));
-  }
-  assert.fail('expected the config to be rejected');
-}
+const problems = deploymentProblems;
 
 describe('loadDeploymentConfig', () => {
   it('loads the example and fills every default', () => {

@@ -34,6 +34,7 @@ import {
   type UndoRowChange,
   type UndoSource,
 } from '../../src/undo/index.js';
+import { segmentHeaderFor } from '../support/segment-header.js';
 
 describe('typed error classes carry their fields', () => {
   it('TargetOutOfRangeError: reason and what was asked for; code TARGET_OUT_OF_RANGE, exit 6', () => {
@@ -179,23 +180,16 @@ describe('planners: a position inside a transaction is a TransactionBoundaryErro
     commitTime: Date.parse('2026-11-25T10:00:00Z') + seq * 1000,
   });
   const TRX2 = [trx(F2, 200, 400, 4), trx(F2, 400, 600, 5), trx(F2, 600, 800, 6)];
-  const header = (file: string, start: number, end: number, trxs: ArchivedTransaction[]): SegmentHeader => ({
-    format: 1,
-    timeline: '000001',
-    file,
-    start,
-    end,
-    sha256: '0'.repeat(64),
-    firstCommit: new Date(trxs[0]!.commitTime).toISOString(),
-    lastCommit: new Date(trxs.at(-1)!.commitTime).toISOString(),
-    gtids: { '0': { first: trxs[0]!.gtid!, last: trxs.at(-1)!.gtid! } },
-    gtidSet: '',
-    transactions: trxs.length,
-    events: trxs.length * 4,
-    splitTransaction: false,
-    closesFile: file === F1,
-    ...(file === F1 ? { nextFile: F2 } : {}),
-  });
+  const header = (file: string, start: number, end: number, trxs: ArchivedTransaction[]): SegmentHeader =>
+    segmentHeaderFor(file, start, Buffer.alloc(end - start), {
+      firstCommit: new Date(trxs[0]!.commitTime).toISOString(),
+      lastCommit: new Date(trxs.at(-1)!.commitTime).toISOString(),
+      gtids: { '0': { first: trxs[0]!.gtid!, last: trxs.at(-1)!.gtid! } },
+      transactions: trxs.length,
+      events: trxs.length * 4,
+      closesFile: file === F1,
+      ...(file === F1 ? { nextFile: F2 } : {}),
+    });
   const seg = (file: string, start: number, end: number, trxs: ArchivedTransaction[]) => ({
     key: segmentKey('000001', file, start),
     timeline: '000001',
