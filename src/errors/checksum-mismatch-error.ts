@@ -22,11 +22,11 @@ export class ChecksumMismatchError extends PitrError {
     detail: string,
     options?: ErrorOptions & { advice?: string },
   ) {
+    const { advice = DEFAULT_ADVICE, ...errorOptions } = options ?? {};
     super(
       'CHECKSUM_MISMATCH',
-      `checksum mismatch in ${object}${offset === undefined ? '' : ` at offset ${offset}`}: ${detail}. ` +
-        (options?.advice ?? DEFAULT_ADVICE),
-      options,
+      `checksum mismatch in ${object}${offset === undefined ? '' : ` at offset ${offset}`}: ${detail}. ${advice}`,
+      errorOptions,
     );
     this.object = object;
     this.offset = offset;

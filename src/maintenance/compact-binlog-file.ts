@@ -253,11 +253,11 @@ async function compactGroup(
     throw new ChecksumMismatchError(
       key,
       undefined,
-      `the merged object ${key} failed verification after it was written (${(err as Error).message}); it was ` +
+      `the merged object failed verification after it was written (${(err as Error).message}); it was ` +
         'deleted and the segments it was to replace are all kept',
       {
         cause: err,
-        advice: 'Check the storage, then run ' + '`mysql-pitr binlog compact` again.',
+        advice: 'Check the storage, then run `mysql-pitr binlog compact` again.',
       },
     );
   }
