@@ -4,6 +4,7 @@ import {
   MysqlConnectionError,
   MysqlPrerequisiteError,
   MysqlServerError,
+  isServerErrorInfo,
 } from '../mysql/index.js';
 
 /**
@@ -25,6 +26,15 @@ const TRANSIENT_NETWORK_CODES: ReadonlySet<string> = new Set([
   'PROTOCOL_SEQUENCE_TIMEOUT', // mysql2: no answer to a command within its timeout
 ]);
 
+/**
+ * Server errors worth a reconnect: 1053 shutdown in progress, 1040 too many connections,
+ * 1152/1153/1158-1161 network, 2013 lost connection, 4052 same server_id still registered from a
+ * killed predecessor.
+ */
+const TRANSIENT_ERRNOS: ReadonlySet<number> = new Set([
+  1040, 1053, 1152, 1153, 1158, 1159, 1160, 1161, 2013, 4052,
+]);
+
 /** JavaScript's own error classes: thrown by a bug in this program, never by the network. */
 const PROGRAMMING_ERRORS: readonly (new (...args: never[]) => Error)[] = [
   TypeError,
@@ -36,8 +46,8 @@ const PROGRAMMING_ERRORS: readonly (new (...args: never[]) => Error)[] = [
 
 /**
  * Whether a session that failed with `err` is worth a reconnect: the source went away, is busy or
- * shutting down (MysqlConnectionError, a raw Node/mysql2 network error, transient MysqlServerError
- * errnos), a purge or a new timeline is to be re-planned (BinlogUnavailableError), or the network
+ * shutting down (MysqlConnectionError, a raw Node/mysql2 network error, a transient server error
+ * number, typed or raw), a purge or a new timeline is to be re-planned (BinlogUnavailableError), or the network
  * damaged an event (CHECKSUM_MISMATCH). False for credentials, privileges, a binary log that is off,
  * or any other typed error: the caller ends the archive with it. Pure.
  *
@@ -55,11 +65,8 @@ export function isRetryableSourceError(err: unknown): boolean {
     return true;
   }
   if (isPitrError(err, 'CHECKSUM_MISMATCH')) return true;
-  if (err instanceof MysqlServerError) {
-    // 1053 shutdown in progress, 1040 too many connections, 1152/1159/1161 network, 4052 same server_id
-    // still registered from a killed predecessor
-    return [1040, 1053, 1152, 1153, 1158, 1159, 1160, 1161, 2013, 4052].includes(err.errno);
-  }
+  // a server error packet, typed or as mysql2 raised it: the server spoke, so it is no bug of ours
+  if (err instanceof MysqlServerError || isServerErrorInfo(err)) return TRANSIENT_ERRNOS.has(err.errno);
   if (err instanceof PitrError) return false;
   const code = (err as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && TRANSIENT_NETWORK_CODES.has(code) && !isProgrammingError(err)) return true;

@@ -38,6 +38,19 @@ async function mysql2Error(port: number): Promise<Error & { code?: string }> {
   assert.fail(`mysql2 connected to port ${port}`);
 }
 
+/** A MySQL ERR packet (sequence 0, with SQL state), as a server sends instead of its handshake. */
+function errPacket(errno: number, message: string): Buffer {
+  const body = Buffer.concat([
+    Buffer.from([0xff, errno & 0xff, errno >> 8]),
+    Buffer.from('#HY000'),
+    Buffer.from(message),
+  ]);
+  return Buffer.concat([
+    Buffer.from([body.length & 0xff, (body.length >> 8) & 0xff, body.length >> 16, 0]),
+    body,
+  ]);
+}
+
 /** True when `err` is the INTERNAL error that ends the archive, naming `name` and saying to report it. */
 function endsArchive(err: unknown, name: string): boolean {
   return (
@@ -54,7 +67,14 @@ function endsArchive(err: unknown, name: string): boolean {
 describe('isRetryableSourceError: only what is known to be transient', () => {
   const servers: Server[] = [];
   const network = new Map<string, Error & { code?: string }>();
+  const refusals = new Map<number, Error & { code?: string }>();
   before(async () => {
+    // servers that refuse the login with an error packet: too many connections, host blocked
+    for (const errno of [1040, 1129]) {
+      const refusing = await tcpServer((s) => s.end(errPacket(errno, `error ${errno}`)));
+      servers.push(refusing.server);
+      refusals.set(errno, await mysql2Error(refusing.port));
+    }
     const closing = await tcpServer((s) => s.destroy());
     const resetting = await tcpServer((s) => s.resetAndDestroy());
     const silent = await tcpServer(() => undefined);
@@ -89,6 +109,18 @@ describe('isRetryableSourceError: only what is known to be transient', () => {
       target: '127.0.0.1',
     });
     assert.equal(isRetryableSourceError(idle), true);
+  });
+
+  it('a server error packet, raw from mysql2 or typed, is retried when transient, else ends the archive as itself', () => {
+    const tooMany = refusals.get(1040)!;
+    const blocked = refusals.get(1129)!;
+    assert.equal(tooMany.code, 'ER_CON_COUNT_ERROR');
+    assert.equal(blocked.code, 'ER_HOST_IS_BLOCKED');
+    assert.equal(isRetryableSourceError(tooMany), true);
+    assert.equal(isRetryableSourceError(blocked), false, 'FLUSH HOSTS is needed: not retried, and not a bug');
+    const ctx = { attempted: 'connect', target: '127.0.0.1' };
+    assert.equal(isRetryableSourceError(toMysqlError(tooMany, ctx)), true);
+    assert.equal(isRetryableSourceError(toMysqlError(blocked, ctx)), false);
   });
 
   it('a TypeError, a RangeError, an Error without a network code end the archive with INTERNAL', () => {
