@@ -35,7 +35,7 @@ export const LAYERS = {
     },
   },
   catalog: { may: ['errors', 'gtid', 'codec'], types: ['storage'] },
-  jobs: { may: ['config', 'errors', 'log'], types: ['storage'] },
+  jobs: { may: ['config', 'errors', 'log'], files: { storage: ['object-store', 'storage-error'] } },
   archiver: {
     may: ['binlog', 'gtid', 'catalog', 'storage', 'codec', 'mysql', 'errors', 'log'],
     types: ['config'],

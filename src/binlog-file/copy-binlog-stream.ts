@@ -2,7 +2,7 @@
 // --read-from-remote-server --raw` and `mysqlbinlog --raw` do: one local file per source binlog,
 // byte-identical to the source's (see the note on the in-use flag below).
 import { basename, join } from 'node:path';
-import { PitrError } from '../errors/index.js';
+import { CorruptDataError } from '../errors/index.js';
 import { BinlogFileWriter } from './binlog-file-writer.js';
 
 /**
@@ -49,8 +49,9 @@ export interface CopiedBinlogFile {
  * FORMAT_DESCRIPTION_EVENT; the source clears that bit in what it sends, so the copy of the active
  * file differs from the source's by that one bit (file offset 21) until the source closes it.
  *
- * @throws whatever the stream throws; PitrError('INTERNAL') / CorruptDataError from the writer
- *   (unsafe file name, existing file, a position that does not fit).
+ * @throws whatever the stream throws; CorruptDataError for an unsafe file name or an event before its
+ *   file's ROTATE; PitrError('INTERNAL') / CorruptDataError from the writer (existing file, a position
+ *   that does not fit).
  */
 export async function copyBinlogStream(
   stream: AsyncIterable<CopyableStreamItem>,
@@ -77,8 +78,9 @@ export async function copyBinlogStream(
         if (current?.file === item.file) continue; // a repeat announcement of the same file
         await finish();
         if (basename(item.file) !== item.file || item.file === '' || item.file.startsWith('.')) {
-          throw new PitrError(
-            'CORRUPT_DATA',
+          throw new CorruptDataError(
+            'the binlog stream',
+            undefined,
             `the source announced an unsafe binlog file name ${JSON.stringify(item.file)}`,
           );
         }
@@ -90,9 +92,10 @@ export async function copyBinlogStream(
       }
       if (item.kind !== 'event') continue;
       if (!writer || !current) {
-        throw new PitrError(
-          'CORRUPT_DATA',
-          `the stream sent an event for ${item.file} @ ${item.position} before announcing the file (no artificial ROTATE)`,
+        throw new CorruptDataError(
+          item.file,
+          item.position,
+          'the stream sent this event before announcing the file (no artificial ROTATE)',
         );
       }
       await writer.append(item.buffer);

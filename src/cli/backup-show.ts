@@ -1,9 +1,9 @@
-import { backupObjects, isBackupId, readBackupManifest } from '../catalog/index.js';
+import { backupManifestKey, backupObjects, isBackupId, readBackupManifest } from '../catalog/index.js';
 import { ConfigError } from '../config/index.js';
 import { isPitrError } from '../errors/index.js';
 import type { CliCommand } from './cli-command.js';
 import { REPO_OPTIONS, openRepository } from './repo-options.js';
-import { PitrError } from '../errors/index.js';
+import { StorageError } from '../storage/index.js';
 
 export const backupShow: CliCommand = {
   words: ['backup', 'show'],
@@ -26,10 +26,11 @@ export const backupShow: CliCommand = {
       m = await readBackupManifest(store, id);
     } catch (err) {
       if (isPitrError(err, 'OBJECT_NOT_FOUND')) {
-        throw new PitrError(
+        throw new StorageError(
           'OBJECT_NOT_FOUND',
           `backup ${id} has no manifest in ${store.describe()}: it does not exist or is incomplete ` +
             '(a failed or running dump). Run `mysql-pitr backup list` to see the backups.',
+          { store: store.describe(), key: backupManifestKey(id) },
           { cause: err },
         );
       }

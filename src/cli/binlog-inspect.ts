@@ -3,6 +3,7 @@ import { basename } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import {
   BinlogEventParser,
+  BinlogFormatError,
   EventType,
   PayloadCompression,
   TransactionTracker,
@@ -20,14 +21,17 @@ const READ_CHUNK = 256 * 1024;
 /** Longest statement excerpt in the human output. */
 const INFO_WIDTH = 80;
 
-/** TRANSACTION_PAYLOAD expansion for `--payload`-style use by callers; zstd via src/codec. */
-const decompressPayload: PayloadDecompressor = (payload, compressionType) => {
-  if (compressionType === PayloadCompression.ZSTD) return zstdDecompress(payload);
-  throw new PitrError(
-    'BINLOG_FORMAT',
-    `TRANSACTION_PAYLOAD compression type ${compressionType} is not supported (only ZSTD)`,
-  );
-};
+/** TRANSACTION_PAYLOAD expansion of the events of `path`; zstd via src/codec. */
+function payloadDecompressor(path: string): PayloadDecompressor {
+  return (payload, compressionType) => {
+    if (compressionType === PayloadCompression.ZSTD) return zstdDecompress(payload);
+    throw new BinlogFormatError(
+      path,
+      undefined,
+      `TRANSACTION_PAYLOAD compression type ${compressionType} is not supported (only ZSTD)`,
+    );
+  };
+}
 
 /** Per-file result, for the summary line. */
 interface FileSummary {
@@ -219,7 +223,7 @@ async function inspectFile(
   signal: AbortSignal,
 ): Promise<FileSummary> {
   const name = basename(path);
-  const parser = new BinlogEventParser({ object: path, decompress: decompressPayload });
+  const parser = new BinlogEventParser({ object: path, decompress: payloadDecompressor(path) });
   const tracker = new TransactionTracker(path);
   let events = 0;
   let incidents = 0;

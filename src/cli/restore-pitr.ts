@@ -55,6 +55,49 @@ function formatReport(plan: RestorePlan, r: RestoreReport): string {
   return `${lines.join('\n')}\n`;
 }
 
+/**
+ * Flags of a whole restore that a table restore does not use, and why: `--tables` refuses them when
+ * given on the command line instead of ignoring them. The same settings from the environment or a
+ * config file are shared with whole restores and left alone.
+ */
+const NOT_WITH_TABLES: readonly { key: string; flag: string; why: string }[] = [
+  {
+    key: 'applier',
+    flag: 'applier',
+    why: "a table restore applies the listed tables' rows events itself (the events applier), there is no other",
+  },
+  {
+    key: 'skipGtids',
+    flag: 'skip-gtids',
+    why: 'a table restore never sets GTIDs on the target (they are always left out)',
+  },
+  {
+    key: 'clientProgram',
+    flag: 'client-program',
+    why: 'a table restore loads the tables through its own sessions, not through the SQL client',
+  },
+  {
+    key: 'binlogProgram',
+    flag: 'binlog-program',
+    why: 'a table restore reads the archived events itself, it does not run mariadb-binlog',
+  },
+];
+
+/**
+ * Refuses a flag `--tables` would ignore.
+ *
+ * @throws PitrError USAGE naming the flag and why
+ */
+function refuseWholeRestoreFlags(ctx: CommandContext): void {
+  for (const { key, flag, why } of NOT_WITH_TABLES) {
+    if (ctx.config.sources[key] !== 'flag') continue;
+    throw new PitrError(
+      'USAGE',
+      `--${flag} does not go with --tables: ${why}. Drop --${flag}, or restore the whole backup without --tables`,
+    );
+  }
+}
+
 /** `restore pitr --tables`: only the listed tables, into `--into-schema` when given. */
 async function restoreTablesFromFlags(
   ctx: CommandContext,
@@ -131,6 +174,8 @@ export const restorePitr: CliCommand = {
     "their rows events are applied, with no GTIDs set and the binary log off unless --binlog, so the target's binary",
     'log and GTID position stay as they were. Other databases are not touched; a listed table that already exists',
     'where it would be restored is refused unless --force. Foreign keys to tables not listed are warned about.',
+    '--applier, --skip-gtids, --client-program and --binlog-program do not apply to a table restore and are refused',
+    'with --tables (--load-threads does: the rows parts of a split backup load on that many sessions).',
     '',
     'Progress goes to stderr: a bar per step (load, download, apply) with rate and ETA on a terminal, a plain',
     'line per step every 5 s and at its end otherwise, {"progress":{...}} JSON lines with --json (the report',
@@ -218,6 +263,7 @@ export const restorePitr: CliCommand = {
   ],
   async run(ctx) {
     const o = ctx.options;
+    if (o.optionalString('tables') !== undefined) refuseWholeRestoreFlags(ctx);
     const { endpoint, password } = readServer(o, 'target');
     const loadThreads = readLoadThreads(o);
     const applierKind = readApplierKind(o);

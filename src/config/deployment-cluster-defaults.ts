@@ -23,9 +23,26 @@ export function readClusterDefaults(v: Validator, value: unknown): ClusterDefaul
       out[key] = raw; // flavour: a single value
       continue;
     }
-    const allowed = section.keys.filter((k) => !section.perCluster?.includes(k));
-    const sec = v.object(raw, `defaults.${key}`, allowed);
+    const perCluster = section.perCluster ?? [];
+    const allowed = section.keys.filter((k) => !perCluster.includes(k));
+    const given = isRecord(raw) ? raw : undefined;
+    // a per-cluster key is known, just not here: say where it goes instead of "unknown field"
+    for (const k of perCluster) {
+      if (given?.[k] === undefined) continue;
+      v.fail(
+        `defaults.${key}.${k}`,
+        `cannot be a default: one value would point every cluster at the same server. Set ${key}.${k} in ` +
+          `each cluster instead (e.g. clusters[0].${key}.${k}) and remove it from defaults.${key}. ` +
+          `Allowed here: ${allowed.join(', ')}`,
+      );
+    }
+    const rest = given && Object.fromEntries(Object.entries(given).filter(([k]) => !perCluster.includes(k)));
+    const sec = v.object(rest ?? raw, `defaults.${key}`, allowed);
     if (sec) out[key] = sec;
   }
   return out;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

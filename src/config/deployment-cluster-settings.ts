@@ -82,13 +82,16 @@ export class ClusterSettings {
     return this.pick(section, key).path;
   }
 
-  /** The fields of `section` (a required one names both places it can be set). */
+  /** The fields of `section` (a required one names the places it can be set: a per-cluster one only the cluster). */
   private fields(section: ClusterSection<unknown>): SectionFields {
     const name = section.name;
     return new SectionFields(
       this.v,
       (key) => this.pick(section, key),
-      `is required (set it in ${this.base}.${name} or in defaults.${name})`,
+      (key) =>
+        section.perCluster?.includes(key)
+          ? `is required: set it in ${this.base}.${name} (each cluster names its own; defaults.${name} cannot hold it)`
+          : `is required (set it in ${this.base}.${name} or in defaults.${name})`,
     );
   }
 

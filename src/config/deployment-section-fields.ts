@@ -25,12 +25,13 @@ export class SectionFields {
   /**
    * @param v collects the problems
    * @param lookup where key's value comes from and which path to blame
-   * @param missing the problem of a required key that is absent (its path is `lookup(key).path`)
+   * @param missing the problem of a required key that is absent (its path is `lookup(key).path`),
+   *   or a function of the key giving it
    */
   constructor(
     readonly v: Validator,
     private readonly lookup: (key: string) => FieldSource,
-    private readonly missing: string = 'is required',
+    private readonly missing: string | ((key: string) => string) = 'is required',
   ) {}
 
   /** The fields of `obj`, at `path` (`repository` -> `repository.prefix`). */
@@ -51,7 +52,8 @@ export class SectionFields {
   /** `key` read by `read`; a problem when it is absent. */
   required<T>(key: string, read: FieldRead<T>): T | undefined {
     const { value, path } = this.lookup(key);
-    return this.check(value === undefined ? this.v.fail(path, this.missing) : read(value, path));
+    const missing = typeof this.missing === 'string' ? this.missing : this.missing(key);
+    return this.check(value === undefined ? this.v.fail(path, missing) : read(value, path));
   }
 
   /** `key` read by `read`, or `fallback` when it is absent. */

@@ -1,6 +1,7 @@
-import { PitrError, isPitrError, messageOf } from '../errors/index.js';
+import { isPitrError, messageOf } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
 import type { ObjectStore } from '../storage/object-store.js';
+import { StorageError } from '../storage/storage-error.js';
 import type { JobContext, JobFunctions, JobOutcome } from './job-functions.js';
 import type { ResolvedJob } from './cluster-job-settings.js';
 import type { JobMessage } from './job-message.js';
@@ -185,10 +186,11 @@ async function claim(job: JobMessage, keys: JobMarkerKeys, deps: RunJobDeps, log
     await repository.put(keys.running, body(), { contentType: 'application/json' });
     return true;
   }
-  throw new PitrError(
+  throw new StorageError(
     'STORAGE_PRECONDITION_FAILED',
     `could not claim ${job.kind} job ${job.idempotencyKey}: its claim ${keys.running} in ${repository.describe()} ` +
       'kept appearing and disappearing. Another worker is racing for it; SQS will retry this delivery.',
+    { store: repository.describe(), key: keys.running },
   );
 }
 

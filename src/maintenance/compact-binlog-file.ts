@@ -250,11 +250,15 @@ async function compactGroup(
     if (!isPitrError(err, ...DATA_CODES)) throw err;
     // It covers the inputs: readers would use it. Remove it; the inputs are all still there.
     await store.delete([key]);
-    throw new PitrError(
-      'CHECKSUM_MISMATCH',
-      `the merged object ${key} failed verification after it was written (${(err as Error).message}); it was ` +
-        'deleted and the segments it was to replace are all kept. Check the storage, then run `mysql-pitr binlog compact` again',
-      { cause: err },
+    throw new ChecksumMismatchError(
+      key,
+      undefined,
+      `the merged object failed verification after it was written (${(err as Error).message}); it was ` +
+        'deleted and the segments it was to replace are all kept',
+      {
+        cause: err,
+        advice: 'Check the storage, then run `mysql-pitr binlog compact` again.',
+      },
     );
   }
   const inputs = group.inputs;
@@ -375,12 +379,17 @@ export async function compactBinlogFile(
       await verifyWritten(store, cover.key, cover.header!);
     } catch (err) {
       if (!isPitrError(err, ...DATA_CODES)) throw err;
-      throw new PitrError(
-        'CHECKSUM_MISMATCH',
+      throw new ChecksumMismatchError(
+        cover.key,
+        undefined,
         `${cover.key} fails verification (${(err as Error).message}) while segments it covers are still there ` +
-          '(an interrupted compaction): nothing was deleted. Run `mysql-pitr verify`; if the segments it covers ' +
-          `are all there (${file} from ${cover.start} to ${String(cover.end)}), deleting ${cover.key} brings them back into use`,
-        { cause: err },
+          '(an interrupted compaction): nothing was deleted',
+        {
+          cause: err,
+          advice:
+            'Run `mysql-pitr verify`; if the segments it covers are all there ' +
+            `(${file} from ${cover.start} to ${String(cover.end)}), deleting ${cover.key} brings them back into use.`,
+        },
       );
     }
     const gone = leftovers.filter((c) => c.start >= cover.start && c.start < cover.end!).map((c) => c.key);

@@ -45,6 +45,16 @@ const EXTRA_TRANSIENT_CODES = new Set([
   'ENETDOWN',
 ]);
 
+/**
+ * S3 error codes (the SDK error's `name`, HTTP 400) meaning the bytes S3 received do not match the
+ * checksum the SDK computed before sending them (`x-amz-checksum-*`, `Content-MD5`, the signed
+ * payload hash): damaged on the way, and nothing was stored. Sending the same bytes again can work.
+ */
+export const DAMAGED_IN_TRANSIT_NAMES: ReadonlySet<string> = new Set([
+  'BadDigest',
+  'XAmzContentSHA256Mismatch',
+]);
+
 class BackoffToken implements RetryTokenLike {
   constructor(
     private readonly retries: number,
@@ -59,7 +69,8 @@ class BackoffToken implements RetryTokenLike {
 }
 
 /**
- * An SDK `RetryStrategyV2`: retries throttling, 5xx and broken connections up to `maxAttempts`
+ * An SDK `RetryStrategyV2`: retries throttling, 5xx, broken connections and request bodies damaged
+ * on the way (BadDigest) up to `maxAttempts`
  * with capped exponential backoff and "equal jitter" (half fixed, half random, so a retry always
  * waits a little and many clients do not retry in step). Unlike the SDK's standard strategy it has
  * no shared retry quota, which would stop retrying altogether after a burst of failures across
@@ -124,6 +135,8 @@ export class BackoffRetryStrategy {
 
 function isRetryable(info: RetryErrorInfoLike): boolean {
   if (info.errorType !== 'CLIENT_ERROR') return true;
+  if (DAMAGED_IN_TRANSIT_NAMES.has((info.error as { name?: unknown } | undefined)?.name as string))
+    return true;
   let err: unknown = info.error;
   for (let depth = 0; depth < 5 && err instanceof Error; depth++) {
     const code = (err as { code?: unknown }).code;

@@ -18,7 +18,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 
 import { ChecksumMismatchError, PitrError } from '../errors/index.js';
 import { silentLogger, type Logger } from '../log/index.js';
-import { BackoffRetryStrategy } from './backoff-retry-strategy.js';
+import { BackoffRetryStrategy, DAMAGED_IN_TRANSIT_NAMES } from './backoff-retry-strategy.js';
 import { validateByteRange } from './byte-range.js';
 import { ObjectNotFoundError } from './object-not-found-error.js';
 import { validateKeyPrefix, validateObjectKey } from './object-key.js';
@@ -145,8 +145,8 @@ interface SdkErrorShape {
  *   re-sent (the SDK refuses to retry a streaming body), and a failed or aborted upload is
  *   aborted, so no partial object becomes visible.
  * - Every request is retried by {@link BackoffRetryStrategy} (throttling, 5xx, dropped
- *   connections, timeouts) up to `maxAttempts`; then the operation fails with
- *   STORAGE_UNAVAILABLE saying how many attempts over how long and the last error.
+ *   connections, timeouts, a body S3 received damaged: BadDigest) up to `maxAttempts`; then the
+ *   operation fails with STORAGE_UNAVAILABLE saying how many attempts over how long and the last error.
  * - A download that breaks mid-body is resumed with a Range request from the last byte received,
  *   pinned to the first response's ETag (If-Match), so the bytes come from one object version.
  */
@@ -615,6 +615,7 @@ export class S3ObjectStore implements ObjectStore {
     if (isSdkChecksumMismatch(err)) {
       return new ChecksumMismatchError(target, undefined, err.message, { cause: err });
     }
+    if (DAMAGED_IN_TRANSIT_NAMES.has(name)) return this.#damagedInTransit(op, key, elapsedMs, err);
     if (isTransient(err)) {
       return this.#unavailable(op, key, attemptsOf(err), elapsedMs, err);
     }
@@ -625,6 +626,22 @@ export class S3ObjectStore implements ObjectStore {
         ' ',
       ),
       where,
+      { cause: err },
+    );
+  }
+
+  /** S3 refused a request body that did not match its checksum (BadDigest), on every attempt. */
+  #damagedInTransit(op: Operation, key: string | undefined, elapsedMs: number, err: unknown): StorageError {
+    const e = err as SdkErrorShape;
+    const attempts = attemptsOf(err);
+    const endpoint = this.#endpoint === undefined ? 'S3' : `the endpoint ${redactUrl(this.#endpoint)}`;
+    return new StorageError(
+      'STORAGE_UNAVAILABLE',
+      `S3 ${op}${key === undefined ? '' : ` of ${key}`} in ${this.#url} failed after ${attempts} attempt${attempts === 1 ? '' : 's'} ` +
+        `over ${(elapsedMs / 1000).toFixed(1)} s: the bytes S3 received did not match the checksum sent with them ` +
+        `(${e.name}: ${e.message ?? ''}), so they were damaged on the way and S3 stored nothing. Check the network ` +
+        `path to ${endpoint} (proxies, network cards) and this host's memory, then retry; the operation is safe to repeat.`,
+      { store: this.#url, key },
       { cause: err },
     );
   }

@@ -16,9 +16,18 @@ import type { Socket } from 'node:net';
  * - `cut-body`: forwards the request, then closes the connection halfway through the response body.
  * - `lose-answer`: forwards the request (the emulator acts on it), then closes the connection
  *   instead of passing the answer on: the client cannot tell whether its request took effect.
+ * - `flip-body-byte`: forwards the request with one byte of its body inverted (a proxy, network
+ *   card or memory damaging data on the way); headers, checksums included, are passed unchanged.
  */
 export type FaultKind =
-  'http-500' | 'http-503' | 'slow-down' | 'http-403' | 'reset' | 'cut-body' | 'lose-answer';
+  | 'http-500'
+  | 'http-503'
+  | 'slow-down'
+  | 'http-403'
+  | 'reset'
+  | 'cut-body'
+  | 'lose-answer'
+  | 'flip-body-byte';
 
 /** Which requests get a fault, and for how long. */
 export interface FaultRule {
@@ -80,7 +89,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   const forward = (
     req: IncomingMessage,
     res: ServerResponse,
-    fault: 'cut-body' | 'lose-answer' | undefined,
+    fault: 'cut-body' | 'lose-answer' | 'flip-body-byte' | undefined,
   ): void => {
     const out = httpRequest(
       {
@@ -119,12 +128,30 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       },
     );
     out.on('error', () => res.socket?.destroy());
-    req.pipe(out);
+    if (fault !== 'flip-body-byte') {
+      req.pipe(out);
+      return;
+    }
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      if (body.length > 0) {
+        const at = Math.floor(body.length / 2);
+        body[at] = body[at]! ^ 0xff;
+      }
+      out.end(body);
+    });
   };
 
   const server = createServer((req, res) => {
     const fault = pick(req);
-    if (fault === undefined || fault === 'cut-body' || fault === 'lose-answer') {
+    if (
+      fault === undefined ||
+      fault === 'cut-body' ||
+      fault === 'lose-answer' ||
+      fault === 'flip-body-byte'
+    ) {
       forward(req, res, fault);
       return;
     }

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { crc32 } from 'node:zlib';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -63,6 +65,20 @@ function s3ErrorXml(code: string, message: string): string {
   );
 }
 
+/** Which checksum header of a PUT the body does not match ('Content-MD5', 'CRC32'), or undefined. */
+function bodyMismatch(body: Buffer, headers: FastifyRequest['headers']): string | undefined {
+  const md5 = headers['content-md5'];
+  if (typeof md5 === 'string' && createHash('md5').update(body).digest('base64') !== md5)
+    return 'Content-MD5';
+  const crc = headers['x-amz-checksum-crc32'];
+  if (typeof crc === 'string') {
+    const want = Buffer.alloc(4);
+    want.writeUInt32BE(crc32(body) >>> 0);
+    if (want.toString('base64') !== crc) return 'CRC32';
+  }
+  return undefined;
+}
+
 /**
  * Loads fauxqs's S3Store class. The package exports only `buildApp`/`startFauxqs`, and
  * `startFauxqs` always listens on 0.0.0.0; tests must stay on loopback, so we build the app
@@ -115,6 +131,9 @@ function byteOrderStore(Base: FauxS3StoreClass): FauxS3StoreClass {
  *   412 PreconditionFailed when the key exists, and 409 ConditionalRequestConflict while another
  *   conditional write of the same key is in flight (AWS S3 since August 2024).
  * - DeleteObjects refuses more than 1,000 keys (400 MalformedXML), as S3 does.
+ * - PutObject / UploadPart check the body against the `Content-MD5` and `x-amz-checksum-crc32`
+ *   headers the client sent (the SDK sends the CRC32) and answer 400 BadDigest when it does not
+ *   match, storing nothing, as S3 does for bytes damaged on the way.
  */
 function addS3FidelityHooks(app: FastifyInstance, store: FauxS3Store): void {
   const inFlight = new Set<string>();
@@ -141,6 +160,18 @@ function addS3FidelityHooks(app: FastifyInstance, store: FauxS3Store): void {
         );
       }
       return;
+    }
+
+    if (request.method === 'PUT' && key !== '' && Buffer.isBuffer(request.body)) {
+      const damaged = bodyMismatch(request.body, request.headers);
+      if (damaged !== undefined) {
+        return fail(
+          reply,
+          400,
+          'BadDigest',
+          `The ${damaged} you specified did not match the calculated checksum.`,
+        );
+      }
     }
 
     const isObjectWrite =

@@ -33,7 +33,7 @@ import { compactBinlogFile } from '../../src/maintenance/compact-binlog-file.js'
 import { encodeSegment } from '../../src/archiver/segment-encoder.js';
 import { MysqlGtidSet } from '../../src/gtid/index.js';
 import { FsObjectStore, type ObjectStore, type PutBody, type PutOptions } from '../../src/storage/index.js';
-import { isPitrError } from '../../src/errors/index.js';
+import { ChecksumMismatchError, isPitrError } from '../../src/errors/index.js';
 
 const T = '000001';
 const F = (n: number): string => `mysql-bin.${String(n).padStart(6, '0')}`;
@@ -451,8 +451,10 @@ describe('readBinlogCatalog and compactBinlogFile over a filesystem store', () =
     await assert.rejects(
       compactBinlogFile(store, T, f7),
       (err: unknown) =>
-        isPitrError(err, 'CHECKSUM_MISMATCH') &&
-        (err as Error).message.includes(`${cover} fails verification`) &&
+        err instanceof ChecksumMismatchError &&
+        err.code === 'CHECKSUM_MISMATCH' &&
+        err.object === cover &&
+        err.message.includes(`${cover} fails verification`) &&
         /decompressed to 2000 bytes/.test((err as Error).message) &&
         /nothing was deleted/.test((err as Error).message),
     );
@@ -489,8 +491,10 @@ describe('readBinlogCatalog and compactBinlogFile over a filesystem store', () =
     await assert.rejects(
       compactBinlogFile(flipping, T, f5),
       (err: unknown) =>
-        isPitrError(err, 'CHECKSUM_MISMATCH') &&
-        /failed verification after it was written/.test((err as Error).message),
+        err instanceof ChecksumMismatchError &&
+        err.code === 'CHECKSUM_MISMATCH' &&
+        /failed verification after it was written/.test(err.message) &&
+        /Check the storage, then run `mysql-pitr binlog compact` again/.test(err.message),
     );
     const keys: string[] = [];
     for await (const o of store.list(`binlogs/${T}/${f5}/`)) keys.push(o.key);

@@ -9,7 +9,7 @@ import {
   copyBinlogStream,
   type CopyableStreamItem,
 } from '../../src/binlog-file/index.js';
-import { isPitrError } from '../../src/errors/index.js';
+import { CorruptDataError, isPitrError } from '../../src/errors/index.js';
 import { FIXTURE_DIR } from '../support/binlog-fixtures.js';
 
 const CRC32_FILE = join(FIXTURE_DIR, 'mysql-bin.checksum-crc32');
@@ -193,10 +193,20 @@ describe('BinlogFileReader and BinlogFileWriter on real MySQL binlogs', () => {
       file,
       position: 4,
     });
-    await assert.rejects(copyBinlogStream(items([rotate('../escape')]), dir), /unsafe binlog file name/);
+    await assert.rejects(
+      copyBinlogStream(items([rotate('../escape')]), dir),
+      (err: unknown) =>
+        err instanceof CorruptDataError &&
+        err.code === 'CORRUPT_DATA' &&
+        /unsafe binlog file name/.test(err.message),
+    );
     await assert.rejects(
       copyBinlogStream(items([{ kind: 'event', buffer: events[0]!.buffer, file: 'x', position: 4 }]), dir),
-      /before announcing the file/,
+      (err: unknown) =>
+        err instanceof CorruptDataError &&
+        err.object === 'x' &&
+        err.offset === 4 &&
+        /before announcing the file/.test(err.message),
     );
   });
 });

@@ -119,13 +119,36 @@ describe('deployment config sections: an unknown key is refused, naming its path
     });
   }
 
-  it('a host in defaults is refused (only a cluster names its server)', () => {
+  it('a host in defaults is refused, saying to set it in each cluster (not "did you mean port?")', () => {
     const found = problems(edited((c) => (at(c, 'defaults', 'source')['host'] = 'db.internal')));
-    assert.equal(found.length, 1, found.join('\n'));
-    assert.match(
-      found[0]!,
-      /^defaults\.source\.host: unknown field\b.* Allowed here: port, user, tls, securityGroupId$/,
+    assert.deepEqual(found, [
+      'defaults.source.host: cannot be a default: one value would point every cluster at the same server. ' +
+        'Set source.host in each cluster instead (e.g. clusters[0].source.host) and remove it from ' +
+        'defaults.source. Allowed here: port, user, tls, securityGroupId',
+    ]);
+    // with the host also missing in the cluster, that problem does not send the reader to defaults
+    const both = problems(
+      edited((c) => {
+        at(c, 'defaults', 'source')['host'] = 'db.internal';
+        delete at(c, 'clusters', 0, 'source')['host'];
+      }),
     );
+    assert.equal(both.length, 2, both.join('\n'));
+    assert.equal(
+      both[1],
+      'clusters[0].source.host: is required: set it in clusters[0].source (each cluster names its own; ' +
+        'defaults.source cannot hold it)',
+    );
+  });
+
+  it('a missing host names only the cluster as its place; other required keys name defaults too', () => {
+    assert.deepEqual(problems(edited((c) => delete at(c, 'clusters', 0, 'source')['host'])), [
+      'clusters[0].source.host: is required: set it in clusters[0].source (each cluster names its own; ' +
+        'defaults.source cannot hold it)',
+    ]);
+    assert.deepEqual(problems(edited((c) => delete at(c, 'defaults', 'source')['user'])), [
+      'clusters[0].source.user: is required (set it in clusters[0].source or in defaults.source)',
+    ]);
   });
 
   it('a misspelt key in a cluster section names the key it probably means', () => {

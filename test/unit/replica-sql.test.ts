@@ -1,5 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { CorruptDataError } from '../../src/errors/index.js';
+import { GtidError } from '../../src/gtid/index.js';
 import {
   parseReplicaStatus,
   replicaHealth,
@@ -102,11 +104,17 @@ describe('replicaSourceSql', () => {
     }
     assert.throws(
       () => replicaSourceSql({ ...base, flavor: 'mariadb', start: { kind: 'gtid', gtid: "0-1-1'; DROP" } }),
-      { code: 'GTID_INVALID' },
+      (err: unknown) =>
+        err instanceof GtidError &&
+        err.code === 'GTID_INVALID' &&
+        /manifest may be damaged/.test(err.message),
     );
     assert.throws(
       () => replicaSourceSql({ ...base, flavor: 'mysql', start: { kind: 'gtid', gtid: "uuid:1'--" } }),
-      { code: 'GTID_INVALID' },
+      (err: unknown) =>
+        err instanceof GtidError &&
+        err.code === 'GTID_INVALID' &&
+        /manifest may be damaged/.test(err.message),
     );
     assert.throws(
       () =>
@@ -115,7 +123,10 @@ describe('replicaSourceSql', () => {
           flavor: 'mariadb',
           start: { kind: 'position', file: "x'y", position: 4 },
         }),
-      { code: 'CORRUPT_DATA' },
+      (err: unknown) =>
+        err instanceof CorruptDataError &&
+        err.code === 'CORRUPT_DATA' &&
+        /use another backup/.test(err.message),
     );
     assert.throws(
       () =>
@@ -124,7 +135,10 @@ describe('replicaSourceSql', () => {
           flavor: 'mariadb',
           start: { kind: 'position', file: 'm.000001', position: 2 },
         }),
-      { code: 'CORRUPT_DATA' },
+      (err: unknown) =>
+        err instanceof CorruptDataError &&
+        err.code === 'CORRUPT_DATA' &&
+        /use another backup/.test(err.message),
     );
     assert.throws(() => replicaSourceSql({ ...base, port: 0, flavor: 'mariadb', start: g }), {
       code: 'USAGE',

@@ -37,6 +37,23 @@ describe('BackoffRetryStrategy', () => {
     assert.equal(next.getRetryCount(), 1);
   });
 
+  it('retries a body S3 received damaged (BadDigest, XAmzContentSHA256Mismatch), not other 400s', async () => {
+    const strategy = new BackoffRetryStrategy({ maxAttempts: 5 });
+    const token = await strategy.acquireInitialRetryToken('s3');
+    for (const name of ['BadDigest', 'XAmzContentSHA256Mismatch']) {
+      const error = Object.assign(new Error('did not match'), { name, $metadata: { httpStatusCode: 400 } });
+      const next = await strategy.refreshRetryTokenForRetry(token, { errorType: 'CLIENT_ERROR', error });
+      assert.equal(next.getRetryCount(), 1, name);
+    }
+    const invalid = Object.assign(new Error('The Content-MD5 you specified is not valid'), {
+      name: 'InvalidDigest',
+    });
+    await assert.rejects(
+      strategy.refreshRetryTokenForRetry(token, { errorType: 'CLIENT_ERROR', error: invalid }),
+      /is not valid/,
+    );
+  });
+
   it('delays grow exponentially with jitter within [cap/2, cap], bounded by maxDelayMs; throttling waits longer', () => {
     const strategy = new BackoffRetryStrategy({
       maxAttempts: 10,

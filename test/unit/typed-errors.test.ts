@@ -13,6 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import type { RowImage, TableMapColumns, ColumnValue } from '../../src/binlog/index.js';
 import { segmentKey, type CatalogTimeline, type SegmentHeader } from '../../src/catalog/index.js';
 import {
+  ChecksumMismatchError,
   exitCodeFor,
   ExitCode,
   PitrError,
@@ -83,6 +84,25 @@ describe('typed error classes carry their fields', () => {
       [e.option, e.file, e.position, e.inside, e.boundaries],
       ['--from', 'mysql-bin.000002', 450, { gtid: '0-1-5', startOffset: 400, endOffset: 600 }, [400, 600]],
     );
+  });
+
+  it('ChecksumMismatchError: object and offset; the generic advice unless the caller gives its own', () => {
+    const plain = new ChecksumMismatchError('binlogs/x.zst', 120, 'CRC32 0x1 != 0x2');
+    assert.equal(plain.code, 'CHECKSUM_MISMATCH');
+    assert.equal(exitCodeFor(plain.code), ExitCode.DATA);
+    assert.equal(
+      plain.message,
+      'checksum mismatch in binlogs/x.zst at offset 120: CRC32 0x1 != 0x2. The data is corrupt; do not use it. ' +
+        'Re-fetch it from the source or repository, or restore from another copy.',
+    );
+    const cause = new Error('zstd: checksum wrong');
+    const own = new ChecksumMismatchError('k', undefined, 'it was deleted', {
+      cause,
+      advice: 'Run it again.',
+    });
+    assert.equal(own.message, 'checksum mismatch in k: it was deleted. Run it again.');
+    assert.equal(own.cause, cause);
+    assert.equal(own.offset, undefined);
   });
 
   it('UndoRefusedError carries a reason and table; UndoRowCountError the counts and statement', () => {

@@ -6,7 +6,8 @@
  * - MySQL 8.0.23+: https://dev.mysql.com/doc/refman/8.0/en/change-replication-source-to.html and
  *   https://dev.mysql.com/doc/refman/8.0/en/replication-gtids-howto.html
  */
-import { PitrError } from '../../errors/index.js';
+import { CorruptDataError, PitrError } from '../../errors/index.js';
+import { GtidError } from '../../gtid/index.js';
 import type { TlsSettings } from '../../mysql/index.js';
 
 /** Which dialect to speak. */
@@ -111,15 +112,16 @@ function checkStart(flavor: ReplicaFlavor, start: ReplicaStart): void {
     const ok =
       flavor === 'mariadb' ? MARIADB_GTID_POS_RE.test(start.gtid) : MYSQL_GTID_SET_RE.test(start.gtid);
     if (!ok) {
-      throw new PitrError(
-        'GTID_INVALID',
-        `the backup's GTID position "${start.gtid}" is not a ${flavor === 'mariadb' ? 'MariaDB GTID position' : 'MySQL GTID set'}; ` +
+      throw new GtidError(
+        start.gtid,
+        `the backup's GTID position is not a ${flavor === 'mariadb' ? 'MariaDB GTID position' : 'MySQL GTID set'}; ` +
           'the manifest may be damaged: use another backup (--backup ID)',
       );
     }
   } else if (!/^[^'\\\0]+$/.test(start.file) || !Number.isSafeInteger(start.position) || start.position < 4) {
-    throw new PitrError(
-      'CORRUPT_DATA',
+    throw new CorruptDataError(
+      'the backup manifest',
+      undefined,
       `the backup's binlog coordinates ${start.file}:${start.position} are not a binlog file and position; ` +
         'the manifest may be damaged: use another backup (--backup ID)',
     );
@@ -146,7 +148,8 @@ export function replicaStopSql(flavor: ReplicaFlavor): string[] {
  *
  * Run REPLICA_SESSION_SQL first on the same session.
  *
- * @throws PitrError USAGE for a bad delay, GTID_INVALID / CORRUPT_DATA for bad coordinates
+ * @throws PitrError USAGE for a bad delay, GtidError (GTID_INVALID) / CorruptDataError (CORRUPT_DATA) for bad
+ *   coordinates
  */
 export function replicaSourceSql(o: ReplicaSourceOptions): string[] {
   checkStart(o.flavor, o.start);

@@ -2,9 +2,9 @@
 // events from the archive, optionally under another schema name, on any server (typically the live
 // primary). Nothing else on the target is touched, and nothing is binary-logged unless asked.
 import { createHash } from 'node:crypto';
-import type { ManifestObject, ManifestPart } from '../../catalog/index.js';
+import { backupManifestKey, type ManifestObject, type ManifestPart } from '../../catalog/index.js';
 import { createZstdDecompressStream } from '../../codec/index.js';
-import { ChecksumMismatchError, PitrError, isPitrError } from '../../errors/index.js';
+import { ChecksumMismatchError, CorruptDataError, PitrError, isPitrError } from '../../errors/index.js';
 import { silentLogger, type Logger } from '../../log/index.js';
 import type { ObjectStore } from '../../storage/index.js';
 import { readArchivedSegments } from '../apply/archived-segments.js';
@@ -369,8 +369,9 @@ async function loadTables(plan: RestorePlan, deps: TableRestoreDeps, each: EachS
   const backup = plan.backup;
   const dump = backup.dump;
   if (!dump)
-    throw new PitrError(
-      'CORRUPT_DATA',
+    throw new CorruptDataError(
+      backupManifestKey(backup.id),
+      undefined,
       `backup ${backup.id} has neither a dump nor parts; take a new backup`,
     );
   const session = await deps.openLoadSession();
