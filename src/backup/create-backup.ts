@@ -451,7 +451,6 @@ export async function createBackup(opts: CreateBackupOptions): Promise<BackupMan
               size: result.storedBytes,
               sha256: result.storedSha256!,
               uncompressedSize: result.sqlBytes,
-              uncompressedSha256: result.sqlSha256!,
             },
           }),
       databases: databases ?? null,
@@ -527,8 +526,7 @@ interface DumpResult {
   coordinates: DumpCoordinates;
   sqlBytes: number;
   storedBytes: number;
-  /** Single-object dump: checksums of the SQL and of the stored object. */
-  sqlSha256?: string;
+  /** Single-object dump: SHA-256 of the stored object. */
   storedSha256?: string;
   /** Split backup: its parts, in dump order. */
   parts?: ManifestPart[];
@@ -578,7 +576,6 @@ async function runDump(o: RunDumpOptions): Promise<DumpResult> {
   else o.signal?.addEventListener('abort', onAbort, { once: true });
 
   const scanner = new DumpCoordinatesScanner();
-  const sqlHash = createHash('sha256');
   const storedHash = createHash('sha256');
   let sqlBytes = 0;
   let storedBytes = 0;
@@ -739,7 +736,6 @@ async function runDump(o: RunDumpOptions): Promise<DumpResult> {
   const sqlTap = new Tap(
     (chunk) => {
       sqlBytes += chunk.length;
-      sqlHash.update(chunk);
       scanner.push(chunk);
     },
     // Hold back the end of the stream until the tool has exited: if it failed, the put fails too,
@@ -823,7 +819,6 @@ async function runDump(o: RunDumpOptions): Promise<DumpResult> {
     return {
       coordinates: coordinates!,
       sqlBytes,
-      sqlSha256: sqlHash.digest('hex'),
       storedBytes,
       storedSha256: storedHash.digest('hex'),
     };

@@ -54,7 +54,7 @@ async function partSql(store: ObjectStore, p: ManifestPart): Promise<string> {
   assert.equal(createHash('sha256').update(stored).digest('hex'), p.sha256, p.key);
   const sql = await unzstd(stored);
   assert.equal(sql.length, p.uncompressedSize, p.key);
-  assert.equal(createHash('sha256').update(sql).digest('hex'), p.uncompressedSha256, p.key);
+  assert.equal(p.uncompressedSha256, undefined, `${p.key}: new backups do not hash the SQL`);
   return sql.toString('utf8');
 }
 
