@@ -18,6 +18,7 @@ const STORED_HIGH_WATER_MARK = 1024 * 1024;
 export interface CompressedPart {
   /** The compressed bytes: hand this stream to the repository. */
   readonly stored: Readable;
+  /** SQL of the part; `bytes` is the caller's again once this returns (copied where kept). */
   write(bytes: Buffer): void;
   end(): void;
   /** True while the producer should wait (`drained()`) before writing more. */
@@ -296,7 +297,8 @@ class InThreadPart implements CompressedPart {
   }
 
   write(bytes: Buffer): void {
-    this.#compress.write(bytes);
+    // copied: the stream may hold it, and the caller's chunk may be a reused buffer
+    this.#compress.write(Buffer.from(bytes));
   }
 
   end(): void {
