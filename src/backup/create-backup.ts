@@ -1,9 +1,9 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, type ChildProcessByStdio } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
 import { access, open } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
-import { Transform, Writable, type TransformCallback } from 'node:stream';
+import { Transform, Writable, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 
@@ -35,6 +35,7 @@ import { createPrivateTempDir, removePrivateTempDir, type ObjectStore } from '..
 import { buildDumpCommand } from './dump-command.js';
 import { DumpCoordinatesScanner, type DumpCoordinates } from './dump-coordinates-scanner.js';
 import { DumpError } from './dump-error.js';
+import { DumpOutputPipe, type DumpChunkResult } from './dump-output-pipe.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -451,7 +452,6 @@ export async function createBackup(opts: CreateBackupOptions): Promise<BackupMan
               size: result.storedBytes,
               sha256: result.storedSha256!,
               uncompressedSize: result.sqlBytes,
-              uncompressedSha256: result.sqlSha256!,
             },
           }),
       databases: databases ?? null,
@@ -527,8 +527,7 @@ interface DumpResult {
   coordinates: DumpCoordinates;
   sqlBytes: number;
   storedBytes: number;
-  /** Single-object dump: checksums of the SQL and of the stored object. */
-  sqlSha256?: string;
+  /** Single-object dump: SHA-256 of the stored object. */
   storedSha256?: string;
   /** Split backup: its parts, in dump order. */
   parts?: ManifestPart[];
@@ -548,6 +547,24 @@ async function removePartial(store: ObjectStore, keys: string[], logger: Logger)
   }
 }
 
+/**
+ * Starts the dump tool: its stdout to `stdoutFd` (the write end of a DumpOutputPipe), or to a new
+ * pipe (`child.stdout`) when undefined; stderr always to a pipe.
+ */
+function spawnDump(
+  command: string,
+  args: string[],
+  stdoutFd: number | undefined,
+  env: NodeJS.ProcessEnv,
+): ChildProcessByStdio<null, Readable | null, Readable> {
+  // stdin ignored, stderr a pipe; stdout a pipe only without a descriptor
+  return spawn(command, args, { stdio: ['ignore', stdoutFd ?? 'pipe', 'pipe'], env }) as ChildProcessByStdio<
+    null,
+    Readable | null,
+    Readable
+  >;
+}
+
 async function runDump(o: RunDumpOptions): Promise<DumpResult> {
   // The tool gets the password only from the defaults file, and only the environment a client needs
   // (MYSQL_PITR_SOURCE_PASSWORD would otherwise sit in its /proc/PID/environ).
@@ -557,7 +574,17 @@ async function runDump(o: RunDumpOptions): Promise<DumpResult> {
   const [command, args] = o.stdbuf
     ? [o.stdbuf, ['-o', DUMP_STDOUT_BUFFER, o.program, ...o.args]]
     : [o.program, o.args];
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
+  // A split backup reads the tool's stdout through a FIFO into one reused buffer (DumpOutputPipe);
+  // without one (no mkfifo), and for a single-file backup, through Node's own pipe.
+  const fifo = o.split ? await DumpOutputPipe.open() : undefined;
+  let child: ReturnType<typeof spawnDump>;
+  try {
+    child = spawnDump(command, args, fifo?.writeFd, env);
+  } catch (err) {
+    fifo?.destroy();
+    throw err;
+  }
+  fifo?.closeWriteEnd();
   const stderr = new TailBuffer(STDERR_TAIL_BYTES);
   child.stderr.on('data', (c: Buffer) => stderr.push(c));
   let spawnError: Error | undefined;
@@ -578,7 +605,6 @@ async function runDump(o: RunDumpOptions): Promise<DumpResult> {
   else o.signal?.addEventListener('abort', onAbort, { once: true });
 
   const scanner = new DumpCoordinatesScanner();
-  const sqlHash = createHash('sha256');
   const storedHash = createHash('sha256');
   let sqlBytes = 0;
   let storedBytes = 0;
@@ -642,7 +668,11 @@ async function runDump(o: RunDumpOptions): Promise<DumpResult> {
   };
 
   if (o.split) {
-    return consumeSplit();
+    try {
+      return await consumeSplit();
+    } finally {
+      fifo?.destroy();
+    }
   }
 
   /** Split backup: the stream cut into parts by DumpSplitter, each stored as its own object. */
@@ -673,32 +703,39 @@ async function runDump(o: RunDumpOptions): Promise<DumpResult> {
     };
     try {
       let storeFailure: unknown;
-      const sink = new Writable({
-        // a deep buffer keeps the dump tool's pipe drained while a part is being stored
-        highWaterMark: TAP_HIGH_WATER_MARK,
-        write(chunk: Buffer, _enc, cb) {
-          sqlBytes += chunk.length;
-          scanner.push(chunk);
-          try {
-            splitter.push(chunk);
-          } catch (err) {
-            cb(err as Error);
-            return;
-          }
-          if (!writer.mustWait) {
-            cb();
-            return;
-          }
-          writer.ready().then(
-            () => cb(),
-            (err: unknown) => {
-              storeFailure ??= err;
-              cb(err as Error);
-            },
+      // Each chunk is consumed before the next is read: the scanner and the splitter copy what they
+      // keep, the compressor copies the SQL into its batches (so the FIFO's buffer can be reused).
+      const consume = (chunk: Buffer): DumpChunkResult => {
+        sqlBytes += chunk.length;
+        scanner.push(chunk);
+        splitter.push(chunk);
+        if (!writer.mustWait) return undefined;
+        return writer.ready().catch((err: unknown) => {
+          storeFailure ??= err;
+          throw err;
+        });
+      };
+      const reading = fifo
+        ? fifo.read(consume)
+        : pipeline(
+            child.stdout!,
+            new Writable({
+              // a deep buffer keeps the dump tool's pipe drained while a part is being stored
+              highWaterMark: TAP_HIGH_WATER_MARK,
+              write(chunk: Buffer, _enc, cb) {
+                let wait: DumpChunkResult;
+                try {
+                  wait = consume(chunk);
+                } catch (err) {
+                  cb(err as Error);
+                  return;
+                }
+                if (wait === undefined) cb();
+                else wait.then(() => cb(), cb);
+              },
+            }),
           );
-        },
-      });
-      const piped = await pipeline(child.stdout, sink).then(
+      const piped = await reading.then(
         () => undefined,
         (err: unknown) => err,
       );
@@ -739,7 +776,6 @@ async function runDump(o: RunDumpOptions): Promise<DumpResult> {
   const sqlTap = new Tap(
     (chunk) => {
       sqlBytes += chunk.length;
-      sqlHash.update(chunk);
       scanner.push(chunk);
     },
     // Hold back the end of the stream until the tool has exited: if it failed, the put fails too,
@@ -765,7 +801,7 @@ async function runDump(o: RunDumpOptions): Promise<DumpResult> {
     : undefined;
   try {
     const piping = pipeline(
-      child.stdout,
+      child.stdout!, // a single-file backup has no DumpOutputPipe
       sqlTap,
       // libzstd's own thread compresses while the event loop keeps reading the dump tool's pipe
       createZstdCompressStream({ level: o.compressionLevel, workers: 1 }),
@@ -823,7 +859,6 @@ async function runDump(o: RunDumpOptions): Promise<DumpResult> {
     return {
       coordinates: coordinates!,
       sqlBytes,
-      sqlSha256: sqlHash.digest('hex'),
       storedBytes,
       storedSha256: storedHash.digest('hex'),
     };

@@ -57,7 +57,7 @@ export interface SplitPartInfo {
 /** Receives the parts in order: `startPart`, any number of `write`, `endPart`; never two open. */
 export interface SplitSink {
   startPart(info: SplitPartInfo): void;
-  /** Bytes of the open part. May be a slice of a pushed chunk: do not modify it. */
+  /** Bytes of the open part. May be a slice of a pushed chunk, valid only during the call: copy what you keep. */
   write(bytes: Buffer): void;
   endPart(): void;
 }
@@ -169,7 +169,10 @@ export class DumpSplitter {
     this.#chunkBytes = opts.chunkBytes ?? DEFAULT_CHUNK_BYTES;
   }
 
-  /** Splits one chunk of the SQL stream. */
+  /**
+   * Splits one chunk of the SQL stream. The chunk is the caller's again once this returns (it may
+   * reuse its buffer): what is kept is copied, and the sink gets slices only during the call.
+   */
   push(input: Buffer): void {
     let chunk = input;
     if (this.#carryBytes > 0 && this.#carryBytes < DATA_DECIDE && this.#dataMayStart()) {
@@ -189,7 +192,7 @@ export class DumpSplitter {
         // does a data statement start at this line? Decide from its first bytes, not its end
         const verdict = startsData(chunk, i);
         if (verdict === 'undecided') {
-          this.#carry.push(chunk.subarray(i));
+          this.#carry.push(Buffer.from(chunk.subarray(i))); // copied: the caller may reuse its chunk
           this.#carryBytes += n - i;
           return;
         }
@@ -200,7 +203,7 @@ export class DumpSplitter {
       }
       const nl = chunk.indexOf(NL, i);
       if (nl < 0) {
-        this.#carry.push(chunk.subarray(i));
+        this.#carry.push(Buffer.from(chunk.subarray(i))); // copied: the caller may reuse its chunk
         this.#carryBytes += n - i;
         return;
       }

@@ -1,10 +1,10 @@
 /**
  * Worker thread of {@link PartCompressor}: compresses the parts it is given (zstd, one frame per
- * part) and hashes their SQL and compressed bytes, so the main thread only reads and cuts the
+ * part) and hashes their compressed bytes, so the main thread only reads and cuts the
  * dump. Messages in: `start {id, level}`, `data {id, bytes}` (`bytes` moved here, and moved back
  * with its `ack` so the main thread reuses the buffer), `end {id}`. Messages out: `out {id, bytes}`
  * (compressed bytes, in order, moved), `ack {id, n, bytes}` (SQL bytes consumed, and the buffer
- * they came in), `done {id, sqlSha256, storedSha256}`, `error {id, message}`.
+ * they came in), `done {id, storedSha256}`, `error {id, message}`.
  *
  * Each part is compressed synchronously while its `data` message is handled (libzstd on this
  * thread, one context reused from part to part), so nothing here copies the SQL or queues it.
@@ -24,13 +24,12 @@ export type CompressRequest =
 export type CompressReply =
   | { type: 'out'; id: number; bytes: Uint8Array }
   | { type: 'ack'; id: number; n: number; bytes: Uint8Array }
-  | { type: 'done'; id: number; sqlSha256: string; storedSha256: string }
+  | { type: 'done'; id: number; storedSha256: string }
   | { type: 'error'; id: number; message: string };
 
 interface Job {
   encoder: ZstdFrameEncoder;
   level: number;
-  sql: Hash;
   stored: Hash;
 }
 
@@ -54,9 +53,8 @@ if (port) {
       if (m.type === 'start') {
         const encoder = idle.get(m.level) ?? new ZstdFrameEncoder({ level: m.level, workers: 0 });
         idle.delete(m.level);
-        jobs.set(m.id, { encoder, level: m.level, sql: createHash('sha256'), stored: createHash('sha256') });
+        jobs.set(m.id, { encoder, level: m.level, stored: createHash('sha256') });
       } else if (m.type === 'data') {
-        job!.sql.update(m.bytes);
         job!.encoder.write(m.bytes);
         send(m.id, job!, job!.encoder.take());
         post({ type: 'ack', id: m.id, n: m.bytes.length, bytes: m.bytes }, [m.bytes.buffer as ArrayBuffer]);
@@ -64,12 +62,7 @@ if (port) {
         send(m.id, job!, job!.encoder.end());
         jobs.delete(m.id);
         idle.set(job!.level, job!.encoder);
-        post({
-          type: 'done',
-          id: m.id,
-          sqlSha256: job!.sql.digest('hex'),
-          storedSha256: job!.stored.digest('hex'),
-        });
+        post({ type: 'done', id: m.id, storedSha256: job!.stored.digest('hex') });
       }
     } catch (err) {
       if (job) {

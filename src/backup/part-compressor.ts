@@ -14,22 +14,26 @@ const MAX_OUTSTANDING_BYTES = 4 * 1024 * 1024;
 /** Compressed bytes buffered for the repository before the producer is held back. */
 const STORED_HIGH_WATER_MARK = 1024 * 1024;
 
-/** One part being compressed: SQL in, zstd out (`stored`), checksums at the end. */
+/** One part being compressed: SQL in, zstd out (`stored`), the stored bytes' SHA-256 at the end. */
 export interface CompressedPart {
   /** The compressed bytes: hand this stream to the repository. */
   readonly stored: Readable;
+  /** SQL of the part; `bytes` is the caller's again once this returns (copied where kept). */
   write(bytes: Buffer): void;
   end(): void;
   /** True while the producer should wait (`drained()`) before writing more. */
   readonly needsDrain: boolean;
   drained(): Promise<void>;
-  /** Hex SHA-256 of the SQL and of the compressed bytes, once the part is compressed. */
-  readonly checksums: Promise<{ sqlSha256: string; storedSha256: string }>;
+  /**
+   * Hex SHA-256 of the compressed bytes, once the part is compressed. (The SQL is not hashed: no
+   * reader checks it; the zstd frame's content checksum covers it.)
+   */
+  readonly checksums: Promise<{ storedSha256: string }>;
   destroy(err: Error): void;
 }
 
 /**
- * Compresses parts on worker threads (zstd and both SHA-256 off the main thread, which then only
+ * Compresses parts on worker threads (zstd and the stored bytes' SHA-256 off the main thread, which then only
  * reads and cuts the dump: the division of work of `mariadb-dump | zstd`), or, with `workers: 0`
  * or where a worker cannot start, on the main thread. Parts are given to the workers in turn, so
  * with two workers one part can finish compressing while the next is written.
@@ -144,8 +148,8 @@ class WorkerChannel {
 
 class WorkerPart implements CompressedPart {
   readonly stored = new PassThrough({ highWaterMark: STORED_HIGH_WATER_MARK });
-  readonly checksums: Promise<{ sqlSha256: string; storedSha256: string }>;
-  #resolve!: (v: { sqlSha256: string; storedSha256: string }) => void;
+  readonly checksums: Promise<{ storedSha256: string }>;
+  #resolve!: (v: { storedSha256: string }) => void;
   #reject!: (err: Error) => void;
   /** The batch being filled (moved to the worker once full), and how much of it is filled. */
   #batch: Buffer | undefined;
@@ -219,7 +223,7 @@ class WorkerPart implements CompressedPart {
       case 'done':
         forget();
         this.stored.end();
-        this.#resolve({ sqlSha256: m.sqlSha256, storedSha256: m.storedSha256 });
+        this.#resolve({ storedSha256: m.storedSha256 });
         return;
       case 'error':
         forget();
@@ -259,9 +263,8 @@ class HashTap extends Transform {
 /** The fallback: zstd and hashing on the calling thread. */
 class InThreadPart implements CompressedPart {
   readonly stored: Readable;
-  readonly checksums: Promise<{ sqlSha256: string; storedSha256: string }>;
+  readonly checksums: Promise<{ storedSha256: string }>;
   readonly #compress: Transform;
-  readonly #sql = createHash('sha256');
   readonly #tap = new HashTap();
 
   constructor(level: number) {
@@ -270,9 +273,7 @@ class InThreadPart implements CompressedPart {
     this.#compress.pipe(this.#tap);
     this.stored = this.#tap;
     this.checksums = new Promise((resolve, reject) => {
-      this.#tap.on('end', () =>
-        resolve({ sqlSha256: this.#sql.digest('hex'), storedSha256: this.#tap.hash.digest('hex') }),
-      );
+      this.#tap.on('end', () => resolve({ storedSha256: this.#tap.hash.digest('hex') }));
       this.#tap.on('error', reject);
     });
     this.checksums.catch(() => undefined);
@@ -296,8 +297,8 @@ class InThreadPart implements CompressedPart {
   }
 
   write(bytes: Buffer): void {
-    this.#sql.update(bytes);
-    this.#compress.write(bytes);
+    // copied: the stream may hold it, and the caller's chunk may be a reused buffer
+    this.#compress.write(Buffer.from(bytes));
   }
 
   end(): void {

@@ -97,7 +97,6 @@ export class SplitBackupWriter implements SplitSink {
           size: res.size,
           sha256: sums.storedSha256,
           uncompressedSize: part.sqlBytes,
-          uncompressedSha256: sums.sqlSha256,
           stage: info.stage,
           database: info.database,
           table: info.table,

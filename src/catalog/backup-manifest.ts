@@ -56,8 +56,12 @@ export interface ManifestObject {
   sha256: string;
   /** Bytes of SQL before compression. */
   uncompressedSize: number;
-  /** Hex SHA-256 of the SQL before compression. */
-  uncompressedSha256: string;
+  /**
+   * Hex SHA-256 of the SQL before compression. Written by backups taken before 2026-12-05 only:
+   * nothing reads it (restore, table restore and `verify` check `sha256` and the zstd frame
+   * checksum), so new backups leave it out. Readers accept manifests with and without it.
+   */
+  uncompressedSha256?: string;
 }
 
 /**
@@ -236,7 +240,7 @@ export function parseBackupManifest(text: string, key: string): BackupManifest {
   const checkObject = (o: Json, where: string): void => {
     str(o, 'key', where);
     str(o, 'sha256', where);
-    str(o, 'uncompressedSha256', where);
+    if (o.uncompressedSha256 !== undefined) str(o, 'uncompressedSha256', where);
     num(o, 'size', where);
     num(o, 'uncompressedSize', where);
   };

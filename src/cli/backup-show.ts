@@ -54,7 +54,8 @@ export const backupShow: CliCommand = {
       ...backupObjects(m).map(
         (o) =>
           `${m.dump ? 'dump ' : 'part '}         ${o.key}: ${o.size} bytes zstd (sha256 ${o.sha256}), ` +
-          `${o.uncompressedSize} bytes SQL (sha256 ${o.uncompressedSha256})`,
+          `${o.uncompressedSize} bytes SQL` +
+          (o.uncompressedSha256 !== undefined ? ` (sha256 ${o.uncompressedSha256})` : ''),
       ),
       `tool          ${m.tool.path} ${m.tool.args.join(' ')}`,
       ...(m.tool.version ? [`tool version  ${m.tool.version}`] : []),

@@ -156,4 +156,28 @@ describe('backup manifests', () => {
     const noSha = { ...split, parts: [{ ...part('pre', null, 'a'), sha256: undefined }] };
     assert.throws(() => parseBackupManifest(JSON.stringify(noSha), 'k'), /parts\[0\]\.sha256/);
   });
+
+  it('reads manifests with and without the SQL SHA-256 (new backups leave it out); a wrong type is refused', () => {
+    const withSum = sampleManifest();
+    const { uncompressedSha256, ...dump } = withSum.dump!;
+    assert.equal(uncompressedSha256, 'b'.repeat(64));
+    const without = { ...withSum, dump };
+    const back = parseBackupManifest(serializeBackupManifest(without), 'k');
+    assert.deepEqual(back, without);
+    assert.equal('uncompressedSha256' in back.dump!, false);
+    assert.deepEqual(parseBackupManifest(serializeBackupManifest(withSum), 'k').dump, withSum.dump);
+
+    const { dump: _d, ...rest } = withSum;
+    const split = {
+      ...rest,
+      format: 2 as const,
+      parts: [{ ...dump, stage: 'pre' as const, database: null, table: null }],
+    };
+    assert.deepEqual(parseBackupManifest(serializeBackupManifest(split), 'k'), split);
+
+    const badDump = { ...withSum, dump: { ...dump, uncompressedSha256: 7 } };
+    assert.throws(() => parseBackupManifest(JSON.stringify(badDump), 'k'), /dump\.uncompressedSha256/);
+    const badPart = { ...split, parts: [{ ...split.parts[0]!, uncompressedSha256: null }] };
+    assert.throws(() => parseBackupManifest(JSON.stringify(badPart), 'k'), /parts\[0\]\.uncompressedSha256/);
+  });
 });

@@ -15,7 +15,11 @@ interface Part {
   text: string;
 }
 
-function split(input: Buffer, chunkSizes: (i: number) => number, chunkBytes?: number): Part[] {
+/**
+ * Splits `input` pushed in chunks of `chunkSizes(k)` bytes. With `reuse`, every chunk is a view of
+ * one scratch buffer, overwritten once `push` returns (as the dump pipe's read buffer is).
+ */
+function split(input: Buffer, chunkSizes: (i: number) => number, chunkBytes?: number, reuse = false): Part[] {
   const parts: Part[] = [];
   let bufs: Buffer[] = [];
   let open = false;
@@ -39,9 +43,17 @@ function split(input: Buffer, chunkSizes: (i: number) => number, chunkBytes?: nu
     },
     chunkBytes !== undefined ? { chunkBytes } : {},
   );
+  const scratch = Buffer.alloc(reuse ? input.length : 0);
   for (let i = 0, k = 0; i < input.length; k++) {
     const n = Math.max(1, chunkSizes(k));
-    splitter.push(input.subarray(i, i + n));
+    const piece = input.subarray(i, i + n);
+    if (reuse) {
+      piece.copy(scratch);
+      splitter.push(scratch.subarray(0, piece.length));
+      scratch.fill(0x23); // '#': whatever was kept without a copy would now read as garbage
+    } else {
+      splitter.push(piece);
+    }
     i += n;
   }
   splitter.end();
@@ -159,6 +171,14 @@ describe('DumpSplitter on real mariadb-dump output (user-like schema)', () => {
         got.map((p) => [label(p), p.text]),
         expected,
         `split at ${at}`,
+      );
+    }
+    // the caller's buffer reused for every chunk: the splitter copies what it keeps
+    for (const size of [1, 7, 64, 301, 4096]) {
+      assert.deepEqual(
+        split(FIXTURE, () => size, undefined, true).map((p) => [label(p), p.text]),
+        expected,
+        `reused buffer, ${size}-byte chunks`,
       );
     }
     let seed = 7;
