@@ -39,7 +39,7 @@ export interface PartsLoadStats {
   statements: number;
   sessions: number;
   storedBytes: number;
-  /** Tables whose plain secondary keys were added after their rows (one ALTER TABLE each). */
+  /** Tables whose deferred keys were added after their rows (or the `pre` stage, without rows). */
   keysAfterRows: number;
 }
 
@@ -180,10 +180,6 @@ async function loadOnSessions(
   for (const p of rows) rowsLeft.set(rowsPartTable(p), (rowsLeft.get(rowsPartTable(p)) ?? 0) + 1);
   const addKeysSql = (d: { database: string; table: string; keys: string[] }): string =>
     addKeysStatement(d.database, d.table, d.keys);
-  /**
-   * The statement to send for `st` of `part`: a CREATE TABLE without its deferrable keys (recorded
-   * in `deferred`), preceded by the pending ALTERs when it mentions REFERENCES; else `st`.
-   */
   /** Tables a foreign key references (`rowsPartTable` keys): their keys stay in their CREATE. */
   const referenced = new Set<string>();
   const keyOf = (database: string, table: string): string => JSON.stringify([database, table]);
@@ -195,6 +191,10 @@ async function loadOnSessions(
     sql: Buffer.from(addKeysSql(d), 'utf8'),
     line,
   });
+  /**
+   * The statement to send for `st` of `part`: a CREATE TABLE without its deferrable keys (recorded
+   * in `deferred`), or the statement preceded by the ALTERs of the deferred tables it references; else `st`.
+   */
   const rewrite = (part: ManifestPart, st: DumpStatement): DumpStatement[] => {
     if (!deferring || st.kind !== 'create-table' || part.stage !== 'pre') return [st];
     const text = st.sql.toString('utf8');
