@@ -5,7 +5,8 @@
  * sysbench shape, several plain keys with prefixes, IGNORED keys and comments holding "KEY" and
  * commas, names with backticks and commas, generated columns with keys, CHECK constraints, plain
  * keys given before UNIQUE and FULLTEXT ones, a SPATIAL key, an AUTO_INCREMENT column that only a
- * plain key leads, a MyISAM table, an empty table, and a table big enough for many `rows` chunks.
+ * plain key leads, a long UNIQUE (hash) key, a table without a primary key, a MyISAM table, an
+ * empty table, and a table big enough for many `rows` chunks.
  * - `restore backup` (CLI) with and without `--no-defer-keys` both give SHOW CREATE TABLE of every
  *   table byte-identical to the source's (AUTO_INCREMENT included) and the same CHECKSUM TABLE, and
  *   the user-like schema's whole state (views, triggers, routines, events).
@@ -71,6 +72,12 @@ const KEYS_SCHEMA = [
      CONSTRAINT ${qi('chk, KEY')} CHECK (${qi('a,b`')} >= 0)) ENGINE=InnoDB`,
   `INSERT INTO ixdb.${qi(WEIRD)} (${qi('a,b`')}, ${qi('KEY (c)')}, j)
      SELECT seq, CONCAT('c', seq % 7, ',KEY'), JSON_OBJECT('n', seq) FROM seq_1_to_500`,
+  // a long UNIQUE (hash) key among the plain ones; a table without a primary key
+  `CREATE TABLE ixdb.lh (id INT NOT NULL PRIMARY KEY, a INT, b TEXT, c INT, KEY ka (a),
+     UNIQUE KEY ub (b) USING HASH, KEY kc (c)) ENGINE=InnoDB`,
+  `INSERT INTO ixdb.lh SELECT seq, seq % 7, CONCAT('long ', seq), seq % 11 FROM seq_1_to_300`,
+  `CREATE TABLE ixdb.nopk (a INT, c INT, KEY ka (a), KEY kc (c, a)) ENGINE=InnoDB`,
+  `INSERT INTO ixdb.nopk SELECT seq % 13, seq FROM seq_1_to_300`,
   // kept as they are: SPATIAL (ordered among the plain keys), MyISAM, AUTO_INCREMENT led by a plain key
   `CREATE TABLE ixdb.geo (id INT NOT NULL PRIMARY KEY, p POINT NOT NULL, k INT, KEY kk (k), SPATIAL KEY sp (p)) ENGINE=InnoDB`,
   `INSERT INTO ixdb.geo SELECT seq, POINT(seq, seq), seq % 9 FROM seq_1_to_200`,
@@ -86,7 +93,7 @@ const KEYS_SCHEMA = [
 ];
 
 /** Tables whose plain keys must be deferred / must stay in their CREATE TABLE. */
-const DEFERRED = ['sb', 'users', WEIRD, 'empty', 'big'];
+const DEFERRED = ['sb', 'users', WEIRD, 'empty', 'big', 'lh', 'nopk'];
 const KEPT = ['geo', 'my', 'ai'];
 
 interface TableState {
