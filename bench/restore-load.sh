@@ -25,6 +25,13 @@
 #         SHAPES (default "tables8 big1"); LOAD_THREADS (default 2) for --load-threads;
 #         SPLIT_CHUNK_MIB (default 32); BACKUP_CHUNK_SIZE (`backup create --chunk-size`, default its
 #         own 64MiB: a smaller one gives a small dataset's tables several chunks, as 1 GiB's have).
+#         COMPARE_DEFER_KEYS=1: before the timed load, the candidate hook also loads the backup with
+#         `--no-defer-keys` into the same fresh target (then drops the sbtest database), and prints
+#           RESULT tool=mysql-pitr-restore-backup-no-defer-keys shape=... target_server_cpu_s=... seconds=...
+#         so the secondary keys created with the tables (before) and after the rows (now, the
+#         default) are compared in the same run; the ratio is the default load's. COMPARE_DEFER_KEYS=after:
+#         the --no-defer-keys load after the default one instead (the first load of a fresh server
+#         may differ; the checksums verify the last load).
 #         A quick run on a small dataset:
 #           BENCH_ROOT=/tmp/bench-small SRC_PORT=3400 RESTORE_PORT=3401 DUMP_TABLE_SIZE=50000 \
 #           DUMP_MIN_MB=1 bench/restore-load.sh
@@ -53,10 +60,25 @@ export CANDIDATE_DUMP_CMD='MYSQL_PITR_SOURCE_PASSWORD="$SRC_PASS" '"$PITR_CMD"' 
 server_cpu_s() { awk '{ printf "%.2f\n", ($14 + $15) / 100 }' "/proc/$(cat "$(dirname "$1")/mariadbd.pid")/stat"; }
 export -f server_cpu_s
 # shellcheck disable=SC2016
-export CANDIDATE_LOAD_CMD='c0=$(server_cpu_s "$TARGET_SOCKET") && MYSQL_PITR_TARGET_PASSWORD="$TARGET_PASS" /usr/bin/time -v -o "$BENCH_ROOT/pitr-load-time.txt" \
+NO_DEFER_LOAD='c0=$(server_cpu_s "$TARGET_SOCKET") && t0=$(date +%s.%N) && MYSQL_PITR_TARGET_PASSWORD="$TARGET_PASS" \
+  '"$PITR_CMD"' restore backup --repo "file://$CAND_DUMP_DIR/repo" --backup latest --yes --json --no-defer-keys \
+  --load-threads "$LOAD_THREADS" --target "mysql://$TARGET_USER@$TARGET_HOST:$TARGET_PORT" > /dev/null \
+  && echo "$c0 $(server_cpu_s "$TARGET_SOCKET") $t0 $(date +%s.%N)" > "$BENCH_ROOT/pitr-nodefer-cpu.txt"'
+# shellcheck disable=SC2016
+DROP_SBTEST='mariadb --no-defaults --socket="$TARGET_SOCKET" -u"$TARGET_USER" -p"$TARGET_PASS" -e "DROP DATABASE sbtest"'
+# shellcheck disable=SC2016
+DEFAULT_LOAD='c0=$(server_cpu_s "$TARGET_SOCKET") && t0=$(date +%s.%N) && MYSQL_PITR_TARGET_PASSWORD="$TARGET_PASS" /usr/bin/time -v -o "$BENCH_ROOT/pitr-load-time.txt" \
   '"$PITR_CMD"' restore backup --repo "file://$CAND_DUMP_DIR/repo" --backup latest --yes --json \
   --load-threads "$LOAD_THREADS" --target "mysql://$TARGET_USER@$TARGET_HOST:$TARGET_PORT" > "$BENCH_ROOT/pitr-load.json" \
-  && echo "$c0 $(server_cpu_s "$TARGET_SOCKET")" > "$BENCH_ROOT/pitr-server-cpu.txt"'
+  && echo "$c0 $(server_cpu_s "$TARGET_SOCKET") $t0 $(date +%s.%N)" > "$BENCH_ROOT/pitr-server-cpu.txt"'
+COMPARE_DEFER_KEYS="${COMPARE_DEFER_KEYS:-0}"
+case $COMPARE_DEFER_KEYS in
+  0) CANDIDATE_LOAD_CMD="$DEFAULT_LOAD" ;;
+  1) CANDIDATE_LOAD_CMD="$NO_DEFER_LOAD && $DROP_SBTEST && $DEFAULT_LOAD" ;;
+  after) CANDIDATE_LOAD_CMD="$DEFAULT_LOAD && $DROP_SBTEST && $NO_DEFER_LOAD" ;;
+  *) echo "COMPARE_DEFER_KEYS=$COMPARE_DEFER_KEYS: give 0, 1 or after" >&2; exit 2 ;;
+esac
+export CANDIDATE_LOAD_CMD
 
 for shape in $SHAPES; do
   case $shape in
@@ -74,6 +96,11 @@ for shape in $SHAPES; do
   cpu=$(awk -F': ' '/User time/ {u=$2} /System time/ {s=$2} END {print u "+" s}' "$BENCH_ROOT/pitr-load-time.txt")
   srv=$(awk '{ printf "%.2f", $2 - $1 }' "$BENCH_ROOT/pitr-server-cpu.txt")
   ours=$(result_field "$OUT" 'tool=candidate-load' seconds)
+  # with COMPARE_DEFER_KEYS the hook ran two loads: the default one's own time
+  [[ $COMPARE_DEFER_KEYS != 0 ]] && ours=$(awk '{ printf "%.3f", $4 - $3 }' "$BENCH_ROOT/pitr-server-cpu.txt")
   echo "RESULT tool=mysql-pitr-restore-backup shape=$shape peak_rss_kb=$rss cpu_user_sys_s=$cpu target_server_cpu_s=$srv load_threads=$LOAD_THREADS seconds=$ours load_average_after=$(cut -d' ' -f1 /proc/loadavg)"
+  if [[ $COMPARE_DEFER_KEYS != 0 ]]; then
+    awk -v shape="$shape" '{ printf "RESULT tool=mysql-pitr-restore-backup-no-defer-keys shape=%s target_server_cpu_s=%.2f seconds=%.3f\n", shape, $2 - $1, $4 - $3 }' "$BENCH_ROOT/pitr-nodefer-cpu.txt"
+  fi
   ratio "restore_load_seconds_$shape" "$ours" "$(result_field "$OUT" 'tool=zstd-dc|mariadb' seconds)"
 done

@@ -63,6 +63,8 @@ export async function openLoadTarget(
       client,
       openLoadSession: () => openMysqlLoadSession(options),
       loadThreads,
+      // the commands without --no-defer-keys load as the dump says
+      deferKeys: !(o.has('noDeferKeys') && o.boolean('noDeferKeys')),
       logger: progress.logger,
       signal: ctx.signal,
       onProgress: progress.listener,

@@ -17,6 +17,18 @@ export const LOAD_THREADS_OPTION: OptionSpec = {
 };
 
 /**
+ * `--no-defer-keys`, shared by the same commands: create an InnoDB table's plain secondary keys
+ * with the table, as the dump does, instead of after its rows (split backups; see loadBackupParts).
+ */
+export const NO_DEFER_KEYS_OPTION: OptionSpec = {
+  key: 'noDeferKeys',
+  flag: 'no-defer-keys',
+  type: 'boolean',
+  description:
+    "Split backups: create InnoDB tables' plain secondary keys with the tables, not in one ALTER TABLE after their rows",
+};
+
+/**
  * The validated `--load-threads` value.
  *
  * @throws PitrError USAGE when it is not an integer from 1 to 64

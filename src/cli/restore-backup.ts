@@ -3,7 +3,7 @@ import { restoreBackup, selectBackup, type RestoreBackupReport } from '../restor
 import type { CliCommand } from './cli-command.js';
 import { confirm } from './confirm.js';
 import { openLoadTarget } from './load-target.js';
-import { LOAD_THREADS_OPTION, readLoadThreads } from './load-threads-option.js';
+import { LOAD_THREADS_OPTION, NO_DEFER_KEYS_OPTION, readLoadThreads } from './load-threads-option.js';
 import { PROGRESS_OPTIONS } from './progress-options.js';
 import { REPO_OPTIONS, openRepository } from './repo-options.js';
 import { readServer, serverOptions } from './server-options.js';
@@ -51,6 +51,7 @@ export const restoreBackupCommand: CliCommand = {
       description: 'Backup to load, or latest (the newest complete one)',
     },
     LOAD_THREADS_OPTION,
+    NO_DEFER_KEYS_OPTION,
     {
       key: 'force',
       flag: 'force',

@@ -17,7 +17,7 @@ import {
 import { APPLIER_OPTION, SKIP_GTIDS_OPTION, readApplierKind } from './applier-option.js';
 import { confirm } from './confirm.js';
 import { openLoadTarget } from './load-target.js';
-import { LOAD_THREADS_OPTION, readLoadThreads } from './load-threads-option.js';
+import { LOAD_THREADS_OPTION, NO_DEFER_KEYS_OPTION, readLoadThreads } from './load-threads-option.js';
 import { formatBytes } from './format-bytes.js';
 import { PROGRESS_OPTIONS } from './progress-options.js';
 import { readServer, serverOptions } from './server-options.js';
@@ -259,6 +259,7 @@ export const restorePitr: CliCommand = {
       description: 'Print the plan and report as JSON (progress as JSON lines on stderr)',
     },
     LOAD_THREADS_OPTION,
+    NO_DEFER_KEYS_OPTION,
     ...PROGRESS_OPTIONS,
   ],
   async run(ctx) {

@@ -11,7 +11,7 @@ import type { CliCommand } from './cli-command.js';
 import { REPO_OPTIONS, openRepository } from './repo-options.js';
 import { confirm } from './confirm.js';
 import { openLoadTarget } from './load-target.js';
-import { LOAD_THREADS_OPTION, readLoadThreads } from './load-threads-option.js';
+import { LOAD_THREADS_OPTION, NO_DEFER_KEYS_OPTION, readLoadThreads } from './load-threads-option.js';
 import { formatBytes } from './format-bytes.js';
 import { PROGRESS_OPTIONS } from './progress-options.js';
 import { readServer, serverOptions } from './server-options.js';
@@ -117,6 +117,7 @@ export const restoreReplicaCommand: CliCommand = {
       description: 'Print the report as JSON (progress as JSON lines on stderr)',
     },
     LOAD_THREADS_OPTION,
+    NO_DEFER_KEYS_OPTION,
     ...PROGRESS_OPTIONS,
   ],
   async run(ctx) {

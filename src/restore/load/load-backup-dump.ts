@@ -38,6 +38,11 @@ export interface LoadBackupDumpDeps {
    * reading its own copy of the stored dump; 1 = the whole dump in order on one session, read once.
    */
   loadThreads?: number | undefined;
+  /**
+   * A split backup loaded on sessions: create the plain secondary keys of an InnoDB table after its
+   * rows, in one ALTER TABLE (see loadBackupParts). Default true; `--no-defer-keys` sets false.
+   */
+  deferKeys?: boolean | undefined;
   /** Progress of the `load` phase: stored (compressed) bytes read of the dump's stored size. */
   onProgress?: RestoreProgressListener | undefined;
   logger?: Logger;

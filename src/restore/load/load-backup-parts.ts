@@ -4,7 +4,9 @@
 // at once), then every `post` part in list order on one session. Each stored byte is read once;
 // each part's size and SHA-256 are checked as it streams. Each INSERT commits on its own: one
 // transaction per table would take InnoDB's bulk insert path (MDEV-24621), measured at about twice
-// the server's CPU for dump rows (bench/bulk-insert-probe.sh, docs/restore.md).
+// the server's CPU for dump rows (bench/bulk-insert-probe.sh, docs/restore.md). Unless `deferKeys`
+// is false, an InnoDB table's plain secondary keys are created after its last rows part, in one
+// ALTER TABLE (deferSecondaryKeys): a sorted build costs the server less than random inserts.
 import { once } from 'node:events';
 import type { BackupManifest, ManifestPart } from '../../catalog/index.js';
 import { PitrError, isPitrError } from '../../errors/index.js';
@@ -15,6 +17,7 @@ import {
   readBackupPartBytes,
   storedObjectMismatch,
 } from './backup-part-reader.js';
+import { addKeysStatement, deferSecondaryKeys, referencedTables } from './defer-secondary-keys.js';
 import { SKIPPED_KINDS, type DumpStatement } from './dump-statement-splitter.js';
 import type { OpenLoadSession, ParallelLoadSession } from './parallel-load-session.js';
 import { writeChunk } from './write-chunk.js';
@@ -36,6 +39,8 @@ export interface PartsLoadStats {
   statements: number;
   sessions: number;
   storedBytes: number;
+  /** Tables whose deferred keys were added after their rows (or the `pre` stage, without rows). */
+  keysAfterRows: number;
 }
 
 /** The order parts are loaded in: pre in list order, rows, post in list order. */
@@ -96,6 +101,14 @@ function describeStatement(st: DumpStatement): string {
  * statements and sent as raw bytes, a few statements queued per session. Without
  * `openLoadSession`: every part, in that order, through one `mariadb` client.
  *
+ * With sessions and `deferKeys` (default true): a `CREATE TABLE` of a `pre` part that
+ * deferSecondaryKeys can split is sent without its plain secondary keys, which are added in one
+ * `ALTER TABLE ... ADD KEY ...` by the session that finishes the table's last `rows` part (right
+ * after the `pre` stage for a table without rows), before any `post` part. Foreign keys: a table
+ * with one keeps its keys; a table one references keeps them too (added before the referencing
+ * table is created when they were deferred: the tables are empty then), so a foreign key never
+ * meets a missing index; a reference it cannot read stops the deferring from there on.
+ *
  * A part whose stored bytes do not match the manifest fails the load with ChecksumMismatchError
  * naming it; as the check completes only at the part's end, the target is then partly loaded (the
  * message says so and what to do). A statement that fails, or a zstd error, first re-reads the
@@ -103,7 +116,8 @@ function describeStatement(st: DumpStatement): string {
  * statement's error as its cause), so the operator learns the backup is damaged.
  *
  * @throws PitrError RESTORE_APPLY_FAILED (a statement or the client failed: names the part, line,
- *   statement; the target is partly loaded), ChecksumMismatchError, StorageError, the signal's
+ *   statement; or adding a table's deferred keys failed: names the table and the ALTER TABLE; the
+ *   target is partly loaded), ChecksumMismatchError, StorageError, the signal's
  *   reason on abort, MysqlServerError / MysqlConnectionError when a session cannot be opened
  */
 export async function loadBackupParts(
@@ -121,7 +135,7 @@ export async function loadBackupParts(
   const remedy =
     'The check completes at the end of the part, so the target is already partly loaded from damaged ' +
     'data: drop its user databases (or use a fresh server) and restore from another backup';
-  const stats: PartsLoadStats = { parts: 0, statements: 0, sessions: 0, storedBytes: 0 };
+  const stats: PartsLoadStats = { parts: 0, statements: 0, sessions: 0, storedBytes: 0, keysAfterRows: 0 };
   if (deps.openLoadSession) {
     await loadOnSessions(backup, { ...deps, openLoadSession: deps.openLoadSession }, onStored, remedy, stats);
   } else {
@@ -158,6 +172,85 @@ async function loadOnSessions(
   const { pre, rows, post } = partsInLoadOrder(backup.parts ?? []);
   const threads = Math.max(1, Math.floor(deps.loadThreads ?? 2));
   const sessions: ParallelLoadSession[] = [];
+  /** Deferred keys by table (`rowsPartTable`), until added. */
+  const deferred = new Map<string, { database: string; table: string; keys: string[] }>();
+  let deferring = deps.deferKeys !== false;
+  /** Rows parts not yet loaded, per table. */
+  const rowsLeft = new Map<string, number>();
+  for (const p of rows) rowsLeft.set(rowsPartTable(p), (rowsLeft.get(rowsPartTable(p)) ?? 0) + 1);
+  const addKeysSql = (d: { database: string; table: string; keys: string[] }): string =>
+    addKeysStatement(d.database, d.table, d.keys);
+  /** Tables a foreign key references (`rowsPartTable` keys): their keys stay in their CREATE. */
+  const referenced = new Set<string>();
+  const keyOf = (database: string, table: string): string => JSON.stringify([database, table]);
+  const alterStatement = (
+    d: { database: string; table: string; keys: string[] },
+    line: number,
+  ): DumpStatement => ({
+    kind: 'other',
+    sql: Buffer.from(addKeysSql(d), 'utf8'),
+    line,
+  });
+  /**
+   * The statement to send for `st` of `part`: a CREATE TABLE without its deferrable keys (recorded
+   * in `deferred`), or the statement preceded by the ALTERs of the deferred tables it references; else `st`.
+   */
+  const rewrite = (part: ManifestPart, st: DumpStatement): DumpStatement[] => {
+    if (!deferring || st.kind !== 'create-table' || part.stage !== 'pre') return [st];
+    const text = st.sql.toString('utf8');
+    const parents = part.database === null ? null : referencedTables(text, part.database);
+    if (parents === null) {
+      // a reference we cannot read: the keys still pending now (their tables are empty), none later
+      deferring = false;
+      const flush = [...deferred.values()].map((d) => alterStatement(d, st.line));
+      deferred.clear();
+      return [...flush, st];
+    }
+    if (parents.length > 0) {
+      // a child table keeps its keys; a parent's deferred keys go in before the child exists
+      const flush: DumpStatement[] = [];
+      for (const p of parents) {
+        const k = keyOf(p.database, p.table);
+        referenced.add(k);
+        const d = deferred.get(k);
+        if (d) {
+          flush.push(alterStatement(d, st.line));
+          deferred.delete(k);
+        }
+      }
+      return [...flush, st];
+    }
+    if (part.database === null || part.table === null || st.table !== part.table) return [st];
+    const table = rowsPartTable(part);
+    if (referenced.has(table)) return [st];
+    // only text that round-trips: the rewritten statement must differ from the dump's by the keys alone
+    if (!Buffer.from(text, 'utf8').equals(st.sql)) return [st];
+    const split = deferSecondaryKeys(text);
+    if (!split) return [st];
+    deferred.set(table, { database: part.database, table: part.table, keys: split.keys });
+    return [{ ...st, sql: Buffer.from(split.createTable, 'utf8') }];
+  };
+  /** Adds the deferred keys of `table` (a `rowsPartTable` key) on `session`, if any. */
+  const addDeferredKeys = async (session: ParallelLoadSession, table: string): Promise<void> => {
+    const d = deferred.get(table);
+    if (!d || failed) return;
+    deferred.delete(table);
+    const sql = addKeysSql(d);
+    try {
+      await session.query(Buffer.from(sql, 'utf8'));
+      stats.keysAfterRows++;
+    } catch (e) {
+      const cause = e instanceof Error ? e : new Error(String(e));
+      throw new PitrError(
+        'RESTORE_APPLY_FAILED',
+        `loading backup ${backup.id} into ${deps.targetName} failed adding the secondary keys of table ` +
+          `${d.database}.${d.table} after its rows (${sql.length > 300 ? `${sql.slice(0, 300)} ...` : sql}): ` +
+          `${cause.message}. The target is partly loaded: drop its user databases (or use a fresh server) and ` +
+          'restore again; --no-defer-keys creates the keys with the tables instead',
+        { cause },
+      );
+    }
+  };
   let failure: unknown;
   let failed = false;
   const fail = (e: unknown): void => {
@@ -211,14 +304,16 @@ async function loadOnSessions(
         if (statementError !== undefined) throw statementError;
         if (SKIPPED_KINDS.has(st.kind)) continue;
         stats.statements++;
-        if (
-          batch.length > 0 &&
-          (batch.length >= BATCH_STATEMENTS || batchBytes + st.sql.length > BATCH_BYTES)
-        ) {
-          await send();
+        for (const out of rewrite(part, st)) {
+          if (
+            batch.length > 0 &&
+            (batch.length >= BATCH_STATEMENTS || batchBytes + out.sql.length > BATCH_BYTES)
+          ) {
+            await send();
+          }
+          batch.push(out);
+          batchBytes += out.sql.length;
         }
-        batch.push(st);
-        batchBytes += st.sql.length;
       }
       await send();
       await Promise.all(inflight);
@@ -237,6 +332,10 @@ async function loadOnSessions(
   try {
     sessions.push(await deps.openLoadSession());
     for (const p of pre) await loadPart(sessions[0]!, p);
+    // tables without rows: their keys now, while nothing else runs
+    for (const table of [...deferred.keys()]) {
+      if (!rowsLeft.has(table)) await addDeferredKeys(sessions[0]!, table);
+    }
     const lanes = Math.min(threads, Math.max(1, rows.length));
     while (sessions.length < lanes) sessions.push(await deps.openLoadSession());
     stats.sessions = sessions.length;
@@ -252,6 +351,9 @@ async function loadOnSessions(
         } finally {
           busy.set(table, busy.get(table)! - 1);
         }
+        const left = rowsLeft.get(table)! - 1;
+        rowsLeft.set(table, left);
+        if (left === 0) await addDeferredKeys(session, table);
       }
     };
     await Promise.all(
