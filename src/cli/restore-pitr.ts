@@ -81,6 +81,11 @@ const NOT_WITH_TABLES: readonly { key: string; flag: string; why: string }[] = [
     flag: 'binlog-program',
     why: 'a table restore reads the archived events itself, it does not run mariadb-binlog',
   },
+  {
+    key: 'noDeferKeys',
+    flag: 'no-defer-keys',
+    why: 'a table restore creates each table with its keys, as the dump has them; it never defers them',
+  },
 ];
 
 /**
@@ -174,7 +179,7 @@ export const restorePitr: CliCommand = {
     "their rows events are applied, with no GTIDs set and the binary log off unless --binlog, so the target's binary",
     'log and GTID position stay as they were. Other databases are not touched; a listed table that already exists',
     'where it would be restored is refused unless --force. Foreign keys to tables not listed are warned about.',
-    '--applier, --skip-gtids, --client-program and --binlog-program do not apply to a table restore and are refused',
+    '--applier, --skip-gtids, --client-program, --binlog-program and --no-defer-keys do not apply to a table restore and are refused',
     'with --tables (--load-threads does: the rows parts of a split backup load on that many sessions).',
     '',
     'Progress goes to stderr: a bar per step (load, download, apply) with rate and ETA on a terminal, a plain',

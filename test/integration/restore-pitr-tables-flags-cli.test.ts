@@ -42,6 +42,7 @@ describe('restore pitr --tables: flags a table restore does not use are refused'
     [['--skip-gtids'], 'skip-gtids', /never sets GTIDs on the target/],
     [['--client-program', '/usr/bin/mysql'], 'client-program', /not through the SQL client/],
     [['--binlog-program', 'mysqlbinlog'], 'binlog-program', /does not run mariadb-binlog/],
+    [['--no-defer-keys'], 'no-defer-keys', /creates each table with its keys, as the dump has them/],
   ];
   for (const [flags, flag, why] of cases) {
     it(`--${flag}: USAGE naming the flag and why, nothing read`, async () => {
