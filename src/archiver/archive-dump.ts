@@ -143,6 +143,7 @@ export async function archiveDump(dump: SourceDump, o: ArchiveDumpOptions): Prom
       const kind = item.kind;
       if (kind === 'event') {
         if (youngGeneration) {
+          youngGeneration.received(item.buffer.length);
           windowBytes += item.buffer.length;
           if (++windowEvents === YOUNG_GENERATION_CHECK_EVENTS) {
             youngGeneration.update(windowBytes / windowEvents);
