@@ -22,7 +22,7 @@ import { runInNewContext } from 'node:vm';
  * (2 MiB) of events received: large events allocate few JavaScript objects per MiB, so even a
  * frozen young generation fills only after tens of MiB of socket reads, all of them waiting in
  * memory for that collection. A minor GC (about 0.1 ms with the small new space) every 2 MiB
- * frees them: the peak RSS of the bulk catch-up fell by about 15 MiB, and its CPU time by 10-15 %
+ * frees them: the peak RSS of the bulk catch-up fell by about 15 MiB, and its CPU time by 10-20 %
  * (fresh pages are no longer faulted in for every read). Small events fill the young generation
  * long before 2 MiB, so they are left to V8.
  */
