@@ -35,6 +35,8 @@ export interface ArchiveDumpOptions {
   compressionLevel?: number;
   /** libzstd worker threads compressing each segment (2 in a catch-up, 1 when following). */
   workers: number;
+  /** Input bytes per libzstd job (default: libzstd's, 2 MiB at level 1). */
+  zstdJobSize?: number | undefined;
   flushIntervalMs?: number;
   segmentSize?: number;
   /** Segments compressed or uploading at once before the stream waits (default 2). */
@@ -78,7 +80,7 @@ export async function archiveDump(dump: SourceDump, o: ArchiveDumpOptions): Prom
     position: o.position,
     checksumAlgorithm: dump.checksumAlgorithm,
     object: o.object,
-    body: segmentBodies(o.compressionLevel, { pool, workers: o.workers }),
+    body: segmentBodies(o.compressionLevel, { pool, workers: o.workers, jobSize: o.zstdJobSize }),
     flushIntervalMs: o.flushIntervalMs,
     segmentSize: o.segmentSize,
     heldMax: HELD_MAX,
@@ -141,6 +143,7 @@ export async function archiveDump(dump: SourceDump, o: ArchiveDumpOptions): Prom
       const kind = item.kind;
       if (kind === 'event') {
         if (youngGeneration) {
+          youngGeneration.received(item.buffer.length);
           windowBytes += item.buffer.length;
           if (++windowEvents === YOUNG_GENERATION_CHECK_EVENTS) {
             youngGeneration.update(windowBytes / windowEvents);

@@ -11,6 +11,7 @@ import {
 import type { ObjectStore } from '../storage/index.js';
 import { isCaughtUp } from './archive-core.js';
 import { archiveDump } from './archive-dump.js';
+import { dumpTuning } from './dump-tuning.js';
 import { ArchiveProgress } from './archive-progress.js';
 import { planArchiveStart } from './archive-start-plan.js';
 import { Lease, LeaseHeldError } from './lease.js';
@@ -26,9 +27,6 @@ import { sourceStateOf } from './source-state.js';
 import { YoungGenerationSizer } from './young-generation-sizer.js';
 
 export type { SourceCandidate } from './mysql-source-port.js';
-
-/** libzstd worker threads with `untilCaughtUp` (a backlog, bound by compression). */
-const CATCH_UP_ZSTD_WORKERS = 2;
 
 /** Options of archiveBinlogs. */
 export interface ArchiveOptions {
@@ -351,10 +349,9 @@ class BinlogArchiver {
         logger: this.#log,
         compressionLevel: o.compressionLevel,
         // A catch-up is bound by compression (zstd -1 runs at about 200-250 MiB/s per core here): give
-        // libzstd both cores, as the `zstd -1 -T2` reference has. Following a source needs one.
-        workers: o.untilCaughtUp ? CATCH_UP_ZSTD_WORKERS : 1,
+        // libzstd both cores, as the `zstd -1 -T2` reference has, and cut smaller segments (memory).
+        ...dumpTuning({ untilCaughtUp: o.untilCaughtUp === true, segmentSize: o.segmentSize }),
         flushIntervalMs: o.flushIntervalMs,
-        segmentSize: o.segmentSize,
         maxPendingSegments: o.maxPendingSegments,
         ...(o.storageRetryDelayMs ? { storageRetryDelayMs: o.storageRetryDelayMs } : {}),
         stop: this.#stop.signal,

@@ -50,6 +50,13 @@ export { identityOf, sourceStateOf } from './source-state.js';
 export { readRepositoryState, timelineIdsUnder } from './read-repository-state.js';
 export { recordArchiveStart, type RecordArchiveStartDeps } from './record-archive-start.js';
 export { archiveDump, type ArchiveDumpOptions } from './archive-dump.js';
+export {
+  dumpTuning,
+  CATCH_UP_SEGMENT_SIZE,
+  CATCH_UP_ZSTD_JOB_SIZE,
+  CATCH_UP_ZSTD_WORKERS,
+  type DumpTuning,
+} from './dump-tuning.js';
 export { ArchiveProgress, type ArchiveProgressOptions, type DurablePosition } from './archive-progress.js';
 export { SourcePurger } from './source-purger.js';
 export { SourceRotator } from './source-rotator.js';

@@ -90,11 +90,12 @@ const STAGE_SIZE = 256 * 1024;
  */
 export function segmentBodies(
   level: number = DEFAULT_STREAM_LEVEL,
-  opts: { workers?: number; pool?: BufferPool } = {},
+  opts: { workers?: number; jobSize?: number | undefined; pool?: BufferPool } = {},
 ): () => SegmentBody {
   const encoder = new ZstdFrameEncoder({
     level,
     workers: opts.workers ?? 1,
+    jobSize: opts.jobSize,
     ...(opts.pool ? { pool: opts.pool } : {}),
   });
   const stage = Buffer.allocUnsafe(STAGE_SIZE);

@@ -21,6 +21,12 @@ export interface ZstdFrameEncoderOptions {
    */
   workers?: number;
   /**
+   * Bytes of input per libzstd job when `workers` > 0 (libzstd's minimum is 512 KiB; it rounds
+   * up). Default: libzstd's own (4 windows, 2 MiB at level 1). libzstd holds a few jobs' input
+   * and output at once, so halving it halves those buffers.
+   */
+  jobSize?: number | undefined;
+  /**
    * Where output buffers come from: give a frame's parts back to it once they are stored, and the
    * next frames reuse them. Default: fresh 256 KiB buffers.
    */
@@ -43,7 +49,7 @@ export class ZstdFrameEncoder {
   #parts: Buffer[] = [];
   #inFrame = false;
 
-  /** @throws RangeError when `level` is not an integer in [-7, 22] */
+  /** @throws RangeError when `level` is not an integer in [-7, 22], or `jobSize` not a whole number */
   constructor(opts: ZstdFrameEncoderOptions = {}) {
     const level = opts.level ?? DEFAULT_STREAM_LEVEL;
     checkLevel(level);
@@ -53,14 +59,20 @@ export class ZstdFrameEncoder {
     this.#cctx.setParameter(CParameter.compressionLevel, level);
     this.#cctx.setParameter(CParameter.checksumFlag, 1);
     const workers = opts.workers ?? 1;
+    const jobSize = opts.jobSize;
+    if (jobSize !== undefined && !(Number.isSafeInteger(jobSize) && jobSize >= 0))
+      throw new RangeError(`zstd job size ${jobSize} is not a whole number of bytes`);
     // a libzstd built without threads rejects the parameter: compress on this thread then
+    let threaded = false;
     if (workers > 0) {
       try {
         this.#cctx.setParameter(CParameter.nbWorkers, workers);
+        threaded = true;
       } catch {
         // single-threaded build
       }
     }
+    if (threaded && jobSize !== undefined) this.#cctx.setParameter(CParameter.jobSize, jobSize);
   }
 
   /** True between the first `write` of a frame and its `end`. */

@@ -20,8 +20,11 @@ import {
   type SegmentHeader,
 } from '../../src/catalog/index.js';
 import {
+  CATCH_UP_SEGMENT_SIZE,
+  DEFAULT_SEGMENT_SIZE,
   LeaseHeldError,
   archiveBinlogs,
+  dumpTuning,
   readLease,
   type ArchiveOptions,
   type SourceSnapshot,
@@ -267,5 +270,29 @@ describe('BinlogArchiver behind a fixture source port (no server)', () => {
     const stored = filesOf(await storedSegments(store, '000001'));
     for (const f of files()) assert.ok(stored.get(f.name)?.equals(f.bytes), `${f.name} stored at stop`);
     assert.equal(await readLease(store), undefined, 'the lease is released on the way out');
+  });
+});
+
+describe('dumpTuning: compression and segment size of a dump', () => {
+  it('following a source: 1 libzstd worker, its default jobs, the segment size as given', () => {
+    assert.deepEqual(dumpTuning({ untilCaughtUp: false, segmentSize: 64 << 20 }), {
+      workers: 1,
+      zstdJobSize: undefined,
+      segmentSize: 64 << 20,
+    });
+    assert.equal(dumpTuning({ untilCaughtUp: false }).segmentSize, DEFAULT_SEGMENT_SIZE);
+  });
+
+  it('a catch-up: 2 workers, 512 KiB jobs, segments of at most 16 MiB (a smaller size wins)', () => {
+    assert.deepEqual(dumpTuning({ untilCaughtUp: true }), {
+      workers: 2,
+      zstdJobSize: 512 * 1024,
+      segmentSize: 16 << 20,
+    });
+    assert.equal(
+      dumpTuning({ untilCaughtUp: true, segmentSize: 1 << 30 }).segmentSize,
+      CATCH_UP_SEGMENT_SIZE,
+    );
+    assert.equal(dumpTuning({ untilCaughtUp: true, segmentSize: 4096 }).segmentSize, 4096);
   });
 });

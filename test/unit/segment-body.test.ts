@@ -165,6 +165,26 @@ describe('ZstdFrameEncoder', () => {
     assert.ok(zstdDecompress(Buffer.concat(encoder.end())).equals(frames[0]!));
   });
 
+  it('jobSize: libzstd cuts its jobs there (other frame bytes, same content); a bad size is refused', () => {
+    // 6 MiB of text that repeats within and across jobs: job boundaries change what is found
+    const line = (i: number): string =>
+      `INSERT INTO t VALUES (${i}, 'row ${i % 997}', ${(i * 7919) % 10007});\n`;
+    const data = Buffer.from(Array.from({ length: 110_000 }, (_, i) => line(i)).join(''));
+    const frameOf = (jobSize: number | undefined): Buffer => {
+      const encoder = new ZstdFrameEncoder({ level: 1, workers: 2, jobSize });
+      encoder.write(data);
+      return Buffer.concat(encoder.end());
+    };
+    const small = frameOf(512 * 1024);
+    const dflt = frameOf(undefined);
+    assert.ok(zstdDecompress(small).equals(data));
+    assert.ok(zstdDecompress(dflt).equals(data));
+    assert.ok(!small.equals(dflt), 'the job size reached libzstd');
+    assert.ok(frameOf(512 * 1024).equals(small), 'the same input and jobs give the same frame');
+    assert.throws(() => new ZstdFrameEncoder({ workers: 2, jobSize: -1 }), RangeError);
+    assert.throws(() => new ZstdFrameEncoder({ workers: 2, jobSize: 1.5 }), RangeError);
+  });
+
   it('rejects a bad level', () => {
     assert.throws(() => new ZstdFrameEncoder({ level: 99 }), RangeError);
   });
