@@ -18,7 +18,7 @@ import { Lease, LeaseHeldError } from './lease.js';
 import { MysqlSourcePort, type SourceCandidate } from './mysql-source-port.js';
 import { readRepositoryState } from './read-repository-state.js';
 import { recordArchiveStart } from './record-archive-start.js';
-import { isRetryableSourceError } from './retryable-source-error.js';
+import { judgeSourceError } from './retryable-source-error.js';
 import { SegmentConflictError } from './segment-conflict-error.js';
 import type { SourcePort } from './source-port.js';
 import { SourcePurger } from './source-purger.js';
@@ -246,7 +246,8 @@ class BinlogArchiver {
             this.#log.warn(messageOf(err), { key: err.key });
             continue;
           }
-          if (!isRetryableSourceError(err)) throw err;
+          const verdict = judgeSourceError(err);
+          if (!verdict.reconnect) throw verdict.error;
           unavailable =
             err instanceof BinlogUnavailableError && progress.bytes === before ? unavailable + 1 : 0;
           if (unavailable >= 5) {

@@ -60,6 +60,10 @@ export {
 export { ArchiveProgress, type ArchiveProgressOptions, type DurablePosition } from './archive-progress.js';
 export { SourcePurger } from './source-purger.js';
 export { SourceRotator } from './source-rotator.js';
-export { isRetryableSourceError } from './retryable-source-error.js';
+export {
+  isRetryableSourceError,
+  judgeSourceError,
+  type SourceErrorVerdict,
+} from './retryable-source-error.js';
 export { YoungGenerationSizer } from './young-generation-sizer.js';
 export { formatArchiveMetrics, METRICS_NAMESPACE, type ArchiveFlushMetrics } from './archive-metrics.js';

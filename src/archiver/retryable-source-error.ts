@@ -44,33 +44,44 @@ const PROGRAMMING_ERRORS: readonly (new (...args: never[]) => Error)[] = [
   EvalError,
 ];
 
+/** What a failed source session calls for: a reconnect, or the end of the archive with `error`. */
+export type SourceErrorVerdict = { reconnect: true } | { reconnect: false; error: unknown };
+
 /**
- * Whether a session that failed with `err` is worth a reconnect: the source went away, is busy or
- * shutting down (MysqlConnectionError, a raw Node/mysql2 network error, a transient server error
- * number, typed or raw), a purge or a new timeline is to be re-planned (BinlogUnavailableError), or the network
- * damaged an event (CHECKSUM_MISMATCH). False for credentials, privileges, a binary log that is off,
- * or any other typed error: the caller ends the archive with it. Pure.
- *
- * @throws PitrError INTERNAL for anything else (a TypeError, a RangeError, an error without a known
- *   network code, also when it is the cause of a MysqlConnectionError): a bug, which must end the
- *   archive loudly, with a message that says to report it, instead of reconnecting forever.
+ * Judges a session that failed with `err`. Reconnect when the source went away, is busy or shutting
+ * down (MysqlConnectionError, a raw Node/mysql2 network error, a transient server error number,
+ * typed or raw), a purge or a new timeline is to be re-planned (BinlogUnavailableError), or the
+ * network damaged an event (CHECKSUM_MISMATCH). End with `err` itself for credentials, privileges, a
+ * binary log that is off, or any other typed error. End with a PitrError INTERNAL for anything else
+ * (a TypeError, a RangeError, an error without a known network code, also when it is the cause of a
+ * MysqlConnectionError): a bug, which must end the archive loudly, with a message that says to
+ * report it, instead of reconnecting forever. Pure.
  */
-export function isRetryableSourceError(err: unknown): boolean {
-  if (err instanceof BinlogUnavailableError) return true; // re-plan: a purge or a new timeline
-  if (err instanceof MysqlPrerequisiteError) return false;
+export function judgeSourceError(err: unknown): SourceErrorVerdict {
+  const end = (error: unknown): SourceErrorVerdict => ({ reconnect: false, error });
+  if (err instanceof BinlogUnavailableError) return { reconnect: true }; // re-plan: a purge or a new timeline
+  if (err instanceof MysqlPrerequisiteError) return end(err);
   if (err instanceof MysqlConnectionError) {
     // the mysql layer turns whatever breaks a session into MysqlConnectionError (an idle timeout has
     // no code); only a bug of ours underneath is not worth a reconnect
-    if (isProgrammingError(err.cause)) throw unexpectedError(err.cause);
-    return true;
+    return isProgrammingError(err.cause) ? end(unexpectedError(err.cause)) : { reconnect: true };
   }
-  if (isPitrError(err, 'CHECKSUM_MISMATCH')) return true;
+  if (isPitrError(err, 'CHECKSUM_MISMATCH')) return { reconnect: true };
   // a server error packet, typed or as mysql2 raised it: the server spoke, so it is no bug of ours
-  if (err instanceof MysqlServerError || isServerErrorInfo(err)) return TRANSIENT_ERRNOS.has(err.errno);
-  if (err instanceof PitrError) return false;
+  if (err instanceof MysqlServerError || isServerErrorInfo(err)) {
+    return TRANSIENT_ERRNOS.has(err.errno) ? { reconnect: true } : end(err);
+  }
+  if (err instanceof PitrError) return end(err);
   const code = (err as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && TRANSIENT_NETWORK_CODES.has(code) && !isProgrammingError(err)) return true;
-  throw unexpectedError(err);
+  if (typeof code === 'string' && TRANSIENT_NETWORK_CODES.has(code) && !isProgrammingError(err)) {
+    return { reconnect: true };
+  }
+  return end(unexpectedError(err));
+}
+
+/** Whether a session that failed with `err` is worth a reconnect (judgeSourceError). Pure. */
+export function isRetryableSourceError(err: unknown): boolean {
+  return judgeSourceError(err).reconnect;
 }
 
 function isProgrammingError(err: unknown): boolean {

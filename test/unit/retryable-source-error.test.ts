@@ -11,7 +11,13 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
-import { archiveBinlogs, isRetryableSourceError, type SourceSnapshot } from '../../src/archiver/index.js';
+import {
+  archiveBinlogs,
+  isRetryableSourceError,
+  judgeSourceError,
+  type SourceErrorVerdict,
+  type SourceSnapshot,
+} from '../../src/archiver/index.js';
 import { PitrError, exitCodeFor, ExitCode } from '../../src/errors/index.js';
 import { MysqlConnectionError, toMysqlError } from '../../src/mysql/index.js';
 import { FsObjectStore } from '../../src/storage/index.js';
@@ -52,6 +58,11 @@ function errPacket(errno: number, message: string): Buffer {
 }
 
 /** True when `err` is the INTERNAL error that ends the archive, naming `name` and saying to report it. */
+/** Whether `verdict` ends the archive with an error that `check` accepts. */
+function endedWith(verdict: SourceErrorVerdict, check: (err: unknown) => boolean): boolean {
+  return !verdict.reconnect && check(verdict.error);
+}
+
 function endsArchive(err: unknown, name: string): boolean {
   return (
     err instanceof PitrError &&
@@ -146,32 +157,30 @@ describe('isRetryableSourceError: only what is known to be transient', () => {
       [odd, 'disk quota'],
       ['a thrown string', 'a thrown string'],
     ] as const) {
-      assert.throws(
-        () => isRetryableSourceError(err),
-        (e: unknown) => endsArchive(e, name) && (e as Error).cause === err,
+      assert.ok(
+        endedWith(judgeSourceError(err), (e) => endsArchive(e, name) && (e as Error).cause === err),
         String(err),
       );
+      assert.equal(isRetryableSourceError(err), false, String(err));
     }
     // a RangeError that happens to carry a network code is still a bug of ours
     const coded = Object.assign(new RangeError('offset out of range'), { code: 'ECONNRESET' });
-    assert.throws(
-      () => isRetryableSourceError(coded),
-      (e: unknown) => endsArchive(e, 'RangeError'),
-    );
+    assert.ok(endedWith(judgeSourceError(coded), (e) => endsArchive(e, 'RangeError')));
   });
 
   it('a programming error that the mysql layer wrapped as MysqlConnectionError still ends the archive', () => {
     const bug = new TypeError("Cannot read properties of undefined (reading 'length')");
     const wrapped = toMysqlError(bug, { attempted: 'stream', target: '127.0.0.1' });
     assert.equal(wrapped.code, 'MYSQL_CONNECTION');
-    assert.throws(
-      () => isRetryableSourceError(wrapped),
-      (e: unknown) => endsArchive(e, 'TypeError') && (e as Error).cause === bug,
+    assert.ok(
+      endedWith(judgeSourceError(wrapped), (e) => endsArchive(e, 'TypeError') && (e as Error).cause === bug),
     );
   });
 
-  it('a typed error that is not transient is not retried and does not throw', () => {
-    assert.equal(isRetryableSourceError(new PitrError('STORAGE_ACCESS_DENIED', 'denied')), false);
+  it('a typed error that is not transient ends the archive with itself', () => {
+    const denied = new PitrError('STORAGE_ACCESS_DENIED', 'denied');
+    assert.deepEqual(judgeSourceError(denied), { reconnect: false, error: denied });
+    assert.equal(isRetryableSourceError(denied), false);
     assert.equal(isRetryableSourceError(new PitrError('INTERNAL', 'a known bug')), false);
   });
 });
