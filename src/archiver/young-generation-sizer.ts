@@ -37,14 +37,16 @@ export class YoungGenerationSizer {
    * @param maxBytes the new space's size up to which it may grow while events are small
    * @param smallEventBytes below this average size (bytes) events are small
    * @param collectEveryBytes bytes of large events between two minor collections (0: never)
+   * @param minorGc runs one minor collection; default V8's own `gc` (exposedGc)
    */
   constructor(
     private readonly maxBytes = 8 * 1024 * 1024,
     private readonly smallEventBytes = 1024,
     private readonly collectEveryBytes = 2 * 1024 * 1024,
+    minorGc?: (options: { type: 'minor' }) => void,
   ) {
     setFlagsFromString('--semi-space-growth-factor=1');
-    if (collectEveryBytes > 0) this.#minorGc = exposedGc();
+    if (collectEveryBytes > 0) this.#minorGc = minorGc ?? exposedGc();
   }
 
   /** Called for every event received with its size (bytes). */
