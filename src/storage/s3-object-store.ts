@@ -633,17 +633,27 @@ export class S3ObjectStore implements ObjectStore {
   /** S3 refused a request body that did not match its checksum (BadDigest), on every attempt. */
   #damagedInTransit(op: Operation, key: string | undefined, elapsedMs: number, err: unknown): StorageError {
     const e = err as SdkErrorShape;
-    const attempts = attemptsOf(err);
-    const endpoint = this.#endpoint === undefined ? 'S3' : `the endpoint ${redactUrl(this.#endpoint)}`;
     return new StorageError(
       'STORAGE_UNAVAILABLE',
-      `S3 ${op}${key === undefined ? '' : ` of ${key}`} in ${this.#url} failed after ${attempts} attempt${attempts === 1 ? '' : 's'} ` +
-        `over ${(elapsedMs / 1000).toFixed(1)} s: the bytes S3 received did not match the checksum sent with them ` +
+      `${this.#failedAfter(op, key, attemptsOf(err), elapsedMs)}: the bytes S3 received did not match the checksum sent with them ` +
         `(${e.name}: ${e.message ?? ''}), so they were damaged on the way and S3 stored nothing. Check the network ` +
-        `path to ${endpoint} (proxies, network cards) and this host's memory, then retry; the operation is safe to repeat.`,
+        `path to ${this.#endpointName()} (proxies, network cards) and this host's memory, then retry; the operation is safe to repeat.`,
       { store: this.#url, key },
       { cause: err },
     );
+  }
+
+  /** `S3 put of KEY in URL failed after N attempts over T s`: the head of both exhausted-retry errors. */
+  #failedAfter(op: Operation, key: string | undefined, attempts: number, elapsedMs: number): string {
+    return (
+      `S3 ${op}${key === undefined ? '' : ` of ${key}`} in ${this.#url} failed after ${attempts} attempt${attempts === 1 ? '' : 's'} ` +
+      `over ${(elapsedMs / 1000).toFixed(1)} s`
+    );
+  }
+
+  /** `S3`, or `the endpoint URL` (credentials redacted) for a custom endpoint. */
+  #endpointName(): string {
+    return this.#endpoint === undefined ? 'S3' : `the endpoint ${redactUrl(this.#endpoint)}`;
   }
 
   #unavailable(
@@ -661,12 +671,10 @@ export class S3ObjectStore implements ObjectStore {
       status !== undefined && (e.name === undefined || e.name === 'Unknown')
         ? `HTTP ${status} ${STATUS_CODES[status] ?? ''} (no error details in the response)`
         : `${e.name ?? 'Error'}${status === undefined ? '' : ` (HTTP ${status})`}: ${e.message ?? String(err)}`;
-    const endpoint = this.#endpoint === undefined ? 'S3' : `the endpoint ${redactUrl(this.#endpoint)}`;
     return new StorageError(
       'STORAGE_UNAVAILABLE',
-      `S3 ${op}${key === undefined ? '' : ` of ${key}`} in ${this.#url} failed after ${attempts} attempt${attempts === 1 ? '' : 's'} ` +
-        `over ${(elapsedMs / 1000).toFixed(1)} s${detail === undefined ? '' : ` (${detail})`}; last error: ${last}. ` +
-        `Check network access to ${endpoint} and the service's health, then retry; the operation is safe to repeat.`,
+      `${this.#failedAfter(op, key, attempts, elapsedMs)}${detail === undefined ? '' : ` (${detail})`}; last error: ${last}. ` +
+        `Check network access to ${this.#endpointName()} and the service's health, then retry; the operation is safe to repeat.`,
       { store: this.#url, key },
       { cause: err },
     );

@@ -6,6 +6,7 @@
  * purge, metrics) is the real one, writing to a real repository.
  */
 import { BinlogEventParser, EventType } from '../../src/binlog/index.js';
+import { readFixture } from './binlog-fixtures.js';
 import type {
   SourceDump,
   SourceItem,
@@ -18,6 +19,36 @@ import type {
 export interface FixtureFile {
   name: string;
   bytes: Buffer;
+}
+
+/** server_uuid of the MySQL 8.0.45 server that wrote test/fixtures' mysql-8.0.45-gtid.* files. */
+export const MYSQL_FIXTURE_UUID = '396e294c-1ca4-11f1-9ae7-00155da79c6b';
+
+/** The two MySQL 8.0.45 fixture files as `binlog.000001` and `binlog.000002`. */
+export function mysqlFixtureFiles(): FixtureFile[] {
+  return [
+    { name: 'binlog.000001', bytes: readFixture('mysql-8.0.45-gtid.000001') },
+    { name: 'binlog.000002', bytes: readFixture('mysql-8.0.45-gtid.000002') },
+  ];
+}
+
+/** What the MySQL 8.0.45 server of those files says on connect, with `gtidExecuted`. */
+export function mysqlFixtureFacts(gtidExecuted: string): FixtureSourceOptions['facts'] {
+  return {
+    flavor: 'mysql',
+    version: '8.0.45',
+    versionNumber: { major: 8, minor: 0, patch: 45 },
+    logBin: true,
+    binlogFormat: 'ROW',
+    binlogChecksum: 'CRC32',
+    serverId: 1,
+    logBinBasename: undefined,
+    serverUuid: MYSQL_FIXTURE_UUID,
+    gtidMode: 'ON',
+    gtidExecuted,
+    hasReplicationSlave: true,
+    grants: [],
+  };
 }
 
 /** Options of FixtureSourcePort. */

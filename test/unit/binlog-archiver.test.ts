@@ -27,41 +27,23 @@ import {
   dumpTuning,
   readLease,
   type ArchiveOptions,
-  type SourceSnapshot,
 } from '../../src/archiver/index.js';
 import { MysqlConnectionError } from '../../src/mysql/index.js';
 import { FsObjectStore, type ObjectStore } from '../../src/storage/index.js';
-import { readFixture } from '../support/binlog-fixtures.js';
-import { FixtureSourcePort, type FixtureFile } from '../support/fixture-source-port.js';
+import {
+  FixtureSourcePort,
+  MYSQL_FIXTURE_UUID,
+  mysqlFixtureFacts,
+  mysqlFixtureFiles,
+} from '../support/fixture-source-port.js';
 
-const UUID = '396e294c-1ca4-11f1-9ae7-00155da79c6b';
+const UUID = MYSQL_FIXTURE_UUID;
 // the fixtures were recorded as binlog.000001 and binlog.000002 (the first one's ROTATE names the second)
 const FILE1 = 'binlog.000001';
 const FILE2 = 'binlog.000002';
-const FIXTURE_OF: Record<string, string> = {
-  [FILE1]: 'mysql-8.0.45-gtid.000001',
-  [FILE2]: 'mysql-8.0.45-gtid.000002',
-};
-const bytesOf = (name: string): Buffer => readFixture(FIXTURE_OF[name]!);
-const files = (): FixtureFile[] => [FILE1, FILE2].map((name) => ({ name, bytes: bytesOf(name) }));
-
-function factsOf(gtidExecuted: string): Omit<SourceSnapshot, 'binaryLogs' | 'current'> {
-  return {
-    flavor: 'mysql',
-    version: '8.0.45',
-    versionNumber: { major: 8, minor: 0, patch: 45 },
-    logBin: true,
-    binlogFormat: 'ROW',
-    binlogChecksum: 'CRC32',
-    serverId: 1,
-    logBinBasename: undefined,
-    serverUuid: UUID,
-    gtidMode: 'ON',
-    gtidExecuted,
-    hasReplicationSlave: true,
-    grants: [],
-  };
-}
+const files = mysqlFixtureFiles;
+const bytesOf = (name: string): Buffer => files().find((f) => f.name === name)!.bytes;
+const factsOf = mysqlFixtureFacts;
 
 /** The stored segments of `timeline`, in order, with the binlog bytes each decompresses to. */
 async function storedSegments(

@@ -16,13 +16,16 @@ import {
   isRetryableSourceError,
   judgeSourceError,
   type SourceErrorVerdict,
-  type SourceSnapshot,
 } from '../../src/archiver/index.js';
 import { PitrError, exitCodeFor, ExitCode } from '../../src/errors/index.js';
 import { MysqlConnectionError, toMysqlError } from '../../src/mysql/index.js';
 import { FsObjectStore } from '../../src/storage/index.js';
-import { readFixture } from '../support/binlog-fixtures.js';
-import { FixtureSourcePort, type FixtureFile } from '../support/fixture-source-port.js';
+import {
+  FixtureSourcePort,
+  MYSQL_FIXTURE_UUID,
+  mysqlFixtureFacts,
+  mysqlFixtureFiles,
+} from '../support/fixture-source-port.js';
 
 /** A local server that does `onSocket` to every connection; its port. */
 async function tcpServer(onSocket: (s: Socket) => void): Promise<{ server: Server; port: number }> {
@@ -186,26 +189,9 @@ describe('isRetryableSourceError: only what is known to be transient', () => {
 });
 
 describe('the archiver ends on a programming error and reconnects after a network error', () => {
-  const UUID = '396e294c-1ca4-11f1-9ae7-00155da79c6b';
-  const files = (): FixtureFile[] => [
-    { name: 'binlog.000001', bytes: readFixture('mysql-8.0.45-gtid.000001') },
-    { name: 'binlog.000002', bytes: readFixture('mysql-8.0.45-gtid.000002') },
-  ];
-  const facts: Omit<SourceSnapshot, 'binaryLogs' | 'current'> = {
-    flavor: 'mysql',
-    version: '8.0.45',
-    versionNumber: { major: 8, minor: 0, patch: 45 },
-    logBin: true,
-    binlogFormat: 'ROW',
-    binlogChecksum: 'CRC32',
-    serverId: 1,
-    logBinBasename: undefined,
-    serverUuid: UUID,
-    gtidMode: 'ON',
-    gtidExecuted: `${UUID}:1-6`,
-    hasReplicationSlave: true,
-    grants: [],
-  };
+  const UUID = MYSQL_FIXTURE_UUID;
+  const files = mysqlFixtureFiles;
+  const facts = mysqlFixtureFacts(`${UUID}:1-6`);
   let dir: string;
   let n = 0;
   before(async () => {

@@ -58,7 +58,19 @@ export function partsInLoadOrder(parts: readonly ManifestPart[]): {
 
 /** The table a part belongs to, as the key of nextRowsPart's `busy` map. */
 export function rowsPartTable(p: ManifestPart): string {
-  return JSON.stringify([p.database, p.table]);
+  return tableKey(p.database, p.table);
+}
+
+/** The key of table `table` of `database`, as `rowsPartTable` makes it for a part. */
+function tableKey(database: string | null, table: string | null): string {
+  return JSON.stringify([database, table]);
+}
+
+/** A table whose plain secondary keys wait until its rows are loaded. */
+interface DeferredTable {
+  database: string;
+  table: string;
+  keys: string[];
 }
 
 /**
@@ -173,22 +185,16 @@ async function loadOnSessions(
   const threads = Math.max(1, Math.floor(deps.loadThreads ?? 2));
   const sessions: ParallelLoadSession[] = [];
   /** Deferred keys by table (`rowsPartTable`), until added. */
-  const deferred = new Map<string, { database: string; table: string; keys: string[] }>();
+  const deferred = new Map<string, DeferredTable>();
   let deferring = deps.deferKeys !== false;
   /** Rows parts not yet loaded, per table. */
   const rowsLeft = new Map<string, number>();
   for (const p of rows) rowsLeft.set(rowsPartTable(p), (rowsLeft.get(rowsPartTable(p)) ?? 0) + 1);
-  const addKeysSql = (d: { database: string; table: string; keys: string[] }): string =>
-    addKeysStatement(d.database, d.table, d.keys);
   /** Tables a foreign key references (`rowsPartTable` keys): their keys stay in their CREATE. */
   const referenced = new Set<string>();
-  const keyOf = (database: string, table: string): string => JSON.stringify([database, table]);
-  const alterStatement = (
-    d: { database: string; table: string; keys: string[] },
-    line: number,
-  ): DumpStatement => ({
+  const alterStatement = (d: DeferredTable, line: number): DumpStatement => ({
     kind: 'other',
-    sql: Buffer.from(addKeysSql(d), 'utf8'),
+    sql: Buffer.from(addKeysStatement(d.database, d.table, d.keys), 'utf8'),
     line,
   });
   /**
@@ -210,7 +216,7 @@ async function loadOnSessions(
       // a child table keeps its keys; a parent's deferred keys go in before the child exists
       const flush: DumpStatement[] = [];
       for (const p of parents) {
-        const k = keyOf(p.database, p.table);
+        const k = tableKey(p.database, p.table);
         referenced.add(k);
         const d = deferred.get(k);
         if (d) {
@@ -235,7 +241,7 @@ async function loadOnSessions(
     const d = deferred.get(table);
     if (!d || failed) return;
     deferred.delete(table);
-    const sql = addKeysSql(d);
+    const sql = addKeysStatement(d.database, d.table, d.keys);
     try {
       await session.query(Buffer.from(sql, 'utf8'));
       stats.keysAfterRows++;
